@@ -1,0 +1,3 @@
+from telecrm.cli.main import run
+
+run()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Query
+
+from telecrm.audit import service
+from telecrm.audit.schemas import AuditEntryRead
+from telecrm.auth.dependencies import require
+from telecrm.auth.models import Role
+from telecrm.auth.service import Principal
+from telecrm.db import SessionDep
+
+router = APIRouter(prefix="/api", tags=["audit"])
+
+
+@router.get("/audit", response_model=list[AuditEntryRead])
+def list_audit_entries(
+    session: SessionDep,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor: str | None = None,
+    since: dt.datetime | None = None,
+    before_id: int | None = Query(default=None, description="Keyset: entries older than this id"),
+    limit: int = Query(default=100, ge=1, le=1000),
+    _: Principal = Depends(require(Role.ADMIN)),
+) -> list[AuditEntryRead]:
+    entries = service.list_entries(
+        session,
+        object_type=object_type,
+        object_id=object_id,
+        actor=actor,
+        since=since,
+        before_id=before_id,
+        limit=limit,
+    )
+    return [AuditEntryRead.model_validate(entry) for entry in entries]

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from telecrm.auth import service
+from telecrm.auth.dependencies import current_principal, get_app_settings, require
+from telecrm.auth.models import Role
+from telecrm.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    Me,
+    Token,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
+from telecrm.auth.service import Principal
+from telecrm.config import Settings
+from telecrm.db import SessionDep
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+@router.post("/auth/token", response_model=Token, summary="Log in (OAuth2 password flow)")
+def login(
+    session: SessionDep,
+    form: OAuth2PasswordRequestForm = Depends(),
+    settings: Settings = Depends(get_app_settings),
+) -> Token:
+    token, expires_at = service.login(session, form.username, form.password, settings)
+    return Token(access_token=token, expires_at=expires_at)
+
+
+@router.get("/auth/me", response_model=Me)
+def me(principal: Principal = Depends(current_principal)) -> Me:
+    return Me(kind=principal.kind, id=principal.id, name=principal.name, role=principal.role)
+
+
+@router.get("/users", response_model=list[UserRead])
+def list_users(session: SessionDep, _: Principal = Depends(require(Role.ADMIN))) -> list[UserRead]:
+    return [UserRead.model_validate(user) for user in service.list_users(session)]
+
+
+@router.post("/users", response_model=UserRead, status_code=201)
+def create_user(
+    session: SessionDep,
+    body: UserCreate,
+    _: Principal = Depends(require(Role.ADMIN)),
+    settings: Settings = Depends(get_app_settings),
+) -> UserRead:
+    user = service.create_user(session, body.email, body.password, body.role, settings)
+    return UserRead.model_validate(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+def update_user(
+    session: SessionDep,
+    user_id: int,
+    body: UserUpdate,
+    _: Principal = Depends(require(Role.ADMIN)),
+    settings: Settings = Depends(get_app_settings),
+) -> UserRead:
+    user = service.update_user(
+        session, user_id, settings, role=body.role, is_active=body.is_active, password=body.password
+    )
+    return UserRead.model_validate(user)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyRead])
+def list_api_keys(
+    session: SessionDep, _: Principal = Depends(require(Role.ADMIN))
+) -> list[ApiKeyRead]:
+    return [ApiKeyRead.model_validate(key) for key in service.list_api_keys(session)]
+
+
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=201)
+def create_api_key(
+    session: SessionDep,
+    body: ApiKeyCreate,
+    principal: Principal = Depends(require(Role.ADMIN)),
+) -> ApiKeyCreated:
+    api_key, key = service.create_api_key(session, body.name, body.role, principal.id)
+    return ApiKeyCreated(**ApiKeyRead.model_validate(api_key).model_dump(), key=key)
+
+
+@router.delete("/api-keys/{key_id}", response_model=ApiKeyRead)
+def revoke_api_key(
+    session: SessionDep,
+    key_id: int,
+    _: Principal = Depends(require(Role.ADMIN)),
+) -> ApiKeyRead:
+    return ApiKeyRead.model_validate(service.revoke_api_key(session, key_id))

@@ -1,0 +1,257 @@
+"""Passwords, login throttling, JWT tokens and API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from telecrm.auth import repository
+from telecrm.auth.models import ApiKey, Role, User
+from telecrm.config import Settings
+from telecrm.db import utcnow
+from telecrm.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+# OWASP's minimum argon2id parameters: 19 MiB, 2 passes.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+API_KEY_PREFIX = "tcrm"
+_JWT_ALGORITHM = "HS256"
+_API_KEY_CACHE_SECONDS = 60.0
+_verified_api_keys: dict[str, tuple[int, float]] = {}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is making a request: a user (token) or a machine (API key)."""
+
+    kind: str
+    id: int
+    name: str
+    role: Role
+    user: User | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.id}:{self.name}"
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(secret_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password_policy(password: str, settings: Settings) -> None:
+    if len(password) < settings.password_min_length:
+        raise ValidationFailed(
+            f"password too short: at least {settings.password_min_length} characters",
+            detail=[{"field": "password", "message": "too short"}],
+        )
+
+
+# --- users -------------------------------------------------------------------
+
+
+def create_user(
+    session: Session, email: str, password: str, role: Role, settings: Settings
+) -> User:
+    email = email.strip().lower()
+    check_password_policy(password, settings)
+    if repository.get_user_by_email(session, email) is not None:
+        raise Conflict(f"a user with e-mail {email} already exists")
+    user = User(email=email, password_hash=hash_secret(password), role=role, is_active=True)
+    repository.add(session, user)
+    return user
+
+
+def list_users(session: Session) -> Sequence[User]:
+    return repository.list_users(session)
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = repository.get_user(session, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def get_user_by_email(session: Session, email: str) -> User:
+    user = repository.get_user_by_email(session, email.strip().lower())
+    if user is None:
+        raise NotFound(f"no user with e-mail {email}")
+    return user
+
+
+def update_user(
+    session: Session,
+    user_id: int,
+    settings: Settings,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    password: str | None = None,
+) -> User:
+    user = get_user(session, user_id)
+    if role is not None:
+        user.role = role
+    if is_active is not None:
+        user.is_active = is_active
+    if password is not None:
+        check_password_policy(password, settings)
+        user.password_hash = hash_secret(password)
+        user.failed_logins = 0
+        user.locked_until = None
+    session.flush()
+    return user
+
+
+# --- login and tokens --------------------------------------------------------
+
+
+def _lockout_seconds(failures: int, settings: Settings) -> int:
+    """No delay for the first failures, then 1, 2, 4 ... seconds, capped."""
+    over = failures - settings.login_max_failures
+    if over < 0:
+        return 0
+    return int(min(2**over, settings.login_lockout_max_seconds))
+
+
+def login(
+    session: Session, email: str, password: str, settings: Settings
+) -> tuple[str, dt.datetime]:
+    """Check the password and issue a token. Failures are counted on the user, and
+    past ``login_max_failures`` each further attempt must wait longer."""
+    now = utcnow()
+    user = repository.get_user_by_email(session, email.strip().lower())
+    if user is None:
+        verify_secret(_DUMMY_HASH, password)  # same time as a real check: no e-mail probing
+        raise NotAuthenticated("wrong e-mail or password")
+    if user.locked_until is not None and user.locked_until > now:
+        wait = max(1, int((user.locked_until - now).total_seconds() + 0.999))
+        log.warning("login refused for %s: locked for %s s after failed logins", user.email, wait)
+        raise TooManyRequests(f"too many failed logins; try again in {wait} s", retry_after=wait)
+    if not verify_secret(user.password_hash, password) or not user.is_active:
+        user.failed_logins += 1
+        delay = _lockout_seconds(user.failed_logins, settings)
+        if delay:
+            user.locked_until = now + dt.timedelta(seconds=delay)
+        log.warning(
+            "failed login for %s (%d in a row%s)",
+            user.email,
+            user.failed_logins,
+            f", next attempt allowed in {delay} s" if delay else "",
+        )
+        session.flush()
+        raise NotAuthenticated("wrong e-mail or password", keep_changes=True)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.flush()
+    return issue_token(user, settings)
+
+
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key is None:
+        raise NotAuthenticated("the server has no TELECRM_SECRET_KEY; tokens are disabled")
+    return settings.secret_key.get_secret_value()
+
+
+def issue_token(user: User, settings: Settings) -> tuple[str, dt.datetime]:
+    now = utcnow()
+    expires_at = now + dt.timedelta(minutes=settings.token_expire_minutes)
+    claims = {
+        "sub": str(user.id),
+        "role": user.role.value,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+    }
+    return jwt.encode(claims, _secret_key(settings), algorithm=_JWT_ALGORITHM), expires_at
+
+
+def principal_from_token(session: Session, token: str, settings: Settings) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            _secret_key(settings),
+            algorithms=[_JWT_ALGORITHM],
+            options={"require": ["exp", "sub"]},
+        )
+        user_id = int(claims["sub"])
+    except jwt.ExpiredSignatureError as exc:
+        raise NotAuthenticated("token expired; log in again") from exc
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise NotAuthenticated("invalid token") from exc
+    user = repository.get_user(session, user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("the token's user no longer exists or is disabled")
+    return Principal(kind="user", id=user.id, name=user.email, role=user.role, user=user)
+
+
+# --- API keys ----------------------------------------------------------------
+
+
+def create_api_key(
+    session: Session, name: str, role: Role, created_by_id: int | None = None
+) -> tuple[ApiKey, str]:
+    """Returns the stored key and the key itself, which is never shown again."""
+    prefix = secrets.token_hex(4)
+    key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey(
+        name=name.strip(),
+        role=role,
+        prefix=prefix,
+        key_hash=hash_secret(key),
+        created_by_id=created_by_id,
+    )
+    repository.add(session, api_key)
+    return api_key, key
+
+
+def list_api_keys(session: Session) -> Sequence[ApiKey]:
+    return repository.list_api_keys(session)
+
+
+def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+    api_key = repository.get_api_key(session, key_id)
+    if api_key is None:
+        raise NotFound(f"API key {key_id} not found")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+        session.flush()
+    return api_key
+
+
+def principal_from_api_key(session: Session, key: str) -> Principal:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX:
+        raise NotAuthenticated("malformed API key")
+    api_key = repository.get_api_key_by_prefix(session, parts[1])
+    if api_key is None or api_key.revoked_at is not None:
+        raise NotAuthenticated("unknown or revoked API key")
+    # argon2 is slow by design; a key verified in the last minute is not hashed again.
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()
+    cached = _verified_api_keys.get(fingerprint)
+    if cached is None or cached[0] != api_key.id or cached[1] < time.monotonic():
+        if not verify_secret(api_key.key_hash, key):
+            raise NotAuthenticated("unknown or revoked API key")
+        _verified_api_keys[fingerprint] = (api_key.id, time.monotonic() + _API_KEY_CACHE_SECONDS)
+    now = utcnow()
+    if api_key.last_used_at is None or now - api_key.last_used_at > dt.timedelta(minutes=1):
+        api_key.last_used_at = now
+    return Principal(kind="api_key", id=api_key.id, name=api_key.name, role=api_key.role)

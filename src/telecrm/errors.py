@@ -1,0 +1,67 @@
+"""The one error hierarchy. Services raise these; the API renders them as
+``{"error": ..., "detail": ...}`` and the CLI prints them as one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    """``keep_changes``: the unit of work commits what was done before the error
+    (a failed login still counts as a failure) instead of rolling it back."""
+
+    status_code = 400
+    headers: dict[str, str] | None = None
+
+    def __init__(
+        self,
+        message: str,
+        detail: Any = None,
+        status_code: int | None = None,
+        keep_changes: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.keep_changes = keep_changes
+        if status_code is not None:
+            self.status_code = status_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotAuthenticated(AppError):
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(AppError):
+    status_code = 403
+
+
+class NotFound(AppError):
+    status_code = 404
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class ValidationFailed(AppError):
+    status_code = 422
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+
+    def __init__(self, message: str, retry_after: int, detail: Any = None) -> None:
+        super().__init__(message, detail)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class ExternalServiceError(AppError):
+    """A system telecrm depends on (the CRM, a PBX) failed after the retries."""
+
+    status_code = 502
