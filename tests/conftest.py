@@ -10,6 +10,7 @@ import os
 os.environ.setdefault("COLUMNS", "200")  # Rich tables unwrapped in captured output
 
 import uuid
+from pathlib import Path
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -59,6 +60,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield from _postgres_database(base_url)
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'telecrm-test.db'}"
+
+
+@pytest.fixture()
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A brand-new empty database of the suite's kind, dropped afterwards."""
+    base_url = os.environ.get(TEST_DATABASE_ENV)
+    if base_url:
+        yield from _postgres_database(base_url)
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 @pytest.fixture(scope="session")

@@ -97,6 +97,9 @@ class Money(TypeDecorator[Decimal]):
         self.precision = precision
         self._quantum = Decimal(1).scaleb(-scale)
 
+    def __repr__(self) -> str:  # Alembic renders the type in migrations from this
+        return f"Money(scale={self.scale}, precision={self.precision})"
+
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())

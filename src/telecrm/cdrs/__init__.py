@@ -1,0 +1,1 @@
+"""Call detail records: storage, import from PBX files, rejected rows."""

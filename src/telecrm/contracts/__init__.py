@@ -1,0 +1,1 @@
+"""Contracts: the customer companies, their account codes and rate groups."""

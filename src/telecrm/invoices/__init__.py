@@ -1,0 +1,1 @@
+"""Monthly invoices, their lines, numbering and the payment flow."""

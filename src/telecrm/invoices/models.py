@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from telecrm.db import Base, Money, TimestampMixin, UTCDateTime, enum_column_type
+
+AMOUNT_SCALE = 4  # invoice amounts are rounded to the currency's minor unit (0 to 3 places)
+
+
+class InvoiceStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    PENDING_APPROVAL = "pending_approval"
+    PAID = "paid"
+
+
+class Invoice(TimestampMixin, Base):
+    """One contract's bill for one month (RATING.md §5). ``period_start`` and
+    ``period_end`` (exclusive) are the month's boundaries in the billing time zone,
+    stored as UTC instants."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("contract_id", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(String(30), unique=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="RESTRICT"))
+    accountcode: Mapped[str] = mapped_column(String(80), index=True)
+    period_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    invoice_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(Money(scale=AMOUNT_SCALE))
+    tax_rate: Mapped[Decimal] = mapped_column(Money(scale=4, precision=9))
+    tax: Mapped[Decimal] = mapped_column(Money(scale=AMOUNT_SCALE))
+    amount: Mapped[Decimal] = mapped_column(Money(scale=AMOUNT_SCALE))
+    call_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[InvoiceStatus] = mapped_column(
+        enum_column_type(InvoiceStatus, "invoice_status"), default=InvoiceStatus.DRAFT, index=True
+    )
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    payment_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class InvoiceLine(Base):
+    """Calls to one destination on one invoice. ``amount`` is the exact sum of the
+    calls' costs; the invoice's subtotal is that sum over all lines, rounded once."""
+
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str | None] = mapped_column(String(40))
+    call_count: Mapped[int] = mapped_column(BigInteger)
+    billable_seconds: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[Decimal] = mapped_column(Money(scale=6))
+
+
+class InvoiceSequence(Base):
+    """The last invoice number given out in a year: numbers are sequential per
+    year and never reused (INV-2025-000123)."""
+
+    __tablename__ = "invoice_sequences"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

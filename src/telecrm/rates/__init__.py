@@ -1,0 +1,1 @@
+"""Rate groups and their rates (the rate decks)."""

@@ -1,0 +1,1 @@
+"""The rating engine of RATING.md: pure functions over Polars frames, no database."""

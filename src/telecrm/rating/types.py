@@ -1,0 +1,24 @@
+"""The vocabulary of rating, shared by the engine, the models and the API."""
+
+from __future__ import annotations
+
+import enum
+
+
+class RateType(enum.StrEnum):
+    PER_MINUTE = "per_minute"
+    PER_SECOND = "per_second"
+    FLAT_RATE = "flat_rate"
+
+
+class RatingStatus(enum.StrEnum):
+    PENDING = "pending"  # imported, not rated yet
+    RATED = "rated"  # has a cost (possibly 0: an unanswered call)
+    UNRATED = "unrated"  # could not be rated; the reason says why
+
+
+class UnratedReason(enum.StrEnum):
+    INVALID_NUMBER = "invalid_number"
+    INTERNAL = "internal"
+    NO_CONTRACT = "no_contract"
+    NO_RATE = "no_rate"
