@@ -20,7 +20,7 @@ console = Console()
 def available() -> list[str]:
     return sorted(
         info.name.removeprefix("bench_")
-        for info in pkgutil.iter_modules([str(Path(__file__).parent))
+        for info in pkgutil.iter_modules([str(Path(__file__).parent)])
         if info.name.startswith("bench_")
     )
 

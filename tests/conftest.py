@@ -10,9 +10,9 @@ import os
 os.environ.setdefault("COLUMNS", "200")  # Rich tables unwrapped in captured output
 
 import uuid
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -120,7 +120,9 @@ def _empty_tables(engine: Engine) -> None:
 
 
 @pytest.fixture()
-def committed_db(engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def committed_db(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
     """For code that commits on its own (CLI commands, jobs): the real database, with
     TELECRM_DATABASE_URL pointing at it; every table is emptied afterwards."""
     monkeypatch.setenv("TELECRM_DATABASE_URL", database_url)
@@ -164,6 +166,9 @@ def app(settings: Settings, engine: Engine, db_session: Session) -> FastAPI:
     application = create_app(settings=settings, engine=engine)
 
     def test_session() -> Iterator[Session]:
+        # What the test set up counts as committed before the request, as in production:
+        # a request that fails rolls back only its own work.
+        db_session.commit()
         db_session.info.pop(ACTOR_KEY, None)
         with unit_of_work(db_session):
             yield db_session

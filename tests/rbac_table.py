@@ -77,7 +77,9 @@ RULES: list[Rule] = [
         "PATCH",
         "/api/users/{user_id}",
         ADMIN,
-        lambda ctx: Req(path=f"/api/users/{factories.user(ctx.session).id}", json={"role": "sales"}),
+        lambda ctx: Req(
+            path=f"/api/users/{factories.user(ctx.session).id}", json={"role": "sales"}
+        ),
     ),
     Rule("GET", "/api/api-keys", ADMIN),
     Rule("POST", "/api/api-keys", ADMIN, lambda ctx: Req(json={"name": "pbx-1", "role": "pbx"})),

@@ -71,4 +71,3 @@ def test_api_key_of_a_role_is_held_to_the_same_table(
     _, key = factories.api_key(db_session, role=Role.PBX)
     assert client.get("/api/auth/me", headers={"X-API-Key": key}).status_code == 200
     assert client.get("/api/users", headers={"X-API-Key": key}).status_code == 403
-

@@ -53,7 +53,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _error(exc.status_code, exc.message, exc.detail, exc.headers)
+        return _error(exc.status_code, exc.message, exc.detail, exc.response_headers())
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

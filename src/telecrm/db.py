@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -21,7 +22,6 @@ from sqlalchemy import (
     event,
     func,
 )
-from fastapi import Depends, Request
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator, TypeEngine

@@ -10,8 +10,7 @@ class AppError(Exception):
     """``keep_changes``: the unit of work commits what was done before the error
     (a failed login still counts as a failure) instead of rolling it back."""
 
-    status_code = 400
-    headers: dict[str, str] | None = None
+    status_code: int = 400
 
     def __init__(
         self,
@@ -30,10 +29,15 @@ class AppError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def response_headers(self) -> dict[str, str] | None:
+        return None
+
 
 class NotAuthenticated(AppError):
     status_code = 401
-    headers = {"WWW-Authenticate": "Bearer"}
+
+    def response_headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(AppError):
@@ -58,7 +62,9 @@ class TooManyRequests(AppError):
     def __init__(self, message: str, retry_after: int, detail: Any = None) -> None:
         super().__init__(message, detail)
         self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after)}
+
+    def response_headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ExternalServiceError(AppError):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from decimal import Decimal
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
@@ -68,10 +68,12 @@ def _changes(obj: Any, action: str) -> dict[str, Any]:
 
 
 def _object_id(obj: Any) -> str | None:
-    identity = inspect(obj).identity
-    if not identity:
+    # After a flush the key is on the object even where the identity map has not
+    # caught up yet (new objects).
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    if all(part is None for part in key):
         return None
-    return ",".join(str(part) for part in identity)
+    return ",".join(str(part) for part in key)
 
 
 def list_entries(session: Session, **filters: Any) -> Sequence[AuditEntry]:

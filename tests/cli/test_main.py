@@ -1,0 +1,115 @@
+"""The command line: help for every group, one clear line for every failure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from telecrm import migrations
+
+
+def test_help_lists_every_group(cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for group in ("db", "users", "api-keys", "demo", "serve"):
+        assert group in result.stdout
+
+
+def test_usage_error_is_reported_without_a_traceback(cli) -> None:
+    result = cli(
+        "users", "create", "--email", "a@example.com", "--role", "boss", "--password", "x" * 12
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for '--role'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_db_current_and_upgrade_report_the_revision(cli, committed_db: Engine) -> None:
+    head = migrations.head_revision()
+    current = cli("db", "current")
+    assert current.exit_code == 0
+    assert f"database revision: {head}; newest: {head} (up to date)" in current.stdout
+    assert cli("db", "upgrade").stdout.strip() == f"database already at revision {head}"
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELECRM_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    from telecrm.config import get_settings
+
+    get_settings.cache_clear()
+    result = cli("users", "list")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: database error: connection failed")
+
+
+def test_bad_settings_are_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELECRM_TIMEZONE", "Mars/Olympus")
+    from telecrm.config import get_settings
+
+    get_settings.cache_clear()
+    result = cli("users", "list")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "error: invalid settings: timezone: Value error, unknown time zone 'Mars/Olympus' "
+        "(use an IANA name)"
+    )
+
+
+def test_serve_refuses_to_start_without_a_secret_key(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TELECRM_SECRET_KEY")
+    from telecrm.config import get_settings
+
+    get_settings.cache_clear()
+    result = cli("serve")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: TELECRM_SECRET_KEY is not set")
+
+
+def test_serve_refuses_half_a_tls_configuration(cli) -> None:
+    result = cli("serve", "--ssl-certfile", "cert.pem")
+    assert result.exit_code == 1
+    assert "needs both --ssl-certfile and --ssl-keyfile" in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_health_over_real_http(committed_db: Engine, database_url: str) -> None:
+    port = _free_port()
+    env = {**os.environ, "TELECRM_DATABASE_URL": database_url, "TELECRM_SECRET_KEY": "k" * 40}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "telecrm", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode() if process.stdout else ""
+                    pytest.fail(f"server did not come up: {output}")
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert response.json()["status"] == "ok"
+        assert httpx.get(f"http://127.0.0.1:{port}/api/users", timeout=5).status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from telecrm.config import DEFAULT_SQLITE_FILE, Settings
+
+
+def _settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_default_database_is_a_sqlite_file_in_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("TELECRM_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = _settings()
+    assert settings.database_url == f"sqlite:///{tmp_path / DEFAULT_SQLITE_FILE}"
+    assert settings.is_sqlite
+    assert settings.timezone == "UTC"
+    assert settings.secret_key is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://u@db:5432/x?sslmode=require", "postgres://u@db:5432/x?sslmode=require"],
+)
+def test_plain_postgresql_urls_use_psycopg_3_and_keep_their_options(url: str) -> None:
+    settings = _settings(database_url=url)
+    assert settings.database_url == "postgresql+psycopg://u@db:5432/x?sslmode=require"
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELECRM_TIMEZONE", "Asia/Jakarta")
+    monkeypatch.setenv("TELECRM_SECRET_KEY", "s3cret")
+    monkeypatch.setenv("TELECRM_LOG_LEVEL", "debug")
+    settings = _settings()
+    assert settings.tz.key == "Asia/Jakarta"
+    assert settings.secret_key is not None and settings.secret_key.get_secret_value() == "s3cret"
+    assert settings.log_level == "DEBUG"
+    assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("timezone", "Mars/Olympus", "unknown time zone"),
+        ("log_level", "LOUD", "log level must be"),
+        ("password_min_length", 4, "greater than or equal to 8"),
+    ],
+)
+def test_bad_settings_name_the_field(field: str, value: object, message: str) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        _settings(**{field: value})
+    assert excinfo.value.errors()[0]["loc"] == (field,)
+    assert message in str(excinfo.value)

@@ -1,0 +1,79 @@
+"""The shared column types keep money exact and instants in UTC, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session
+
+from telecrm.db import Money, UTCDateTime
+
+
+@pytest.fixture()
+def scratch(db_session: Session) -> Table:
+    """A table made only for this test, inside its rolled-back transaction."""
+    table = Table(
+        "scratch_amounts",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("amount", Money(scale=6)),
+        Column("at", UTCDateTime()),
+    )
+    table.create(db_session.connection())
+    return table
+
+
+def test_money_round_trips_exactly_and_sums_exactly_in_sql(
+    db_session: Session, scratch: Table
+) -> None:
+    amounts = [Decimal("0.1"), Decimal("0.2"), Decimal("1234567890.123456"), Decimal("-0.000001")]
+    db_session.execute(insert(scratch), [{"amount": amount} for amount in amounts])
+    stored = db_session.scalars(select(scratch.c.amount).order_by(scratch.c.id)).all()
+    assert stored == amounts
+    assert all(isinstance(value, Decimal) for value in stored)
+    total = db_session.scalar(select(func.sum(scratch.c.amount, type_=Money(scale=6))))
+    assert total == Decimal("1234567890.423455")  # a float sum would not give this
+
+
+def test_money_compares_exactly_in_sql(db_session: Session, scratch: Table) -> None:
+    db_session.execute(
+        insert(scratch), [{"amount": Decimal("0.3")}, {"amount": Decimal("0.30001")}]
+    )
+    found = db_session.scalars(select(scratch.c.amount).where(scratch.c.amount == Decimal("0.3")))
+    assert found.all() == [Decimal("0.3")]
+
+
+def test_money_refuses_more_decimal_places_than_it_keeps(
+    db_session: Session, scratch: Table
+) -> None:
+    with pytest.raises(StatementError, match="more than 6 decimal places"):
+        db_session.execute(insert(scratch), [{"amount": Decimal("0.0000001")}])
+
+
+def test_instants_are_stored_in_utc_and_naive_times_are_refused(
+    db_session: Session, scratch: Table
+) -> None:
+    jakarta = dt.datetime(2025, 11, 1, 0, 30, tzinfo=ZoneInfo("Asia/Jakarta"))
+    db_session.execute(insert(scratch), [{"at": jakarta}])
+    stored = db_session.scalar(select(scratch.c.at))
+    assert stored == jakarta
+    assert stored.utcoffset() == dt.timedelta(0)
+    assert stored == dt.datetime(2025, 10, 31, 17, 30, tzinfo=dt.UTC)
+    with pytest.raises(StatementError, match="naive datetime"):
+        db_session.execute(insert(scratch), [{"at": dt.datetime(2025, 11, 1)}])
+
+
+def test_instants_filter_by_utc_range(db_session: Session, scratch: Table) -> None:
+    times = [
+        dt.datetime(2025, 10, 31, 16, 59, tzinfo=dt.UTC),
+        dt.datetime(2025, 10, 31, 17, 0, tzinfo=dt.UTC),
+    ]
+    db_session.execute(insert(scratch), [{"at": at} for at in times])
+    november_in_jakarta = dt.datetime(2025, 11, 1, tzinfo=ZoneInfo("Asia/Jakarta"))
+    found = db_session.scalars(select(scratch.c.at).where(scratch.c.at >= november_in_jakarta))
+    assert found.all() == [times[1]]
