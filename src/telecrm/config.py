@@ -7,10 +7,74 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_FILE = "telecrm.db"
+
+# Our CRM field -> HubSpot property. Standard properties where HubSpot has one that
+# holds the same thing; custom properties (created once in HubSpot) for the rest. The
+# business keys (account_id, contact_id, deal_id) must be unique-value properties:
+# batch upserts find records by them.
+HUBSPOT_PROPERTY_DEFAULTS: dict[str, dict[str, str]] = {
+    "accounts": {
+        "account_id": "account_id",
+        "account_name": "name",
+        "industry": "industry",
+        "account_value": "annualrevenue",
+        "region": "region",
+    },
+    "contacts": {
+        "contact_id": "contact_id",
+        "first_name": "firstname",
+        "last_name": "lastname",
+        "email": "email",
+        "phone": "phone",
+        "job_title": "jobtitle",
+        "lead_source": "lead_source",
+        "last_contact_date": "last_contact_date",
+    },
+    "deals": {
+        "deal_id": "deal_id",
+        "deal_name": "dealname",
+        "deal_size": "amount",
+        "probability_of_closure": "probability_of_closure",
+        "deal_stage": "dealstage",
+        "created_at": "createdate",
+    },
+}
+# Our enum value -> HubSpot option value, where they differ (deal stages are the
+# stage ids of HubSpot's default sales pipeline).
+HUBSPOT_ENUM_VALUE_DEFAULTS: dict[str, dict[str, str]] = {
+    "deal_stage": {
+        "Prospecting": "appointmentscheduled",
+        "Negotiation": "contractsent",
+        "Closed-Won": "closedwon",
+        "Closed-Lost": "closedlost",
+    },
+}
+
+
+def _merged_over_defaults(
+    setting: str,
+    given: dict[str, dict[str, str]],
+    defaults: dict[str, dict[str, str]],
+    known_entries_only: bool,
+) -> dict[str, dict[str, str]]:
+    """A setting that overrides some entries keeps the defaults of the others."""
+    merged = {group: dict(entries) for group, entries in defaults.items()}
+    for group, entries in given.items():
+        if group not in merged:
+            raise ValueError(f"{setting}: unknown key {group!r} (known: {', '.join(merged)})")
+        unknown = sorted(set(entries) - set(merged[group]))
+        if known_entries_only and unknown:
+            raise ValueError(f"{setting}: {group} has no field(s) {', '.join(unknown)}")
+        merged[group].update(entries)
+    return merged
+
+
+_ENUM_FIELDS: dict[str, dict[str, str]] = {"region": {}, "lead_source": {}}
 
 
 class Settings(BaseSettings):
@@ -37,6 +101,40 @@ class Settings(BaseSettings):
     )
     login_lockout_max_seconds: int = Field(default=900, ge=1)
 
+    # --- CRM: the external CRM (HubSpot) and phone numbers ---------------------
+    hubspot_token: SecretStr | None = Field(
+        default=None,
+        description="HubSpot private-app access token. Unset: no external CRM (local only).",
+    )
+    hubspot_base_url: str = Field(default="https://api.hubapi.com")
+    hubspot_connect_timeout: float = Field(default=5.0, gt=0, description="Seconds.")
+    hubspot_read_timeout: float = Field(default=30.0, gt=0, description="Seconds.")
+    hubspot_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="Tries of a request on network errors, 429, 5xx."
+    )
+    hubspot_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="Wait after the first failed try; doubles each time."
+    )
+    hubspot_backoff_max_seconds: float = Field(default=30.0, ge=0)
+    hubspot_retry_after_max_seconds: float = Field(
+        default=120.0, ge=0, description="Longest Retry-After that is honoured as given."
+    )
+    hubspot_page_size: int = Field(default=100, ge=1, le=100)
+    hubspot_batch_size: int = Field(default=100, ge=1, le=100)
+    hubspot_properties: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: _merged_over_defaults("", {}, HUBSPOT_PROPERTY_DEFAULTS, True),
+        description="JSON {domain: {field: HubSpot property}}; merged over the defaults.",
+    )
+    hubspot_enum_values: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: _merged_over_defaults(
+            "", {}, {**_ENUM_FIELDS, **HUBSPOT_ENUM_VALUE_DEFAULTS}, False
+        ),
+        description="JSON {field: {our value: HubSpot value}}; merged over the defaults.",
+    )
+    phone_default_region: str = Field(
+        default="ID", description="Region (ISO 3166 code) of phone numbers given without +country."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, url: str) -> str:
@@ -45,6 +143,33 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    @field_validator("hubspot_properties")
+    @classmethod
+    def _properties_over_defaults(
+        cls, given: dict[str, dict[str, str]]
+    ) -> dict[str, dict[str, str]]:
+        return _merged_over_defaults(
+            "hubspot_properties", given, HUBSPOT_PROPERTY_DEFAULTS, known_entries_only=True
+        )
+
+    @field_validator("hubspot_enum_values")
+    @classmethod
+    def _enum_values_over_defaults(
+        cls, given: dict[str, dict[str, str]]
+    ) -> dict[str, dict[str, str]]:
+        defaults = {**_ENUM_FIELDS, **HUBSPOT_ENUM_VALUE_DEFAULTS}
+        return _merged_over_defaults(
+            "hubspot_enum_values", given, defaults, known_entries_only=False
+        )
+
+    @field_validator("phone_default_region")
+    @classmethod
+    def _known_phone_region(cls, region: str) -> str:
+        region = region.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown phone region {region!r} (use an ISO 3166 code like ID)")
+        return region
 
     @field_validator("timezone")
     @classmethod

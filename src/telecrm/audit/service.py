@@ -137,4 +137,4 @@ def _audit_flushed_objects(session: Session, _flush_context: Any) -> None:
                 }
             )
     if rows:
-        session.connection().execute(insert(AuditEntry.__table__), rows)
+        session.connection().execute(insert(AuditEntry), rows)
