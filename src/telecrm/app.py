@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import telecrm.models  # noqa: F401  (every table known before the first query)
 from telecrm import __version__
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router

@@ -87,7 +87,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_answers_health_over_real_http(committed_db: Engine, database_url: str) -> None:
+def test_serve_answers_health_and_logs_in_over_real_http(
+    cli, committed_db: Engine, database_url: str
+) -> None:
+    cli("users", "create", "--email", "ops@example.com", "--role", "viewer", "--password", "x" * 12)
     port = _free_port()
     env = {**os.environ, "TELECRM_DATABASE_URL": database_url, "TELECRM_SECRET_KEY": "k" * 40}
     process = subprocess.Popen(
@@ -110,6 +113,19 @@ def test_serve_answers_health_over_real_http(committed_db: Engine, database_url:
         assert response.status_code == 200
         assert response.json()["status"] == "ok"
         assert httpx.get(f"http://127.0.0.1:{port}/api/users", timeout=5).status_code == 401
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/auth/token",
+            data={"username": "ops@example.com", "password": "x" * 12},
+            timeout=5,
+        )
+        assert login.status_code == 200, login.text
+        token = login.json()["access_token"]
+        me = httpx.get(
+            f"http://127.0.0.1:{port}/api/auth/me",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
+        assert me.json()["name"] == "ops@example.com"
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from rich.logging import RichHandler
 from sqlalchemy.exc import SQLAlchemyError
 
+import telecrm.models  # noqa: F401  (every table known before the first query)
 from telecrm.auth.cli import api_keys_app, users_app
 from telecrm.cli import db, demo, serve
 from telecrm.cli.console import err_console
