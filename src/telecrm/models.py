@@ -1,22 +1,30 @@
 """Every domain's ORM models, imported so that ``Base.metadata`` is the whole schema
 (Alembic and the schema-drift test read it)."""
 
+from telecrm.accounts.models import Account
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import ApiKey, User
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
+from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract
 from telecrm.db import Base
+from telecrm.deals.models import Deal
 from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceSequence
 from telecrm.rates.models import Rate, RateGroup
+from telecrm.reports.models import DealAggregation
 
 __all__ = [
+    "Account",
     "ApiKey",
     "AuditEntry",
     "Base",
     "Cdr",
     "CdrImport",
     "CdrReject",
+    "Contact",
     "Contract",
+    "Deal",
+    "DealAggregation",
     "Invoice",
     "InvoiceLine",
     "InvoiceSequence",

@@ -43,3 +43,7 @@ class Contract(TimestampMixin, Base):
     # Number rewrite rules overriding the installation's (RATING.md §1):
     # a list of [prefix, replacement] pairs, first match applied once.
     rewrite_rules: Mapped[list[Any] | None] = mapped_column(JSON)
+    # The CRM account this customer is (telecrm.accounts); optional.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.account_id", ondelete="SET NULL"), index=True
+    )

@@ -1,0 +1,1 @@
+"""Accounts: the customer organisations of the CRM (HubSpot companies)."""

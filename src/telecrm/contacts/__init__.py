@@ -1,0 +1,1 @@
+"""Contacts: the people of the CRM, with their phone numbers in E.164."""

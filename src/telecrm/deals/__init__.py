@@ -1,0 +1,1 @@
+"""Deals: the opportunities of each account, and their aggregation per period."""

@@ -1,0 +1,1 @@
+"""Reports: deal aggregations per account and period."""
