@@ -135,6 +135,65 @@ class Settings(BaseSettings):
         default="ID", description="Region (ISO 3166 code) of phone numbers given without +country."
     )
 
+    # --- CDR management: fetching from PBXes, notifications, calls to the CRM ---
+    cdr_fetch_max_attempts: int = Field(
+        default=4, ge=1, le=20, description="Tries of a source fetch that fails on the network."
+    )
+    cdr_fetch_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="Wait after the first failed try; doubles, with jitter."
+    )
+    cdr_fetch_backoff_max_seconds: float = Field(default=30.0, ge=0)
+    cdr_fetch_connect_timeout: float = Field(default=10.0, gt=0, description="Seconds.")
+    cdr_db_overlap_minutes: int = Field(
+        default=240,
+        ge=0,
+        description="An Asterisk CDR database is re-read from this long before the latest call "
+        "seen: a call is written when it ends, so one that started earlier arrives later.",
+    )
+    notify_webhook_url: str | None = Field(
+        default=None, description="Run reports are POSTed here as JSON. Unset: no webhook."
+    )
+    notify_webhook_timeout: float = Field(default=10.0, gt=0, description="Seconds.")
+    notify_examples: int = Field(
+        default=5, ge=0, le=100, description="Examples of bad CDRs in one run report."
+    )
+    smtp_host: str | None = Field(default=None, description="Unset: no e-mail reports.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: str = Field(
+        default="starttls", pattern=r"^(starttls|ssl|none)$", description="starttls, ssl or none."
+    )
+    smtp_username: str | None = Field(default=None)
+    smtp_password: SecretStr | None = Field(default=None)
+    smtp_from: str = Field(default="telecrm@localhost")
+    smtp_to: list[str] = Field(
+        default_factory=list, description='Recipients of run reports, JSON: ["ops@example.com"].'
+    )
+    smtp_timeout: float = Field(default=15.0, gt=0, description="Seconds.")
+    crm_call_sync_batch_size: int = Field(
+        default=100, ge=1, le=100, description="Calls per HubSpot batch request (at most 100)."
+    )
+    crm_call_sync_max_attempts: int = Field(
+        default=5, ge=1, description="Failed runs after which a CDR waits to be re-queued."
+    )
+    crm_call_sync_backoff_seconds: float = Field(
+        default=300.0, ge=0, description="Wait before a failed CDR's next try; doubles each time."
+    )
+    crm_call_sync_backoff_max_seconds: float = Field(default=6 * 3600.0, ge=0)
+    crm_call_key_property: str = Field(
+        default="telecrm_cdr_key",
+        description="HubSpot call property (unique values) holding each CDR's key: calls are "
+        "upserted by it, so a retried batch never creates a call twice.",
+    )
+    crm_daily_request_limit: int = Field(
+        default=250_000,
+        ge=0,
+        description="HubSpot requests per day that the call sync may use (the account's daily "
+        "limit, less what other integrations need).",
+    )
+    worker_interval_seconds: float = Field(
+        default=300.0, gt=0, description="Pause of `telecrm worker` between two runs."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, url: str) -> str:

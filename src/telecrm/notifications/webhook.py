@@ -1,0 +1,27 @@
+"""A run report as a JSON POST to a URL (a chat bridge, an alerting system)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from telecrm.notifications.service import RunReport
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+
+    def send(self, report: RunReport) -> None:
+        response = httpx.post(
+            self.url,
+            json=report.as_json(),
+            timeout=self.timeout,
+            headers={"User-Agent": "telecrm-notifications"},
+        )
+        response.raise_for_status()
