@@ -33,7 +33,7 @@ from tests import factories
 
 TEST_DATABASE_ENV = "TELECRM_TEST_DATABASE_URL"
 # Tables whose rows a migration writes (reference data): never emptied between tests.
-SEEDED_TABLES: set[str] = {"alembic_version"}
+SEEDED_TABLES: set[str] = {"alembic_version", "cdr_status"}
 
 
 def _postgres_database(base_url: str) -> Iterator[str]:

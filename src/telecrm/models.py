@@ -4,6 +4,9 @@
 from telecrm.accounts.models import Account
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import ApiKey, User
+from telecrm.call_sync.models import CrmDailyUsage, SyncLog
+from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
+from telecrm.cdr_status.models import CdrStatus
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
 from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract
@@ -19,10 +22,14 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Cdr",
+    "CdrFetchRun",
     "CdrImport",
     "CdrReject",
+    "CdrSource",
+    "CdrStatus",
     "Contact",
     "Contract",
+    "CrmDailyUsage",
     "Deal",
     "DealAggregation",
     "Invoice",
@@ -30,5 +37,6 @@ __all__ = [
     "InvoiceSequence",
     "Rate",
     "RateGroup",
+    "SyncLog",
     "User",
 ]

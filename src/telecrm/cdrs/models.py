@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from telecrm.db import (
@@ -69,8 +69,18 @@ class Cdr(TimestampMixin, Base):
     sequence: Mapped[int | None] = mapped_column(BigInteger)
 
     # seed 000's lifecycle
-    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    status: Mapped[str] = mapped_column(
+        String(20), ForeignKey("cdr_status.status_id"), default="new", index=True
+    )
     sync_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    # CDR management (telecrm.cdr_status, telecrm.call_sync): every reason a CDR is
+    # invalid, and where it stands with the CRM.
+    validation_errors: Mapped[list[str] | None] = mapped_column(JSON)
+    sync_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sync_message: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    crm_call_id: Mapped[str | None] = mapped_column(String(64))
 
     # rating (RATING.md): what the cost is and how it was found
     rating_status: Mapped[RatingStatus] = mapped_column(
