@@ -1,0 +1,114 @@
+"""Every query of the CDR lifecycle: reading CDRs to validate, moving statuses in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from telecrm.cdr_status.models import CdrState, CdrStatus
+from telecrm.cdr_status.transitions import sources_of
+from telecrm.cdr_status.validation import COLUMNS
+from telecrm.cdrs.models import Cdr
+from telecrm.rating.types import RatingStatus
+
+# Bound parameters per statement stay well under SQLite's limit (32766).
+_IDS_PER_STATEMENT = 5000
+
+_FRAME_SCHEMA = {
+    "id": pl.Int64,
+    "src": pl.String,
+    "dst": pl.String,
+    "start_time": pl.Datetime("us", "UTC"),
+    "end_time": pl.Datetime("us", "UTC"),
+    "duration": pl.Int64,
+    "billsec": pl.Int64,
+    "disposition": pl.String,
+}
+
+
+def statuses(session: Session) -> Sequence[CdrStatus]:
+    return session.scalars(select(CdrStatus).order_by(CdrStatus.status_id)).all()
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Cdr.status, func.count()).group_by(Cdr.status)).all()
+    return {status: count for status, count in rows}
+
+
+def cdrs_to_validate(
+    session: Session,
+    states: Sequence[CdrState],
+    after_id: int,
+    limit: int,
+    source: str | None = None,
+) -> pl.DataFrame:
+    """The next ``limit`` CDRs in ``states`` with an id above ``after_id``, as a frame."""
+    query = (
+        select(*(getattr(Cdr, column) for column in COLUMNS))
+        .where(Cdr.status.in_([state.value for state in states]), Cdr.id > after_id)
+        .order_by(Cdr.id)
+        .limit(limit)
+    )
+    if source is not None:
+        query = query.where(Cdr.source == source)
+    rows = session.execute(query).all()
+    return pl.DataFrame(rows, schema=_FRAME_SCHEMA, orient="row")
+
+
+def mark_valid(session: Session, ids: Sequence[int]) -> int:
+    moved = 0
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        result = session.execute(
+            update(Cdr)
+            .where(Cdr.id.in_(chunk), Cdr.status.in_(sources_of(CdrState.VALID)))
+            .values(status=CdrState.VALID.value, validation_errors=None)
+            .execution_options(synchronize_session=False)
+        )
+        moved += result.rowcount or 0  # type: ignore[attr-defined]
+    return moved
+
+
+def mark_invalid(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
+    if not reasons_by_id:
+        return
+    # Executed once per row: an IN list would be an "expanding" parameter, which
+    # executemany cannot take.
+    allowed = or_(*(Cdr.status == status for status in sources_of(CdrState.INVALID)))
+    session.execute(
+        update(Cdr).where(allowed),
+        [
+            {"id": cdr_id, "status": CdrState.INVALID.value, "validation_errors": reasons}
+            for cdr_id, reasons in reasons_by_id.items()
+        ],
+        execution_options={"synchronize_session": False},
+    )
+
+
+def cdr_call_ids(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
+    rows = session.execute(select(Cdr.id, Cdr.call_id).where(Cdr.id.in_(ids))).all()
+    return {cdr_id: call_id for cdr_id, call_id in rows}
+
+
+def follow_billing(session: Session) -> dict[str, int]:
+    """Move each CDR's status after what rating and invoicing did to it; returns how
+    many moved to each status."""
+    targets: dict[CdrState, Any] = {
+        CdrState.RATED: and_(Cdr.rating_status == RatingStatus.RATED, Cdr.invoice_id.is_(None)),
+        CdrState.UNRATED: Cdr.rating_status == RatingStatus.UNRATED,
+        CdrState.INVOICED: Cdr.invoice_id.is_not(None),
+    }
+    moved: dict[str, int] = {}
+    for target, condition in targets.items():
+        result = session.execute(
+            update(Cdr)
+            .where(Cdr.status.in_(sources_of(target)), condition)
+            .values(status=target.value)
+            .execution_options(synchronize_session=False)
+        )
+        moved[target.value] = result.rowcount or 0  # type: ignore[attr-defined]
+    return moved

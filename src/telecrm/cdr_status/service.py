@@ -1,0 +1,94 @@
+"""Validating stored CDRs and keeping each CDR's status in step with billing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from telecrm.audit.service import record
+from telecrm.cdr_status import repository, validation
+from telecrm.cdr_status.models import CdrState, CdrStatus
+
+VALIDATION_CHUNK = 20_000
+
+
+@dataclass
+class ValidationSummary:
+    valid: int = 0
+    invalid: int = 0
+    # the first few invalid CDRs, with every reason: what a run report shows
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def validate_cdrs(
+    session: Session,
+    source: str | None = None,
+    again: bool = False,
+    max_examples: int = 5,
+) -> ValidationSummary:
+    """Validate every new CDR (of ``source`` when given); with ``again`` the invalid
+    ones too, so that a corrected rule or record is taken into account. An invalid CDR
+    is kept, with all its reasons, in status ``invalid``."""
+    states = [CdrState.NEW, CdrState.INVALID] if again else [CdrState.NEW]
+    summary = ValidationSummary()
+    after_id = 0
+    while True:
+        frame = repository.cdrs_to_validate(session, states, after_id, VALIDATION_CHUNK, source)
+        if frame.is_empty():
+            break
+        after_id = int(frame["id"].max())  # type: ignore[arg-type]
+        result = validation.validate(frame)
+        failed = result.filter(result["reasons"].list.len() > 0)
+        passed = result.filter(result["reasons"].list.len() == 0)["id"].to_list()
+        summary.valid += repository.mark_valid(session, passed)
+        reasons_by_id = dict(zip(failed["id"].to_list(), failed["reasons"].to_list(), strict=True))
+        repository.mark_invalid(session, reasons_by_id)
+        summary.invalid += len(reasons_by_id)
+        for reasons in reasons_by_id.values():
+            for reason in reasons:
+                summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
+        _add_examples(session, summary, reasons_by_id, max_examples)
+    if summary.valid or summary.invalid:
+        record(
+            session,
+            "validate",
+            "cdrs",
+            None,
+            {"source": source, "valid": summary.valid, "invalid": summary.invalid},
+        )
+    return summary
+
+
+def _add_examples(
+    session: Session,
+    summary: ValidationSummary,
+    reasons_by_id: dict[int, list[str]],
+    max_examples: int,
+) -> None:
+    wanted = list(reasons_by_id)[: max(0, max_examples - len(summary.examples))]
+    if not wanted:
+        return
+    call_ids = repository.cdr_call_ids(session, wanted)
+    summary.examples += [
+        {
+            "cdr_id": cdr_id,
+            "call_id": call_ids.get(cdr_id),
+            "reasons": ", ".join(reasons_by_id[cdr_id]),
+        }
+        for cdr_id in wanted
+    ]
+
+
+def follow_billing(session: Session) -> dict[str, int]:
+    """After rating or invoicing: valid CDRs become rated or unrated, rated ones on an
+    invoice become invoiced (and go back to rated when a draft invoice releases them).
+    An invalid CDR stays invalid whatever the rating engine did with it."""
+    return repository.follow_billing(session)
+
+
+def statuses_with_counts(session: Session) -> list[tuple[CdrStatus, int]]:
+    counts = repository.count_by_status(session)
+    return [(status, counts.get(status.status_id, 0)) for status in repository.statuses(session)]

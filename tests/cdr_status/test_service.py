@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from telecrm.audit.models import AuditEntry
+from telecrm.audit.service import set_actor
+from telecrm.cdr_status import service
+from telecrm.cdr_status.models import CdrState
+from telecrm.cdr_status.transitions import TRANSITIONS, sources_of
+from telecrm.cdrs.models import Cdr
+from telecrm.rating.types import RatingStatus
+from tests import factories
+
+
+def test_the_migration_fills_cdr_status_with_every_state(db_session: Session) -> None:
+    rows = {status.status_id: count for status, count in service.statuses_with_counts(db_session)}
+    assert set(rows) == {state.value for state in CdrState}
+    for status, _ in service.statuses_with_counts(db_session):
+        assert status.description
+
+
+def test_validation_keeps_invalid_cdrs_with_their_reasons(db_session: Session) -> None:
+    good = factories.cdr(db_session, source="pbx-a")
+    too_long = factories.cdr(db_session, source="pbx-a", billsec=90, duration=60)
+    two_faults = factories.cdr(
+        db_session, source="pbx-a", dst="s", disposition="TRANSFERRED", billsec=0
+    )
+    other_source = factories.cdr(db_session, source="pbx-b", billsec=90, duration=60)
+
+    summary = service.validate_cdrs(db_session, source="pbx-a", max_examples=1)
+
+    assert (summary.valid, summary.invalid) == (1, 2)
+    assert summary.reasons == {
+        "billsec_exceeds_duration": 1,
+        "unknown_disposition": 1,
+        "dst_not_a_number": 1,
+    }
+    assert summary.examples == [
+        {
+            "cdr_id": too_long.id,
+            "call_id": too_long.call_id,
+            "reasons": "billsec_exceeds_duration",
+        }
+    ]
+    for cdr in (good, too_long, two_faults, other_source):
+        db_session.refresh(cdr)
+    assert good.status == "valid" and good.validation_errors is None
+    assert too_long.status == "invalid"
+    assert too_long.validation_errors == ["billsec_exceeds_duration"]
+    assert two_faults.validation_errors == ["unknown_disposition", "dst_not_a_number"]
+    assert other_source.status == "new"
+    assert db_session.scalar(select(Cdr).where(Cdr.id == too_long.id)) is not None
+
+
+def test_validating_again_takes_a_corrected_record(db_session: Session) -> None:
+    cdr = factories.cdr(db_session, billsec=90, duration=60)
+    service.validate_cdrs(db_session)
+    assert service.validate_cdrs(db_session).invalid == 0  # nothing new: not re-validated
+    cdr.duration = 95
+    db_session.flush()
+    summary = service.validate_cdrs(db_session, again=True)
+    db_session.refresh(cdr)
+    assert (summary.valid, cdr.status, cdr.validation_errors) == (1, "valid", None)
+
+
+def test_a_validation_through_the_api_is_in_the_audit_log(db_session: Session) -> None:
+    factories.cdr(db_session)
+    set_actor(db_session, "user:1:billing@example.com")
+    service.validate_cdrs(db_session)
+    entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "validate")).one()
+    assert entry.changes == {"source": None, "valid": 1, "invalid": 0}
+
+
+def test_status_follows_rating_and_invoicing(db_session: Session) -> None:
+    contract = factories.contract(db_session)
+    rated = factories.cdr(db_session, contract)
+    unrated = factories.cdr(db_session, contract)
+    invalid = factories.cdr(db_session, contract, billsec=90, duration=60)
+    service.validate_cdrs(db_session)
+    not_validated = factories.cdr(db_session, contract)
+    # what the rating engine writes
+    for cdr, outcome in (
+        (rated, RatingStatus.RATED),
+        (unrated, RatingStatus.UNRATED),
+        (invalid, RatingStatus.RATED),
+        (not_validated, RatingStatus.RATED),
+    ):
+        cdr.rating_status = outcome
+        cdr.cost = Decimal(0) if outcome is RatingStatus.RATED else None
+    db_session.flush()
+
+    assert service.follow_billing(db_session) == {"rated": 1, "unrated": 1, "invoiced": 0}
+    for cdr in (rated, unrated, invalid, not_validated):
+        db_session.refresh(cdr)
+    assert [rated.status, unrated.status, invalid.status, not_validated.status] == [
+        "rated",
+        "unrated",
+        "invalid",
+        "new",
+    ]
+
+    invoice = factories.invoice(db_session, contract)
+    rated.invoice_id = invoice.id
+    db_session.flush()
+    assert service.follow_billing(db_session)["invoiced"] == 1
+    db_session.refresh(rated)
+    assert rated.status == "invoiced"
+
+    rated.invoice_id = None  # a draft generated again
+    db_session.flush()
+    service.follow_billing(db_session)
+    db_session.refresh(rated)
+    assert rated.status == "rated"
+
+
+def test_transition_table_allows_no_way_out_of_invalid_but_validation() -> None:
+    assert TRANSITIONS[CdrState.INVALID] == {CdrState.VALID}
+    assert sources_of(CdrState.INVALID) == ["new"]
+    assert sources_of(CdrState.RATED) == ["invoiced", "unrated", "valid"]
+    assert all(CdrState.NEW not in targets for targets in TRANSITIONS.values())
