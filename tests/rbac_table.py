@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role, User
 from telecrm.config import Settings
+from telecrm.contracts.models import Contract
+from telecrm.invoices.models import InvoiceStatus
 from tests import factories
 
 PUBLIC = frozenset({"public"})
@@ -53,6 +55,40 @@ class Rule:
 def _login(ctx: Ctx) -> Req:
     user = factories.user(ctx.session, role=Role.VIEWER)
     return Req(data={"username": user.email, "password": factories.PASSWORD})
+
+
+# --- billing builders ----------------------------------------------------------
+
+BILLING_WRITE = frozenset({"admin", "billing"})
+# A customer sees its own contract, calls and invoices (tests/invoices, tests/cdrs
+# check that it cannot see another's).
+BILLING_READ = STAFF | {"customer"}
+
+
+def _contract_of(ctx: Ctx) -> Contract:
+    """A contract the caller may see: for a customer, one it is bound to."""
+    contract = factories.contract(ctx.session)
+    if ctx.user is not None and ctx.user.role == Role.CUSTOMER:
+        ctx.user.contract_id = contract.id
+        ctx.session.flush()
+    return contract
+
+
+def _invoice_path(status: InvoiceStatus, action: str = "") -> Callable[[Ctx], Req]:
+    def build(ctx: Ctx) -> Req:
+        invoice = factories.invoice(ctx.session, _contract_of(ctx), status=status)
+        return Req(path=f"/api/invoices/{invoice.id}{action}")
+
+    return build
+
+
+def _rate_json() -> dict[str, Any]:
+    return {
+        "rate_prefix": "62",
+        "rate_type": "per_minute",
+        "billing_rate": "1000",
+        "billing_cycle": 60,
+    }
 
 
 RULES: list[Rule] = [
@@ -92,5 +128,156 @@ RULES: list[Rule] = [
     Rule("GET", "/api/audit", ADMIN),
     # --- CRM (accounts, contacts, deals, reports) ---------------------------
     # --- billing (contracts, rate groups, rates, CDRs, invoices) -------------
+    Rule("GET", "/api/contracts", BILLING_READ),
+    Rule(
+        "POST",
+        "/api/contracts",
+        BILLING_WRITE,
+        lambda ctx: Req(
+            json={
+                "company_name": "PT Baru",
+                "accountcode": factories.unique("NEW"),
+                "rate_group_id": factories.rate_group(ctx.session).id,
+            }
+        ),
+    ),
+    Rule(
+        "GET",
+        "/api/contracts/{contract_id}",
+        BILLING_READ,
+        lambda ctx: Req(path=f"/api/contracts/{_contract_of(ctx).id}"),
+    ),
+    Rule(
+        "PATCH",
+        "/api/contracts/{contract_id}",
+        BILLING_WRITE,
+        lambda ctx: Req(
+            path=f"/api/contracts/{factories.contract(ctx.session).id}", json={"tax_rate": "12"}
+        ),
+    ),
+    Rule(
+        "DELETE",
+        "/api/contracts/{contract_id}",
+        BILLING_WRITE,
+        lambda ctx: Req(path=f"/api/contracts/{factories.contract(ctx.session).id}"),
+    ),
+    Rule("GET", "/api/rate-groups", STAFF),
+    Rule(
+        "POST",
+        "/api/rate-groups",
+        BILLING_WRITE,
+        lambda ctx: Req(json={"name": factories.unique("G")}),
+    ),
+    Rule(
+        "GET",
+        "/api/rate-groups/{rate_group_id}",
+        STAFF,
+        lambda ctx: Req(path=f"/api/rate-groups/{factories.rate_group(ctx.session).id}"),
+    ),
+    Rule(
+        "PATCH",
+        "/api/rate-groups/{rate_group_id}",
+        BILLING_WRITE,
+        lambda ctx: Req(
+            path=f"/api/rate-groups/{factories.rate_group(ctx.session).id}", json={"memo": "m"}
+        ),
+    ),
+    Rule(
+        "DELETE",
+        "/api/rate-groups/{rate_group_id}",
+        BILLING_WRITE,
+        lambda ctx: Req(path=f"/api/rate-groups/{factories.rate_group(ctx.session).id}"),
+    ),
+    Rule(
+        "GET",
+        "/api/rate-groups/{rate_group_id}/rates",
+        STAFF,
+        lambda ctx: Req(path=f"/api/rate-groups/{factories.rate_group(ctx.session).id}/rates"),
+    ),
+    Rule(
+        "POST",
+        "/api/rate-groups/{rate_group_id}/rates",
+        BILLING_WRITE,
+        lambda ctx: Req(
+            path=f"/api/rate-groups/{factories.rate_group(ctx.session).id}/rates",
+            json=_rate_json(),
+        ),
+    ),
+    Rule(
+        "POST",
+        "/api/rate-groups/{rate_group_id}/rates/upload",
+        BILLING_WRITE,
+        lambda ctx: Req(
+            path=f"/api/rate-groups/{factories.rate_group(ctx.session).id}/rates/upload",
+            files={
+                "file": (
+                    "deck.csv",
+                    b"rate_prefix,rate_type,billing_rate,billing_cycle\n62,per_minute,1000,60\n",
+                    "text/csv",
+                )
+            },
+        ),
+    ),
+    Rule(
+        "GET",
+        "/api/rates/{rate_id}",
+        STAFF,
+        lambda ctx: Req(path=f"/api/rates/{factories.rate(ctx.session).id}"),
+    ),
+    Rule(
+        "PATCH",
+        "/api/rates/{rate_id}",
+        BILLING_WRITE,
+        lambda ctx: Req(
+            path=f"/api/rates/{factories.rate(ctx.session).id}", json={"description": "Indonesia"}
+        ),
+    ),
+    Rule(
+        "DELETE",
+        "/api/rates/{rate_id}",
+        BILLING_WRITE,
+        lambda ctx: Req(path=f"/api/rates/{factories.rate(ctx.session).id}"),
+    ),
+    Rule("GET", "/api/cdrs", BILLING_READ),
+    Rule(
+        "GET",
+        "/api/cdrs/{cdr_id}",
+        BILLING_READ,
+        lambda ctx: Req(
+            path=f"/api/cdrs/{factories.cdr(ctx.session, _contract_of(ctx), cost='10').id}"
+        ),
+    ),
+    Rule("GET", "/api/invoices", BILLING_READ),
+    Rule(
+        "POST",
+        "/api/invoices/generate",
+        BILLING_WRITE,
+        lambda ctx: Req(json={"year": 2025, "month": 11}),
+    ),
+    Rule("GET", "/api/invoices/{invoice_id}", BILLING_READ, _invoice_path(InvoiceStatus.DRAFT)),
+    Rule(
+        "GET",
+        "/api/invoices/{invoice_id}/pdf",
+        BILLING_READ,
+        _invoice_path(InvoiceStatus.SENT, "/pdf"),
+    ),
+    Rule(
+        "POST",
+        "/api/invoices/{invoice_id}/send",
+        BILLING_WRITE,
+        _invoice_path(InvoiceStatus.DRAFT, "/send"),
+    ),
+    Rule(
+        "POST",
+        "/api/invoices/{invoice_id}/request-payment",
+        frozenset({"admin", "customer"}),
+        _invoice_path(InvoiceStatus.SENT, "/request-payment"),
+    ),
+    Rule(
+        "POST",
+        "/api/invoices/{invoice_id}/approve",
+        ADMIN,
+        _invoice_path(InvoiceStatus.PENDING_APPROVAL, "/approve"),
+    ),
     # --- CDR management (sources, fetch, push, sync) ------------------------
 ]

@@ -14,15 +14,34 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import telecrm.models  # noqa: F401  (every table known before the first query)
 from telecrm import __version__
+from telecrm.accounts.routes import router as accounts_router
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
+from telecrm.cdrs.routes import router as cdrs_router
 from telecrm.config import Settings, get_settings
+from telecrm.contacts.routes import router as contacts_router
+from telecrm.contracts.routes import router as contracts_router
 from telecrm.db import get_engine, session_factory
+from telecrm.deals.routes import router as deals_router
 from telecrm.errors import AppError
+from telecrm.invoices.routes import router as invoices_router
+from telecrm.rates.routes import router as rates_router
+from telecrm.reports.routes import router as reports_router
 
 log = logging.getLogger(__name__)
 
-ROUTERS: list[APIRouter] = [auth_router, audit_router]
+ROUTERS: list[APIRouter] = [
+    auth_router,
+    audit_router,
+    accounts_router,
+    contacts_router,
+    deals_router,
+    reports_router,
+    contracts_router,
+    rates_router,
+    cdrs_router,
+    invoices_router,
+]
 
 
 class Health(BaseModel):

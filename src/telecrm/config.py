@@ -100,6 +100,25 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Failed logins before each further attempt is delayed."
     )
     login_lockout_max_seconds: int = Field(default=900, ge=1)
+    invoice_number_prefix: str = Field(
+        default="INV",
+        pattern=r"^[A-Z0-9]{1,10}$",
+        description="Invoice numbers are PREFIX-YYYY-NNNNNN, sequential per year.",
+    )
+    invoice_issuer_name: str = Field(
+        default="telecrm", description="The operator's company name, printed on invoices."
+    )
+    invoice_issuer_address: str = Field(
+        default="", description="The operator's postal address (lines separated by newlines)."
+    )
+    invoice_issuer_tax_id: str = Field(
+        default="", description="The operator's tax number (NPWP in Indonesia), on invoices."
+    )
+    invoice_issuer_email: str = Field(default="", description="Billing contact e-mail.")
+    invoice_issuer_phone: str = Field(default="", description="Billing contact phone.")
+    invoice_payment_instructions: str = Field(
+        default="", description="How to pay (bank, account number), printed on invoices."
+    )
 
     # --- CRM: the external CRM (HubSpot) and phone numbers ---------------------
     hubspot_token: SecretStr | None = Field(

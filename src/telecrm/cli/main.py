@@ -16,7 +16,11 @@ from telecrm.auth.cli import api_keys_app, users_app
 from telecrm.cli import db, demo, serve
 from telecrm.cli.console import err_console
 from telecrm.config import get_settings
+from telecrm.contracts.cli import contracts_app
+from telecrm.crm.cli import crm_app
 from telecrm.errors import AppError
+from telecrm.invoices.cli import invoices_app
+from telecrm.rates.cli import rate_groups_app, rates_app
 
 app = typer.Typer(
     help="telecrm: telecom CRM and billing. Settings come from TELECRM_* variables or .env.",
@@ -27,6 +31,11 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(api_keys_app, name="api-keys")
+app.add_typer(crm_app, name="crm")
+app.add_typer(contracts_app, name="contracts")
+app.add_typer(rate_groups_app, name="rate-groups")
+app.add_typer(rates_app, name="rates")
+app.add_typer(invoices_app, name="invoices")
 app.registered_commands += demo.app.registered_commands + serve.app.registered_commands
 
 

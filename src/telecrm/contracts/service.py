@@ -1,0 +1,182 @@
+"""Contracts: the customer companies, tied to their calls and invoices by accountcode."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from sqlalchemy.orm import Session
+
+from telecrm.audit.service import record
+from telecrm.contracts import repository
+from telecrm.contracts.models import Contract, ContractStatus
+from telecrm.contracts.schemas import ContractCreate, ContractUpdate
+from telecrm.contracts.scope import ContractScope
+from telecrm.csvimport import ImportSummary, RowError, raise_if_errors, read_rows
+from telecrm.errors import Conflict, NotFound, ValidationFailed
+from telecrm.rates import repository as rates_repository
+
+# Seed 004's columns, then the ones telecrm adds.
+CSV_REQUIRED = ("company_name", "accountcode", "rate_group_id")
+CSV_OPTIONAL = (
+    "contact_person",
+    "email",
+    "phone",
+    "address",
+    "status",
+    "currency",
+    "tax_rate",
+    "payment_terms_days",
+    "account_id",
+)
+NOT_NULL_FIELDS = frozenset(
+    {"company_name", "accountcode", "status", "rate_group_id", "currency", "tax_rate"}
+    | {"payment_terms_days"}
+)
+
+
+def get_contract(session: Session, scope: ContractScope, contract_id: int) -> Contract:
+    """404 for a contract the caller may not see, so that ids do not leak."""
+    contract = repository.get(session, contract_id)
+    if contract is None or not scope.allows(contract.id):
+        raise NotFound(f"contract {contract_id} not found")
+    return contract
+
+
+def list_contracts(
+    session: Session,
+    scope: ContractScope,
+    *,
+    status: ContractStatus | None = None,
+    rate_group_id: int | None = None,
+    search: str | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> Sequence[Contract]:
+    return repository.list_contracts(
+        session,
+        scope,
+        status=status,
+        rate_group_id=rate_group_id,
+        search=search,
+        after_id=after_id,
+        limit=limit,
+    )
+
+
+def _check_rate_group(session: Session, rate_group_id: int) -> None:
+    if rates_repository.get_group(session, rate_group_id) is None:
+        raise ValidationFailed(f"rate_group_id {rate_group_id}: no such rate group")
+
+
+def _check_account(session: Session, account_id: int | None) -> None:
+    if account_id is not None and not repository.existing_account_ids(session, [account_id]):
+        raise ValidationFailed(f"account_id {account_id}: no such CRM account")
+
+
+def _check_accountcode_free(session: Session, accountcode: str) -> None:
+    holder = repository.get_by_accountcode(session, accountcode)
+    if holder is not None:
+        raise Conflict(f"accountcode {accountcode} is already contract {holder.id}'s")
+
+
+def create_contract(session: Session, data: ContractCreate) -> Contract:
+    _check_rate_group(session, data.rate_group_id)
+    _check_account(session, data.account_id)
+    _check_accountcode_free(session, data.accountcode)
+    contract = Contract(**data.model_dump())
+    repository.add(session, contract)
+    return contract
+
+
+def update_contract(session: Session, contract_id: int, data: ContractUpdate) -> Contract:
+    contract = get_contract(session, ContractScope(), contract_id)
+    changes = data.model_dump(exclude_unset=True)
+    if empty := sorted(
+        field for field in NOT_NULL_FIELDS if field in changes and changes[field] is None
+    ):
+        raise ValidationFailed(f"{', '.join(empty)}: may not be empty")
+    changes = {
+        field: value for field, value in changes.items() if getattr(contract, field) != value
+    }
+    if "rate_group_id" in changes:
+        _check_rate_group(session, changes["rate_group_id"])
+    if "account_id" in changes:
+        _check_account(session, changes["account_id"])
+    if "accountcode" in changes:
+        _check_accountcode_free(session, changes["accountcode"])
+        # Calls and invoices carry the accountcode they were made under.
+        if repository.has_calls(session, contract.id) or repository.invoice_count(
+            session, contract.id
+        ):
+            raise Conflict(
+                f"contract {contract.id} has calls or invoices under accountcode "
+                f"{contract.accountcode}, which therefore cannot change"
+            )
+    for field, value in changes.items():
+        setattr(contract, field, value)
+    session.flush()
+    return contract
+
+
+def delete_contract(session: Session, contract_id: int) -> None:
+    contract = get_contract(session, ContractScope(), contract_id)
+    invoices = repository.invoice_count(session, contract.id)
+    if invoices:
+        raise Conflict(
+            f"contract {contract.id} has {invoices} invoices and must stay; "
+            "set its status to terminated instead"
+        )
+    repository.delete(session, contract)
+
+
+def import_contracts(session: Session, stream: TextIO, name: str) -> ImportSummary:
+    """Rows with a known accountcode update that contract (only the cells that have
+    a value); the others create a contract. All rows or none."""
+    rows, errors = read_rows(stream, ContractCreate, CSV_REQUIRED, CSV_OPTIONAL, name)
+    groups = rates_repository.groups_by_id(session, {row.record.rate_group_id for row in rows})
+    accounts = repository.existing_account_ids(
+        session, {row.record.account_id for row in rows} - {None}
+    )
+    first_line: dict[str, int] = {}
+    for row in rows:
+        code = row.record.accountcode
+        if code in first_line:
+            errors.append(
+                RowError(row.line, f"accountcode {code} is also on line {first_line[code]}")
+            )
+            continue
+        first_line[code] = row.line
+        if row.record.rate_group_id not in groups:
+            errors.append(
+                RowError(row.line, f"rate_group_id {row.record.rate_group_id}: no such rate group")
+            )
+        account_id = row.record.account_id
+        if account_id is not None and account_id not in accounts:
+            errors.append(RowError(row.line, f"account_id {account_id}: no such CRM account"))
+    raise_if_errors(errors, name)
+
+    existing = repository.by_accountcodes(session, first_line)
+    new: list[Contract] = []
+    updated = 0
+    for row in rows:
+        contract = existing.get(row.record.accountcode)
+        if contract is None:
+            new.append(Contract(**row.record.model_dump()))
+            continue
+        values = row.record.model_dump(include=set(row.fields))
+        changed = {
+            field: value for field, value in values.items() if getattr(contract, field) != value
+        }
+        for field, value in changed.items():
+            setattr(contract, field, value)
+        updated += bool(changed)
+    repository.add_all(session, new)
+    record(
+        session,
+        "import",
+        "contracts",
+        None,
+        {"file": name, "created": len(new), "updated": updated},
+    )
+    return ImportSummary(created=len(new), updated=updated)

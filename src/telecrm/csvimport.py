@@ -1,0 +1,120 @@
+"""Reading reference data from CSV (rate groups, rates, contracts): every bad row is
+reported with its line number, and nothing is imported unless every row is good,
+so a file is either in the database completely or not at all."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import Generic, TextIO, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from telecrm.errors import ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+# How many bad rows the error message lists; the error's detail has all of them.
+MESSAGE_ROWS = 10
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Row(Generic[M]):
+    line: int
+    record: M
+    fields: frozenset[str]  # the columns that had a value in this row
+
+
+class ImportSummary(BaseModel):
+    """What an import did: rows that made a new object, rows that changed one."""
+
+    created: int
+    updated: int
+
+
+def decode(content: bytes, name: str) -> str:
+    """An uploaded file's text: UTF-8, with or without the BOM that Excel writes."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"{name} is not UTF-8 text (byte {exc.start})") from exc
+
+
+def _pydantic_message(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or 'row'}: {problem['msg']}"
+        for problem in error.errors()
+    )
+
+
+def read_rows(
+    stream: TextIO,
+    model: type[M],
+    required: Collection[str],
+    optional: Collection[str],
+    name: str,
+) -> tuple[list[Row[M]], list[RowError]]:
+    """Parse every row of a CSV with a header into ``model``. An empty cell is a
+    value not given (the model's default applies). Returns the good rows and one
+    error per bad row; a bad header is an error at once."""
+    reader = csv.reader(stream)
+    header = [column.strip() for column in next(reader, [])]
+    if not header:
+        raise ValidationFailed(f"{name} is empty: it needs a header line")
+    missing = [column for column in required if column not in header]
+    unknown = [column for column in header if column not in required and column not in optional]
+    duplicated = sorted({column for column in header if header.count(column) > 1})
+    problems = [
+        *(["missing columns: " + ", ".join(missing)] if missing else []),
+        *(["unknown columns: " + ", ".join(unknown)] if unknown else []),
+        *(["repeated columns: " + ", ".join(duplicated)] if duplicated else []),
+    ]
+    if problems:
+        raise ValidationFailed(
+            f"{name} line 1 (header): {'; '.join(problems)} "
+            f"(columns: {', '.join([*required, *optional])})"
+        )
+    rows: list[Row[M]] = []
+    errors: list[RowError] = []
+    line = reader.line_num
+    for cells in reader:
+        first_line, line = line + 1, reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            errors.append(
+                RowError(first_line, f"{len(cells)} columns, the header has {len(header)}")
+            )
+            continue
+        values = {column: cell.strip() for column, cell in zip(header, cells, strict=True)}
+        given = {column: value for column, value in values.items() if value}
+        try:
+            record = model.model_validate(given)
+        except ValidationError as exc:
+            errors.append(RowError(first_line, _pydantic_message(exc)))
+            continue
+        rows.append(Row(first_line, record, frozenset(given)))
+    return rows, errors
+
+
+def raise_if_errors(errors: Iterable[RowError], name: str) -> None:
+    """Refuse the whole file when any row is bad, listing the rows by line."""
+    ordered = sorted(errors, key=lambda error: error.line)
+    if not ordered:
+        return
+    listed = "; ".join(str(error) for error in ordered[:MESSAGE_ROWS])
+    more = f"; and {len(ordered) - MESSAGE_ROWS} more" if len(ordered) > MESSAGE_ROWS else ""
+    raise ValidationFailed(
+        f"{name}: {len(ordered)} bad rows, nothing imported: {listed}{more}",
+        detail=[{"line": error.line, "message": error.message} for error in ordered],
+    )

@@ -1,0 +1,155 @@
+"""Invoice arithmetic (RATING.md §5), pure: no database, exact decimals only.
+
+The subtotal is the exact sum of the calls' stored costs, rounded ONCE, half-up, to
+the currency's minor unit; the tax is computed on that rounded subtotal and rounded
+once; the total is their sum. Line amounts stay exact (6 places, as the costs are)
+so that no total is ever built from rounded pieces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+# ISO 4217 minor units (decimal places) of the currencies telecrm bills in. The
+# exponent is ISO's, not what a country prints: IDR has 2 in ISO 4217 even though
+# rupiah prices are usually written without decimals.
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "AED": 2,
+    "AUD": 2,
+    "BHD": 3,
+    "BND": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "CLP": 0,
+    "CNY": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "HKD": 2,
+    "IDR": 2,
+    "INR": 2,
+    "IQD": 3,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "LYD": 3,
+    "MYR": 2,
+    "NZD": 2,
+    "OMR": 3,
+    "PHP": 2,
+    "PYG": 0,
+    "SAR": 2,
+    "SGD": 2,
+    "THB": 2,
+    "TND": 3,
+    "TWD": 2,
+    "UGX": 0,
+    "USD": 2,
+    "VND": 0,
+    "XAF": 0,
+    "XOF": 0,
+}
+
+_HUNDRED = Decimal(100)
+_SIXTY = Decimal(60)
+
+
+def minor_unit(currency: str) -> int:
+    """Decimal places of ``currency`` (ISO 4217); ``KeyError`` for one telecrm does not know."""
+    return CURRENCY_EXPONENTS[currency]
+
+
+def round_half_up(amount: Decimal, places: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def invoice_totals(cost_sum: Decimal, tax_rate_percent: Decimal, currency: str) -> Totals:
+    """``cost_sum`` is the exact sum of the calls' costs; ``tax_rate_percent`` 11 means 11 %."""
+    places = minor_unit(currency)
+    subtotal = round_half_up(cost_sum, places)
+    tax = round_half_up(subtotal * tax_rate_percent / _HUNDRED, places)
+    return Totals(subtotal=subtotal, tax=tax, total=subtotal + tax)
+
+
+@dataclass(frozen=True)
+class DestinationSummary:
+    """Calls of one contract to one destination, as the database sums them."""
+
+    description: str
+    prefix: str | None
+    call_count: int
+    billed_calls: int
+    billable_seconds: int
+    amount: Decimal
+
+
+def invoice_lines(summaries: Iterable[DestinationSummary]) -> list[DestinationSummary]:
+    """The lines of an invoice: destinations with at least one billed call, most
+    expensive first (ties by description, so the order is stable)."""
+    billed = [summary for summary in summaries if summary.billed_calls > 0]
+    return sorted(billed, key=lambda summary: (-summary.amount, summary.description))
+
+
+def billable_minutes(seconds: int) -> Decimal:
+    """Billable seconds as minutes to two places (display only; amounts come from costs)."""
+    return round_half_up(Decimal(seconds) / _SIXTY, 2)
+
+
+def to_instant(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
+    """A time without a zone is a wall-clock time in the billing time zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=tz)
+
+
+def billing_month(year: int, month: int, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The month's first instant and the next month's first instant, both midnight in
+    the billing time zone, as UTC instants: ``[start, end)``."""
+    if not 1 <= month <= 12:
+        raise ValueError(f"month {month} is not between 1 and 12")
+    start = dt.datetime(year, month, 1, tzinfo=tz)
+    end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def invoice_dates(
+    period_end: dt.datetime, tz: ZoneInfo, payment_terms_days: int
+) -> tuple[dt.date, dt.date]:
+    """Invoice date: the first day after the period, in the billing time zone (so
+    re-running the generation gives the same dates); due date: that plus the terms."""
+    invoice_date = period_end.astimezone(tz).date()
+    return invoice_date, invoice_date + dt.timedelta(days=payment_terms_days)
+
+
+def invoice_number(prefix: str, year: int, number: int) -> str:
+    return f"{prefix}-{year}-{number:06d}"
+
+
+def period_label(period_start: dt.datetime, period_end: dt.datetime) -> str:
+    """``2025-11`` for November's boundaries in any time zone: the period's middle
+    is in the billed month however far the zone is from UTC."""
+    middle = period_start + (period_end - period_start) / 2
+    return f"{middle.year:04d}-{middle.month:02d}"
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """``1,234,567.89``: rounded to the currency's minor unit, thousands separated."""
+    places = minor_unit(currency)
+    return f"{round_half_up(amount, places):,.{places}f}"
+
+
+def trim_zeros(value: Decimal) -> Decimal:
+    """``11.0000`` -> ``11``, ``2.5000`` -> ``2.5``; never exponent notation (``1E+1``)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()

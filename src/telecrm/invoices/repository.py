@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from telecrm.cdrs.models import Cdr
+from telecrm.contracts.repository import scope_clause
+from telecrm.contracts.scope import ContractScope
+from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceSequence, InvoiceStatus
+from telecrm.rates.models import Rate
+from telecrm.rating.types import RatingStatus
+
+
+class DestinationSum(NamedTuple):
+    contract_id: int
+    destination: str | None
+    first_prefix: str | None
+    last_prefix: str | None
+    call_count: int
+    billed_calls: int
+    billable_seconds: int
+    amount: Decimal
+
+
+def lock_sequence(session: Session, year: int) -> int:
+    """The last invoice number of ``year``, with the year's row locked until the
+    transaction ends: one invoice generation at a time, so that no number is given
+    twice. (SQLite has no row locks; there the INSERT takes the database's write
+    lock, which serialises writers just the same.)"""
+    dialect = session.get_bind().dialect.name
+    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        make_insert(InvoiceSequence)
+        .values(year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["year"])
+    )
+    last = session.scalar(
+        select(InvoiceSequence.last_number).where(InvoiceSequence.year == year).with_for_update()
+    )
+    return last or 0
+
+
+def set_sequence(session: Session, year: int, last_number: int) -> None:
+    session.execute(
+        update(InvoiceSequence).where(InvoiceSequence.year == year).values(last_number=last_number)
+    )
+
+
+def period_invoices(session: Session, period_start: dt.datetime) -> Sequence[Invoice]:
+    return session.scalars(select(Invoice).where(Invoice.period_start == period_start)).all()
+
+
+def _period_drafts(period_start: dt.datetime) -> Any:
+    return select(Invoice.id).where(
+        Invoice.period_start == period_start, Invoice.status == InvoiceStatus.DRAFT
+    )
+
+
+def unlink_ineligible_calls(session: Session, period_start: dt.datetime) -> None:
+    """Take off the month's drafts the calls that no longer belong there (rerated
+    as unrated, or to another contract)."""
+    session.execute(
+        update(Cdr)
+        .where(
+            Cdr.invoice_id == Invoice.id,
+            Invoice.period_start == period_start,
+            Invoice.status == InvoiceStatus.DRAFT,
+            or_(
+                Cdr.rating_status != RatingStatus.RATED,
+                Cdr.contract_id.is_distinct_from(Invoice.contract_id),
+            ),
+        )
+        .values(invoice_id=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def destination_sums(
+    session: Session, period_start: dt.datetime, period_end: dt.datetime
+) -> list[DestinationSum]:
+    """The month's rated calls that are on no invoice or on one of its drafts,
+    summed per contract and destination (the rate's description, else the matched
+    prefix). A billed call is one that was answered or cost something."""
+    destination = func.coalesce(Rate.description, Cdr.matched_prefix)
+    billed = case((or_(Cdr.billable_seconds > 0, Cdr.cost > 0), 1), else_=0)
+    query = (
+        select(
+            Cdr.contract_id,
+            destination,
+            func.min(Cdr.matched_prefix),
+            func.max(Cdr.matched_prefix),
+            func.count(),
+            func.sum(billed),
+            func.coalesce(func.sum(Cdr.billable_seconds), 0),
+            func.sum(Cdr.cost),
+        )
+        .outerjoin(Rate, Rate.id == Cdr.rate_id)
+        .where(
+            Cdr.rating_status == RatingStatus.RATED,
+            Cdr.start_time >= period_start,
+            Cdr.start_time < period_end,
+            Cdr.contract_id.is_not(None),
+            or_(Cdr.invoice_id.is_(None), Cdr.invoice_id.in_(_period_drafts(period_start))),
+        )
+        .group_by(Cdr.contract_id, destination)
+    )
+    return [DestinationSum(*row) for row in session.execute(query)]
+
+
+def rating_status_counts(
+    session: Session, period_start: dt.datetime, period_end: dt.datetime
+) -> dict[RatingStatus, int]:
+    rows = session.execute(
+        select(Cdr.rating_status, func.count())
+        .where(Cdr.start_time >= period_start, Cdr.start_time < period_end)
+        .group_by(Cdr.rating_status)
+    )
+    return {status: count for status, count in rows}
+
+
+def add_all(session: Session, invoices: Collection[Invoice]) -> None:
+    session.add_all(invoices)
+    session.flush()
+
+
+def delete_invoices(session: Session, invoices: Collection[Invoice]) -> None:
+    """Their calls are taken off by the foreign key (ON DELETE SET NULL)."""
+    for invoice in invoices:
+        session.delete(invoice)
+    session.flush()
+
+
+def replace_lines(
+    session: Session, invoice_ids: Collection[int], lines: Sequence[dict[str, Any]]
+) -> None:
+    if invoice_ids:
+        session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(invoice_ids)))
+    if lines:
+        session.execute(insert(InvoiceLine), list(lines))
+
+
+def link_calls(session: Session, period_start: dt.datetime, period_end: dt.datetime) -> None:
+    """Put each of the month's rated calls that is on no invoice on its contract's
+    draft: one set-based UPDATE (calls already on the draft are not rewritten)."""
+    session.execute(
+        update(Cdr)
+        .where(
+            Cdr.contract_id == Invoice.contract_id,
+            Invoice.period_start == period_start,
+            Invoice.status == InvoiceStatus.DRAFT,
+            Cdr.rating_status == RatingStatus.RATED,
+            Cdr.start_time >= period_start,
+            Cdr.start_time < period_end,
+            Cdr.invoice_id.is_(None),
+        )
+        .values(invoice_id=Invoice.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get(session: Session, invoice_id: int) -> Invoice | None:
+    return session.get(Invoice, invoice_id)
+
+
+def get_by_number(session: Session, invoice_number: str) -> Invoice | None:
+    return session.scalars(
+        select(Invoice).where(Invoice.invoice_number == invoice_number)
+    ).one_or_none()
+
+
+def lines_of(session: Session, invoice_id: int) -> Sequence[InvoiceLine]:
+    return session.scalars(
+        select(InvoiceLine)
+        .where(InvoiceLine.invoice_id == invoice_id)
+        .order_by(InvoiceLine.position)
+    ).all()
+
+
+def list_invoices(
+    session: Session,
+    scope: ContractScope,
+    *,
+    period_start: dt.datetime | None = None,
+    status: InvoiceStatus | None = None,
+    contract_id: int | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> Sequence[Invoice]:
+    """Keyset-paginated by id (numbers are given in id order within a year)."""
+    query = select(Invoice).where(scope_clause(scope, Invoice.contract_id)).order_by(Invoice.id)
+    if period_start is not None:
+        query = query.where(Invoice.period_start == period_start)
+    if status is not None:
+        query = query.where(Invoice.status == status)
+    if contract_id is not None:
+        query = query.where(Invoice.contract_id == contract_id)
+    if after_id is not None:
+        query = query.where(Invoice.id > after_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return session.scalars(query).all()

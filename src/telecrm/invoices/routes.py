@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from telecrm.auth.dependencies import get_app_settings, require
+from telecrm.auth.models import Role
+from telecrm.auth.service import Principal
+from telecrm.config import Settings
+from telecrm.contracts.scope import ContractScope
+from telecrm.db import SessionDep
+from telecrm.invoices import service
+from telecrm.invoices.models import InvoiceStatus
+from telecrm.invoices.schemas import (
+    GenerateRequest,
+    GenerateSummary,
+    InvoiceDetail,
+    InvoiceLineRead,
+    InvoiceRead,
+)
+from telecrm.invoices.service import Transition
+
+router = APIRouter(prefix="/api", tags=["invoices"])
+
+# A customer reads its own contract's invoices only; see ContractScope.
+read_access = require(Role.BILLING, Role.SALES, Role.VIEWER, Role.CUSTOMER)
+
+
+@router.get("/invoices", response_model=list[InvoiceRead])
+def list_invoices(
+    session: SessionDep,
+    year: int | None = Query(default=None, ge=2000, le=2100),
+    month: int | None = Query(default=None, ge=1, le=12),
+    status: InvoiceStatus | None = None,
+    contract_id: int | None = None,
+    after_id: int | None = Query(default=None, description="Keyset: invoices after this id."),
+    limit: int = Query(default=100, ge=1, le=1000),
+    principal: Principal = Depends(read_access),
+    settings: Settings = Depends(get_app_settings),
+) -> list[InvoiceRead]:
+    invoices = service.list_invoices(
+        session,
+        ContractScope.of(principal),
+        settings.tz,
+        year=year,
+        month=month,
+        status=status,
+        contract_id=contract_id,
+        after_id=after_id,
+        limit=limit,
+    )
+    return [InvoiceRead.model_validate(invoice) for invoice in invoices]
+
+
+@router.post(
+    "/invoices/generate",
+    response_model=GenerateSummary,
+    summary="Generate the month's draft invoices",
+    description="As `telecrm invoices generate`: drafts are generated again, invoices that "
+    "were sent are never touched.",
+)
+def generate_invoices(
+    session: SessionDep,
+    body: GenerateRequest,
+    _: Principal = Depends(require(Role.BILLING)),
+    settings: Settings = Depends(get_app_settings),
+) -> GenerateSummary:
+    return service.generate(session, body.year, body.month, settings)
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceDetail)
+def get_invoice(
+    session: SessionDep, invoice_id: int, principal: Principal = Depends(read_access)
+) -> InvoiceDetail:
+    invoice, lines = service.invoice_with_lines(session, ContractScope.of(principal), invoice_id)
+    return InvoiceDetail(
+        **InvoiceRead.model_validate(invoice).model_dump(exclude={"period"}),
+        lines=[InvoiceLineRead.model_validate(line) for line in lines],
+    )
+
+
+@router.get(
+    "/invoices/{invoice_id}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The invoice as PDF."}},
+)
+def get_invoice_pdf(
+    session: SessionDep,
+    invoice_id: int,
+    principal: Principal = Depends(read_access),
+    settings: Settings = Depends(get_app_settings),
+) -> Response:
+    invoice, content = service.invoice_pdf(
+        session, ContractScope.of(principal), invoice_id, settings
+    )
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{invoice.invoice_number}.pdf"'},
+    )
+
+
+def _transition(
+    session: SessionDep, principal: Principal, invoice_id: int, step: Transition
+) -> InvoiceRead:
+    invoice = service.transition(session, ContractScope.of(principal), invoice_id, step)
+    return InvoiceRead.model_validate(invoice)
+
+
+@router.post("/invoices/{invoice_id}/send", response_model=InvoiceRead, summary="draft -> sent")
+def send_invoice(
+    session: SessionDep, invoice_id: int, principal: Principal = Depends(require(Role.BILLING))
+) -> InvoiceRead:
+    return _transition(session, principal, invoice_id, Transition.SEND)
+
+
+@router.post(
+    "/invoices/{invoice_id}/request-payment",
+    response_model=InvoiceRead,
+    summary="sent -> pending_approval (the customer says it paid)",
+)
+def request_payment(
+    session: SessionDep, invoice_id: int, principal: Principal = Depends(require(Role.CUSTOMER))
+) -> InvoiceRead:
+    return _transition(session, principal, invoice_id, Transition.REQUEST_PAYMENT)
+
+
+@router.post(
+    "/invoices/{invoice_id}/approve",
+    response_model=InvoiceRead,
+    summary="pending_approval -> paid (an admin confirms the payment)",
+)
+def approve_payment(
+    session: SessionDep, invoice_id: int, principal: Principal = Depends(require(Role.ADMIN))
+) -> InvoiceRead:
+    return _transition(session, principal, invoice_id, Transition.APPROVE)

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from telecrm.invoices.arithmetic import (
+    CURRENCY_EXPONENTS,
+    billable_minutes,
+    period_label,
+    round_half_up,
+    trim_zeros,
+)
+from telecrm.invoices.models import InvoiceStatus
+
+
+class InvoiceLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    position: int
+    description: str
+    prefix: str | None
+    call_count: int
+    billable_seconds: int
+    amount: Decimal = Field(description="The exact sum of the calls' costs (6 places).")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def billable_minutes(self) -> Decimal:
+        return billable_minutes(self.billable_seconds)
+
+
+class InvoiceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    invoice_number: str
+    contract_id: int
+    accountcode: str
+    period_start: dt.datetime = Field(description="First instant of the month (billing time zone).")
+    period_end: dt.datetime = Field(description="First instant of the next month (exclusive).")
+    invoice_date: dt.date
+    due_date: dt.date
+    currency: str
+    subtotal: Decimal
+    tax_rate: Decimal = Field(description="Percent: 11 = 11 %.")
+    tax: Decimal
+    amount: Decimal = Field(description="The total: subtotal + tax.")
+    call_count: int
+    status: InvoiceStatus
+    sent_at: dt.datetime | None
+    payment_requested_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def period(self) -> str:
+        """The billed month, e.g. ``2025-11``."""
+        return period_label(self.period_start, self.period_end)
+
+    @model_validator(mode="after")
+    def _amounts_in_minor_units(self) -> InvoiceRead:
+        """Stored with 4 places; shown with the currency's (IDR 2, JPY 0, BHD 3).
+        Exact: the stored amounts were rounded to the minor unit when generated."""
+        places = CURRENCY_EXPONENTS.get(self.currency, 4)
+        for field in ("subtotal", "tax", "amount"):
+            setattr(self, field, round_half_up(getattr(self, field), places))
+        self.tax_rate = trim_zeros(self.tax_rate)
+        return self
+
+
+class InvoiceDetail(InvoiceRead):
+    lines: list[InvoiceLineRead]
+
+
+class GenerateRequest(BaseModel):
+    year: int = Field(ge=2000, le=2100)
+    month: int = Field(ge=1, le=12)
+
+
+class GenerateSummary(BaseModel):
+    year: int
+    month: int
+    period_start: dt.datetime
+    period_end: dt.datetime
+    created: int = Field(description="New draft invoices.")
+    updated: int = Field(description="Drafts generated again.")
+    removed: int = Field(description="Drafts of contracts that no longer have rated calls.")
+    kept: int = Field(description="Invoices already sent, awaiting approval or paid: untouched.")
+    invoiced_calls: int = Field(description="Rated calls now on a draft invoice.")
+    late_calls: int = Field(
+        description="Rated calls of contracts whose invoice for the month was already sent: "
+        "on no invoice."
+    )
+    unrated_calls: int = Field(description="Calls of the month that could not be rated.")
+    pending_calls: int = Field(description="Calls of the month not rated yet (process-billing).")

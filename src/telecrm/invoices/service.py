@@ -1,0 +1,309 @@
+"""Monthly invoices (RATING.md §5) and their status flow.
+
+Generation is set-based: the database sums the month's rated calls per contract
+and destination (GROUP BY) and links the calls to their invoice with one UPDATE;
+Python only sees one row per contract and destination. A draft is generated again
+in place (it keeps its number); an invoice that left the draft state is never
+touched again, nor are its calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from telecrm.audit.service import record
+from telecrm.config import Settings
+from telecrm.contracts import repository as contracts_repository
+from telecrm.contracts.models import Contract
+from telecrm.contracts.scope import ContractScope
+from telecrm.db import utcnow
+from telecrm.errors import Conflict, NotFound, ValidationFailed
+from telecrm.invoices import repository
+from telecrm.invoices.arithmetic import (
+    CURRENCY_EXPONENTS,
+    DestinationSummary,
+    billing_month,
+    invoice_dates,
+    invoice_lines,
+    invoice_number,
+    invoice_totals,
+)
+from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from telecrm.invoices.pdf import render_invoice
+from telecrm.invoices.schemas import GenerateSummary
+from telecrm.rating.types import RatingStatus
+
+# --- the status flow -----------------------------------------------------------------
+
+
+class Transition(enum.StrEnum):
+    SEND = "send"
+    REQUEST_PAYMENT = "request_payment"
+    APPROVE = "approve"
+
+
+@dataclass(frozen=True)
+class _Step:
+    source: InvoiceStatus
+    target: InvoiceStatus
+    stamp: str  # the invoice's column that records when it happened
+    done: str  # how the reason for a refusal says it
+
+
+STEPS: dict[Transition, _Step] = {
+    Transition.SEND: _Step(InvoiceStatus.DRAFT, InvoiceStatus.SENT, "sent_at", "sent"),
+    Transition.REQUEST_PAYMENT: _Step(
+        InvoiceStatus.SENT,
+        InvoiceStatus.PENDING_APPROVAL,
+        "payment_requested_at",
+        "submitted for payment approval",
+    ),
+    Transition.APPROVE: _Step(
+        InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.PAID, "paid_at", "approved as paid"
+    ),
+}
+
+
+def refusal(status: InvoiceStatus, transition: Transition) -> str | None:
+    """Why ``transition`` may not happen to an invoice in ``status``; ``None``: it may."""
+    step = STEPS[transition]
+    if status == step.source:
+        return None
+    return f"the invoice is {status.value}; only a {step.source.value} invoice can be {step.done}"
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def get_invoice(session: Session, scope: ContractScope, invoice_id: int) -> Invoice:
+    """404 for an invoice the caller may not see, so that ids do not leak."""
+    invoice = repository.get(session, invoice_id)
+    if invoice is None or not scope.allows(invoice.contract_id):
+        raise NotFound(f"invoice {invoice_id} not found")
+    return invoice
+
+
+def get_invoice_by_number(session: Session, scope: ContractScope, number: str) -> Invoice:
+    invoice = repository.get_by_number(session, number)
+    if invoice is None or not scope.allows(invoice.contract_id):
+        raise NotFound(f"invoice {number} not found")
+    return invoice
+
+
+def invoice_with_lines(
+    session: Session, scope: ContractScope, invoice_id: int
+) -> tuple[Invoice, Sequence[InvoiceLine]]:
+    invoice = get_invoice(session, scope, invoice_id)
+    return invoice, repository.lines_of(session, invoice.id)
+
+
+def list_invoices(
+    session: Session,
+    scope: ContractScope,
+    tz: ZoneInfo,
+    *,
+    year: int | None = None,
+    month: int | None = None,
+    status: InvoiceStatus | None = None,
+    contract_id: int | None = None,
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> Sequence[Invoice]:
+    if (year is None) != (month is None):
+        raise ValidationFailed("give both the month and the year, or neither")
+    period_start = billing_month(year, month, tz)[0] if year and month else None
+    return repository.list_invoices(
+        session,
+        scope,
+        period_start=period_start,
+        status=status,
+        contract_id=contract_id,
+        after_id=after_id,
+        limit=limit,
+    )
+
+
+def _pdf(session: Session, invoice: Invoice, settings: Settings) -> tuple[Invoice, bytes]:
+    contract = contracts_repository.get(session, invoice.contract_id)
+    if contract is None:  # the foreign key is RESTRICT: only a broken database gets here
+        raise NotFound(f"contract {invoice.contract_id} of invoice {invoice.invoice_number}")
+    lines = repository.lines_of(session, invoice.id)
+    return invoice, render_invoice(invoice, lines, contract, settings)
+
+
+def invoice_pdf(
+    session: Session, scope: ContractScope, invoice_id: int, settings: Settings
+) -> tuple[Invoice, bytes]:
+    return _pdf(session, get_invoice(session, scope, invoice_id), settings)
+
+
+def invoice_pdf_by_number(
+    session: Session, scope: ContractScope, number: str, settings: Settings
+) -> tuple[Invoice, bytes]:
+    return _pdf(session, get_invoice_by_number(session, scope, number), settings)
+
+
+# --- the status flow -------------------------------------------------------------------
+
+
+def transition(
+    session: Session, scope: ContractScope, invoice_id: int, step_name: Transition
+) -> Invoice:
+    """Move the invoice one step along draft -> sent -> pending_approval -> paid.
+    The change is an ORM update, so the audit log records it (who, when, from, to)."""
+    invoice = get_invoice(session, scope, invoice_id)
+    if reason := refusal(invoice.status, step_name):
+        raise Conflict(f"invoice {invoice.invoice_number}: {reason}")
+    step = STEPS[step_name]
+    invoice.status = step.target
+    setattr(invoice, step.stamp, utcnow())
+    session.flush()
+    return invoice
+
+
+# --- generation ------------------------------------------------------------------------
+
+
+@dataclass
+class _Bill:
+    """One contract's month, from its destination sums."""
+
+    destinations: list[DestinationSummary]
+    call_count: int = 0
+    cost_sum: Decimal = Decimal(0)
+
+
+def _bills(
+    sums: Sequence[repository.DestinationSum],
+) -> dict[int, _Bill]:
+    bills: dict[int, _Bill] = defaultdict(lambda: _Bill([]))
+    for row in sums:
+        bill = bills[row.contract_id]
+        bill.call_count += row.call_count
+        bill.cost_sum += row.amount
+        bill.destinations.append(
+            DestinationSummary(
+                description=row.destination or "Other calls",
+                prefix=row.first_prefix if row.first_prefix == row.last_prefix else None,
+                call_count=row.call_count,
+                billed_calls=row.billed_calls,
+                billable_seconds=row.billable_seconds,
+                amount=row.amount,
+            )
+        )
+    return bills
+
+
+def _fill(
+    invoice: Invoice,
+    contract: Contract,
+    bill: _Bill,
+    period: tuple[dt.datetime, dt.datetime],
+    tz: ZoneInfo,
+) -> list[DestinationSummary]:
+    """Set the invoice's figures from the contract and its calls; return its lines."""
+    lines = invoice_lines(bill.destinations)
+    totals = invoice_totals(bill.cost_sum, contract.tax_rate, contract.currency)
+    invoice_date, due_date = invoice_dates(period[1], tz, contract.payment_terms_days)
+    invoice.contract_id = contract.id
+    invoice.accountcode = contract.accountcode
+    invoice.period_start, invoice.period_end = period
+    invoice.invoice_date = invoice_date
+    invoice.due_date = due_date
+    invoice.currency = contract.currency
+    invoice.tax_rate = contract.tax_rate
+    invoice.subtotal = totals.subtotal
+    invoice.tax = totals.tax
+    invoice.amount = totals.total
+    invoice.call_count = sum(line.billed_calls for line in lines)
+    invoice.status = InvoiceStatus.DRAFT
+    return lines
+
+
+def generate(session: Session, year: int, month: int, settings: Settings) -> GenerateSummary:
+    """Draft invoices for every contract with rated calls in the month (its
+    boundaries are midnight in the billing time zone)."""
+    tz = settings.tz
+    period = billing_month(year, month, tz)
+    period_start, period_end = period
+    last_number = repository.lock_sequence(session, year)
+
+    existing = repository.period_invoices(session, period_start)
+    drafts = {inv.contract_id: inv for inv in existing if inv.status == InvoiceStatus.DRAFT}
+    kept = {inv.contract_id for inv in existing if inv.status != InvoiceStatus.DRAFT}
+    repository.unlink_ineligible_calls(session, period_start)
+    bills = _bills(repository.destination_sums(session, period_start, period_end))
+    late_calls = sum(bills.pop(contract_id).call_count for contract_id in kept & bills.keys())
+
+    contracts = contracts_repository.by_ids(session, bills.keys())
+    unknown = sorted(
+        f"{c.accountcode} ({c.currency})"
+        for c in contracts.values()
+        if c.currency not in CURRENCY_EXPONENTS
+    )
+    if unknown:
+        raise ValidationFailed(
+            "contracts in a currency telecrm cannot round: " + ", ".join(unknown)
+        )
+
+    lines_of: dict[int, list[DestinationSummary]] = {}
+    new: list[Invoice] = []
+    for contract in sorted(contracts.values(), key=lambda c: c.accountcode):
+        invoice = drafts.get(contract.id)
+        if invoice is None:
+            last_number += 1
+            invoice = Invoice(
+                invoice_number=invoice_number(settings.invoice_number_prefix, year, last_number)
+            )
+            new.append(invoice)
+        lines_of[contract.id] = _fill(invoice, contract, bills[contract.id], period, tz)
+    repository.add_all(session, new)
+    stale = [draft for contract_id, draft in drafts.items() if contract_id not in bills]
+    repository.delete_invoices(session, stale)
+
+    invoices = {**drafts, **{inv.contract_id: inv for inv in new}}
+    repository.replace_lines(
+        session,
+        [draft.id for contract_id, draft in drafts.items() if contract_id in bills],
+        [
+            {
+                "invoice_id": invoices[contract_id].id,
+                "position": position,
+                "description": line.description,
+                "prefix": line.prefix,
+                "call_count": line.billed_calls,
+                "billable_seconds": line.billable_seconds,
+                "amount": line.amount,
+            }
+            for contract_id, lines in lines_of.items()
+            for position, line in enumerate(lines, start=1)
+        ],
+    )
+    repository.link_calls(session, period_start, period_end)
+    repository.set_sequence(session, year, last_number)
+
+    statuses = repository.rating_status_counts(session, period_start, period_end)
+    summary = GenerateSummary(
+        year=year,
+        month=month,
+        period_start=period_start,
+        period_end=period_end,
+        created=len(new),
+        updated=len(lines_of) - len(new),
+        removed=len(stale),
+        kept=len(kept),
+        invoiced_calls=sum(bill.call_count for bill in bills.values()),
+        late_calls=late_calls,
+        unrated_calls=statuses.get(RatingStatus.UNRATED, 0),
+        pending_calls=statuses.get(RatingStatus.PENDING, 0),
+    )
+    record(session, "generate", "invoices", f"{year}-{month:02d}", summary.model_dump(mode="json"))
+    return summary

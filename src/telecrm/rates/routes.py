@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Query, Response, UploadFile
+
+from telecrm.auth.dependencies import get_app_settings, require
+from telecrm.auth.models import Role
+from telecrm.auth.service import Principal
+from telecrm.config import Settings
+from telecrm.csvimport import ImportSummary
+from telecrm.db import SessionDep
+from telecrm.rates import service
+from telecrm.rates.schemas import (
+    RateCreate,
+    RateGroupCreate,
+    RateGroupRead,
+    RateGroupUpdate,
+    RateRead,
+    RateUpdate,
+)
+
+router = APIRouter(prefix="/api", tags=["rates"])
+
+read_access = require(Role.BILLING, Role.SALES, Role.VIEWER)
+write_access = require(Role.BILLING)
+
+
+@router.get("/rate-groups", response_model=list[RateGroupRead])
+def list_rate_groups(
+    session: SessionDep, _: Principal = Depends(read_access)
+) -> list[RateGroupRead]:
+    return service.list_groups(session)
+
+
+@router.post("/rate-groups", response_model=RateGroupRead, status_code=201)
+def create_rate_group(
+    session: SessionDep, body: RateGroupCreate, _: Principal = Depends(write_access)
+) -> RateGroupRead:
+    return service.create_group(session, body)
+
+
+@router.get("/rate-groups/{rate_group_id}", response_model=RateGroupRead)
+def get_rate_group(
+    session: SessionDep, rate_group_id: int, _: Principal = Depends(read_access)
+) -> RateGroupRead:
+    return service.get_group(session, rate_group_id)
+
+
+@router.patch("/rate-groups/{rate_group_id}", response_model=RateGroupRead)
+def update_rate_group(
+    session: SessionDep,
+    rate_group_id: int,
+    body: RateGroupUpdate,
+    _: Principal = Depends(write_access),
+) -> RateGroupRead:
+    return service.update_group(session, rate_group_id, body)
+
+
+@router.delete("/rate-groups/{rate_group_id}", status_code=204)
+def delete_rate_group(
+    session: SessionDep, rate_group_id: int, _: Principal = Depends(write_access)
+) -> Response:
+    service.delete_group(session, rate_group_id)
+    return Response(status_code=204)
+
+
+@router.get("/rate-groups/{rate_group_id}/rates", response_model=list[RateRead])
+def list_rates(
+    session: SessionDep,
+    rate_group_id: int,
+    prefix: str | None = Query(default=None, description="Destinations starting with this."),
+    active_at: dt.datetime | None = Query(default=None, description="In effect at this time."),
+    after_id: int | None = Query(default=None, description="Keyset: rates after this id."),
+    limit: int = Query(default=1000, ge=1, le=10_000),
+    _: Principal = Depends(read_access),
+    settings: Settings = Depends(get_app_settings),
+) -> list[RateRead]:
+    rates = service.list_rates(
+        session, rate_group_id, settings.tz, prefix, active_at, after_id, limit
+    )
+    return [RateRead.model_validate(rate) for rate in rates]
+
+
+@router.post("/rate-groups/{rate_group_id}/rates", response_model=RateRead, status_code=201)
+def create_rate(
+    session: SessionDep,
+    rate_group_id: int,
+    body: RateCreate,
+    _: Principal = Depends(write_access),
+    settings: Settings = Depends(get_app_settings),
+) -> RateRead:
+    return RateRead.model_validate(service.create_rate(session, rate_group_id, body, settings.tz))
+
+
+@router.post(
+    "/rate-groups/{rate_group_id}/rates/upload",
+    response_model=ImportSummary,
+    summary="Upload a rate deck (CSV)",
+    description="The CSV columns of `telecrm rates import` (rate_group_id may be left out). "
+    "Every bad row is reported by line and nothing is imported unless all rows are good.",
+)
+def upload_rates(
+    session: SessionDep,
+    rate_group_id: int,
+    file: UploadFile,
+    _: Principal = Depends(write_access),
+    settings: Settings = Depends(get_app_settings),
+) -> ImportSummary:
+    return service.upload_rates(
+        session, rate_group_id, file.file.read(), file.filename or "upload.csv", settings.tz
+    )
+
+
+@router.get("/rates/{rate_id}", response_model=RateRead)
+def get_rate(session: SessionDep, rate_id: int, _: Principal = Depends(read_access)) -> RateRead:
+    return RateRead.model_validate(service.require_rate(session, rate_id))
+
+
+@router.patch("/rates/{rate_id}", response_model=RateRead)
+def update_rate(
+    session: SessionDep,
+    rate_id: int,
+    body: RateUpdate,
+    _: Principal = Depends(write_access),
+    settings: Settings = Depends(get_app_settings),
+) -> RateRead:
+    return RateRead.model_validate(service.update_rate(session, rate_id, body, settings.tz))
+
+
+@router.delete("/rates/{rate_id}", status_code=204)
+def delete_rate(
+    session: SessionDep, rate_id: int, _: Principal = Depends(write_access)
+) -> Response:
+    service.delete_rate(session, rate_id)
+    return Response(status_code=204)
