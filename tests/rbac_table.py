@@ -26,6 +26,8 @@ PUBLIC = frozenset({"public"})
 ALL_ROLES = frozenset(role.value for role in Role)
 STAFF = frozenset({"admin", "billing", "sales", "viewer"})
 ADMIN = frozenset({"admin"})
+CDR_MANAGE = frozenset({"admin", "billing"})
+CDR_READ = frozenset({"admin", "billing", "viewer"})
 
 
 @dataclass
@@ -280,4 +282,8 @@ RULES: list[Rule] = [
         _invoice_path(InvoiceStatus.PENDING_APPROVAL, "/approve"),
     ),
     # --- CDR management (sources, fetch, push, sync) ------------------------
+    Rule("GET", "/api/cdrs/statuses", CDR_READ),
+    Rule("POST", "/api/cdrs/sync", CDR_MANAGE),
+    Rule("POST", "/api/cdrs/sync/requeue", CDR_MANAGE, lambda ctx: Req(json={"cdr_ids": []})),
+    Rule("GET", "/api/cdrs/sync-log", CDR_READ),
 ]

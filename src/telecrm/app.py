@@ -17,6 +17,8 @@ from telecrm import __version__
 from telecrm.accounts.routes import router as accounts_router
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
+from telecrm.call_sync.routes import router as call_sync_router
+from telecrm.cdr_status.routes import router as cdr_status_router
 from telecrm.cdrs.routes import router as cdrs_router
 from telecrm.config import Settings, get_settings
 from telecrm.contacts.routes import router as contacts_router
@@ -39,6 +41,9 @@ ROUTERS: list[APIRouter] = [
     reports_router,
     contracts_router,
     rates_router,
+    # before cdrs_router: /api/cdrs/{cdr_id} would take /api/cdrs/statuses, /sync...
+    cdr_status_router,
+    call_sync_router,
     cdrs_router,
     invoices_router,
 ]

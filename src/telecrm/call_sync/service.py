@@ -1,0 +1,395 @@
+"""Pushing CDRs to the CRM as calls, a batch at a time.
+
+Exactly once: every call is upserted by the CDR's unique key, which the CRM keeps in a
+unique property. If the process dies after the CRM took a batch and before the local
+commit, the CDRs are still pending here; the next run pushes them again and the CRM
+updates the calls it already has instead of creating new ones.
+
+A failed CDR is tried again on later runs after a backoff that doubles each time, up
+to ``crm_call_sync_max_attempts``; then it stays failed, with its last message, until
+it is re-queued. A rate limit (429 after the client's retries, or the daily limit)
+ends the run without counting against any CDR."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from telecrm.audit.service import record
+from telecrm.call_sync import repository
+from telecrm.call_sync.hubspot_calls import (
+    MAX_REQUESTS_PER_BATCH,
+    CallWriteResult,
+    HubSpotCalls,
+    OutgoingCall,
+    RateLimited,
+)
+from telecrm.call_sync.models import SyncLog, SyncStatus
+from telecrm.call_sync.schemas import SyncResult
+from telecrm.cdrs.models import Cdr
+from telecrm.config import Settings
+from telecrm.contacts.phones import InvalidPhoneNumber, to_e164
+from telecrm.db import utcnow
+from telecrm.errors import ExternalServiceError
+from telecrm.notifications.service import RunReport
+from telecrm.retry import RetryPolicy
+
+
+class CallsConnector(Protocol):
+    def upsert(self, calls: Sequence[OutgoingCall]) -> CallWriteResult: ...
+
+
+class LazyConnector:
+    """Connects to the CRM on the first batch only: a run with nothing to push works
+    (and answers) without a CRM configured or reachable."""
+
+    def __init__(self, factory: Callable[[], HubSpotCalls]) -> None:
+        self._factory = factory
+        self._connector: HubSpotCalls | None = None
+
+    @classmethod
+    def hubspot(cls, settings: Settings, **client_options: Any) -> LazyConnector:
+        return cls(lambda: HubSpotCalls.from_settings(settings, **client_options))
+
+    def upsert(self, calls: Sequence[OutgoingCall]) -> CallWriteResult:
+        if self._connector is None:
+            self._connector = self._factory()
+        return self._connector.upsert(calls)
+
+    def close(self) -> None:
+        if self._connector is not None:
+            self._connector.close()
+
+
+@dataclass
+class BatchOutcome:
+    selected: int = 0
+    synced: int = 0
+    failed: int = 0
+    requests: int = 0
+    last_id: int = 0
+    # why the run must stop here (rate limit, daily limit); None: go on
+    stop_reason: str | None = None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class SyncSummary:
+    batches: int = 0
+    selected: int = 0
+    synced: int = 0
+    failed: int = 0
+    requests: int = 0
+    stop_reason: str | None = None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, outcome: BatchOutcome, max_examples: int) -> None:
+        self.batches += 1
+        self.selected += outcome.selected
+        self.synced += outcome.synced
+        self.failed += outcome.failed
+        self.requests += outcome.requests
+        self.stop_reason = outcome.stop_reason
+        self.examples += outcome.examples[: max(0, max_examples - len(self.examples))]
+
+
+# --- what a call looks like ------------------------------------------------------
+
+
+def _e164(number: str, region: str) -> str | None:
+    """The number as contacts store it (E.164); None for an extension or junk."""
+    if "<" in number:  # "Name <number>"
+        number = number.split("<")[-1].rstrip(">")
+    try:
+        return to_e164(number.strip(), region)
+    except InvalidPhoneNumber:
+        return None
+
+
+def _direction(src_e164: str | None, dst_e164: str | None) -> str | None:
+    """From an extension to the world is outbound, from the world to an extension
+    inbound; extension to extension, and trunk to trunk, have no direction."""
+    if dst_e164 and not src_e164:
+        return "outbound"
+    if src_e164 and not dst_e164:
+        return "inbound"
+    return None
+
+
+def _title(direction: str | None, src: str, dst: str) -> str:
+    if direction == "outbound":
+        return f"Outbound call to {dst}"
+    if direction == "inbound":
+        return f"Inbound call from {src}"
+    return f"Call from {src} to {dst}"
+
+
+def _body(cdr: Cdr) -> str:
+    parts = [f"{cdr.disposition}, talk time {cdr.billsec} s of {cdr.duration} s"]
+    if cdr.accountcode:
+        parts.append(f"account {cdr.accountcode}")
+    if cdr.call_id:
+        parts.append(f"PBX call id {cdr.call_id}")
+    return "; ".join(parts) + " (telecrm)"
+
+
+def build_calls(session: Session, cdrs: Sequence[Cdr], region: str) -> list[OutgoingCall]:
+    """The calls of these CDRs, each with its contact (the one whose phone is the
+    other party's number) and its company (the one of the CDR's contract)."""
+    numbers = {cdr.id: (_e164(cdr.src, region), _e164(cdr.dst, region)) for cdr in cdrs}
+    contacts = repository.contact_crm_ids(
+        session, [number for pair in numbers.values() for number in pair if number]
+    )
+    companies = repository.company_crm_ids(
+        session, [cdr.accountcode for cdr in cdrs if cdr.accountcode]
+    )
+    calls = []
+    for cdr in cdrs:
+        src, dst = numbers[cdr.id]
+        direction = _direction(src, dst)
+        other_party = {"outbound": [dst], "inbound": [src]}.get(direction or "", [dst, src])
+        contact = next((contacts[n] for n in other_party if n and n in contacts), None)
+        from_number, to_number = src or cdr.src, dst or cdr.dst
+        calls.append(
+            OutgoingCall(
+                key=cdr.unique_key,
+                started_at=cdr.start_time,
+                from_number=from_number,
+                to_number=to_number,
+                talk_seconds=cdr.billsec,
+                disposition=cdr.disposition,
+                direction=direction,
+                title=_title(direction, from_number, to_number),
+                body=_body(cdr),
+                contact_crm_id=contact,
+                company_crm_id=companies.get(cdr.accountcode),
+            )
+        )
+    return calls
+
+
+# --- pushing -----------------------------------------------------------------------
+
+
+def _day(settings: Settings, now: dt.datetime) -> dt.date:
+    return now.astimezone(settings.tz).date()
+
+
+def sync_batch(
+    session: Session,
+    connector: CallsConnector,
+    settings: Settings,
+    after_id: int = 0,
+    cdr_ids: Sequence[int] | None = None,
+    now: dt.datetime | None = None,
+) -> BatchOutcome | None:
+    """Push the next batch of due CDRs; None when none is due. Writes the CDRs' new
+    sync state and one Sync_Log row per CDR; the caller commits."""
+    now = now or utcnow()
+    day = _day(settings, now)
+    used = repository.requests_on(session, day)
+    if used + MAX_REQUESTS_PER_BATCH > settings.crm_daily_request_limit:
+        if not repository.next_batch(
+            session, now, settings.crm_call_sync_max_attempts, after_id, 1, cdr_ids
+        ):
+            return None
+        return BatchOutcome(
+            stop_reason=f"the daily limit of {settings.crm_daily_request_limit} CRM requests "
+            f"is reached ({used} used on {day.isoformat()}); the rest waits for tomorrow"
+        )
+    cdrs = repository.next_batch(
+        session,
+        now,
+        settings.crm_call_sync_max_attempts,
+        after_id,
+        settings.crm_call_sync_batch_size,
+        cdr_ids,
+    )
+    if not cdrs:
+        return None
+    outcome = BatchOutcome(selected=len(cdrs), last_id=cdrs[-1].id)
+    calls = build_calls(session, cdrs, settings.phone_default_region)
+    try:
+        result = connector.upsert(calls)
+    except RateLimited as exc:
+        repository.add_requests(session, day, 1)
+        _log_all(session, cdrs, "deferred", exc.message, now)
+        outcome.stop_reason = f"the CRM's rate limit: {exc.message}"
+        outcome.selected = 0
+        return outcome
+    except ExternalServiceError as exc:
+        repository.add_requests(session, day, 1)
+        result = CallWriteResult(failed={cdr.unique_key: exc.message for cdr in cdrs}, requests=1)
+    repository.add_requests(session, day, result.requests)
+    outcome.requests = result.requests
+    policy = RetryPolicy(
+        max_attempts=settings.crm_call_sync_max_attempts,
+        backoff_seconds=settings.crm_call_sync_backoff_seconds,
+        backoff_max_seconds=settings.crm_call_sync_backoff_max_seconds,
+    )
+    entries: list[dict[str, Any]] = []
+    for cdr in cdrs:
+        cdr.sync_attempts += 1
+        crm_id = result.written.get(cdr.unique_key)
+        if crm_id is not None:
+            cdr.sync_status = SyncStatus.SYNCED.value
+            cdr.crm_call_id = crm_id
+            cdr.synced_at = now
+            cdr.sync_message = None
+            cdr.next_sync_at = None
+            outcome.synced += 1
+            entries.append(_entry(cdr, "synced", None, now))
+            continue
+        message = result.failed.get(cdr.unique_key, "the CRM did not answer for this call")
+        cdr.sync_status = SyncStatus.FAILED.value
+        cdr.sync_message = message
+        exhausted = cdr.sync_attempts >= settings.crm_call_sync_max_attempts
+        cdr.next_sync_at = (
+            None if exhausted else now + dt.timedelta(seconds=policy.delay(cdr.sync_attempts))
+        )
+        outcome.failed += 1
+        entries.append(_entry(cdr, "failed", message, now))
+        outcome.examples.append(
+            {
+                "cdr_id": cdr.id,
+                "call_id": cdr.call_id,
+                "attempt": cdr.sync_attempts,
+                "message": message,
+            }
+        )
+    repository.add_log(session, entries)
+    session.flush()
+    return outcome
+
+
+def _entry(cdr: Cdr, status: str, message: str | None, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "cdr_id": cdr.id,
+        "status": status,
+        "timestamp": now,
+        "message": message,
+        "attempt": cdr.sync_attempts,
+        "crm_call_id": cdr.crm_call_id,
+    }
+
+
+def _log_all(
+    session: Session, cdrs: Sequence[Cdr], status: str, message: str, now: dt.datetime
+) -> None:
+    repository.add_log(session, [_entry(cdr, status, message, now) for cdr in cdrs])
+    session.flush()
+
+
+def sync_calls(
+    session: Session,
+    connector: CallsConnector,
+    settings: Settings,
+    cdr_ids: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> SyncSummary:
+    """Push every due CDR (or the given ones), batch after batch, in this session:
+    for the API, where the request owns the transaction. The CLI and the worker commit
+    batch by batch with ``sync_batch`` instead."""
+    summary = SyncSummary()
+    after_id = 0
+    while limit is None or summary.selected < limit:
+        outcome = sync_batch(session, connector, settings, after_id, cdr_ids)
+        if outcome is None:
+            break
+        summary.add(outcome, settings.notify_examples)
+        after_id = outcome.last_id
+        if outcome.stop_reason:
+            break
+    if summary.batches:
+        record(
+            session,
+            "sync",
+            "cdrs",
+            None,
+            {"synced": summary.synced, "failed": summary.failed, "stopped": summary.stop_reason},
+        )
+    return summary
+
+
+def sync_batch_by_batch(
+    unit_of_work: Callable[[], AbstractContextManager[Session]],
+    connector: CallsConnector,
+    settings: Settings,
+    cdr_ids: Sequence[int] | None = None,
+    limit: int | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_batch: Callable[[BatchOutcome], None] = lambda _outcome: None,
+) -> SyncSummary:
+    """For the CLI and the worker: each batch in its own unit of work (the caller's
+    ``session_scope``), so a crash or a stop loses at most the batch in hand, and that
+    one is pushed again, without duplicates, by the next run."""
+    summary = SyncSummary()
+    after_id = 0
+    while not should_stop() and (limit is None or summary.selected < limit):
+        with unit_of_work() as session:
+            outcome = sync_batch(session, connector, settings, after_id, cdr_ids)
+        if outcome is None:
+            break
+        summary.add(outcome, settings.notify_examples)
+        on_batch(outcome)
+        after_id = outcome.last_id
+        if outcome.stop_reason:
+            break
+    return summary
+
+
+def sync_request(
+    session: Session,
+    connector: CallsConnector,
+    settings: Settings,
+    cdr_ids: Sequence[int] | None,
+    limit: int | None,
+    retry_failed: bool,
+) -> SyncResult:
+    requeued = requeue_failed(session, cdr_ids) if retry_failed else 0
+    summary = sync_calls(session, connector, settings, cdr_ids, limit)
+    return SyncResult(requeued=requeued, **asdict(summary))
+
+
+def report(summary: SyncSummary) -> RunReport:
+    """The run's report: a failure when a batch failed or a limit stopped the run."""
+    return RunReport(
+        kind="sync",
+        subject="of calls to the CRM",
+        ok=summary.stop_reason is None,
+        counts={
+            "selected": summary.selected,
+            "synced": summary.synced,
+            "failed": summary.failed,
+            "requests": summary.requests,
+        },
+        examples=summary.examples,
+        error=summary.stop_reason,
+    )
+
+
+def requeue_failed(session: Session, cdr_ids: Sequence[int] | None = None) -> int:
+    """Failed CDRs back to pending with their attempts reset: tried on the next run."""
+    count = repository.requeue_failed(session, cdr_ids)
+    if count:
+        record(session, "requeue", "cdrs", None, {"cdr_ids": list(cdr_ids or []), "count": count})
+    return count
+
+
+def sync_log(
+    session: Session,
+    cdr_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> Sequence[SyncLog]:
+    return repository.logs(session, cdr_id, status, limit, before_id)
+
+
+def due_count(session: Session, settings: Settings) -> int:
+    return repository.count_due(session, utcnow(), settings.crm_call_sync_max_attempts)

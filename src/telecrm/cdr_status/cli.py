@@ -1,0 +1,40 @@
+"""``telecrm cdr validate`` and ``telecrm cdr statuses`` (commands of the ``cdr`` group)."""
+
+from __future__ import annotations
+
+import typer
+
+from telecrm.cdr_status import service
+from telecrm.cdr_status.validation import REASON_TEXT, Reason
+from telecrm.cli.console import console, print_table
+from telecrm.db import session_scope
+
+
+def validate(
+    source: str | None = typer.Option(None, help="Only the CDRs of this source."),
+    again: bool = typer.Option(False, "--again", help="Validate the invalid CDRs again too."),
+) -> None:
+    """Validate the new CDRs: valid ones go on to rating, invalid ones keep their reasons."""
+    with session_scope() as session:
+        summary = service.validate_cdrs(session, source=source, again=again)
+    console.print(f"valid: {summary.valid}, invalid: {summary.invalid}")
+    if summary.reasons:
+        print_table(
+            "why CDRs are invalid",
+            ["reason", "CDRs", "meaning"],
+            [
+                (reason, count, REASON_TEXT[Reason(reason)])
+                for reason, count in sorted(summary.reasons.items())
+            ],
+        )
+
+
+def statuses() -> None:
+    """Seed 000's CDR_Status, with how many CDRs are in each."""
+    with session_scope() as session:
+        rows = service.statuses_with_counts(session)
+    print_table(
+        "CDR status",
+        ["status", "description", "CDRs"],
+        [(status.status_id, status.description, count) for status, count in rows],
+    )
