@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -101,10 +102,18 @@ class SyncSummary:
 # --- what a call looks like ------------------------------------------------------
 
 
+# RATING.md §1: a number shorter than this is an extension (an internal call).
+_MIN_EXTERNAL_DIGITS = 7
+
+
+@lru_cache(maxsize=65_536)
 def _e164(number: str, region: str) -> str | None:
-    """The number as contacts store it (E.164); None for an extension or junk."""
+    """The number as contacts store it (E.164); None for an extension or junk.
+    Cached: the same numbers (the office's lines, regular customers) come back all day."""
     if "<" in number:  # "Name <number>"
         number = number.split("<")[-1].rstrip(">")
+    if sum(character.isdigit() for character in number) < _MIN_EXTERNAL_DIGITS:
+        return None
     try:
         return to_e164(number.strip(), region)
     except InvalidPhoneNumber:
