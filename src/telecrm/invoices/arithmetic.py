@@ -108,10 +108,13 @@ def billable_minutes(seconds: int) -> Decimal:
 
 
 def to_instant(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
-    """A time without a zone is a wall-clock time in the billing time zone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=tz)
+    """The UTC instant of ``value``; a time without a zone is a wall-clock time in
+    the billing time zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(dt.UTC)
 
 
 def billing_month(year: int, month: int, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:

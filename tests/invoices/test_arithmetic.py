@@ -1,0 +1,162 @@
+"""Invoice arithmetic without a database (RATING.md §5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from telecrm.invoices.arithmetic import (
+    DestinationSummary,
+    billable_minutes,
+    billing_month,
+    format_amount,
+    invoice_dates,
+    invoice_lines,
+    invoice_number,
+    invoice_totals,
+    minor_unit,
+    period_label,
+    round_half_up,
+    to_instant,
+    trim_zeros,
+)
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@pytest.mark.parametrize(
+    ("currency", "places"), [("IDR", 2), ("USD", 2), ("JPY", 0), ("BHD", 3), ("KWD", 3)]
+)
+def test_minor_units_are_iso_4217(currency: str, places: int) -> None:
+    assert minor_unit(currency) == places
+
+
+def test_an_unknown_currency_is_refused() -> None:
+    with pytest.raises(KeyError):
+        minor_unit("XXX")
+
+
+def test_rounding_is_half_up_not_bankers() -> None:
+    assert round_half_up(Decimal("0.125"), 2) == Decimal("0.13")
+    assert round_half_up(Decimal("0.135"), 2) == Decimal("0.14")
+    assert round_half_up(Decimal("2.5"), 0) == Decimal(3)
+    assert round_half_up(Decimal("0.0005"), 3) == Decimal("0.001")
+
+
+def test_subtotal_is_the_exact_sum_rounded_once() -> None:
+    # Three calls of 0.004 each: rounded one by one they would be 0.00; summed
+    # first they are 0.012 -> 0.01.
+    totals = invoice_totals(Decimal("0.004") * 3, Decimal(0), "USD")
+    assert totals.subtotal == Decimal("0.01")
+
+
+def test_tax_is_computed_on_the_rounded_subtotal_and_rounded_once() -> None:
+    totals = invoice_totals(Decimal("88002.46912"), Decimal(11), "IDR")
+    assert totals.subtotal == Decimal("88002.47")
+    assert totals.tax == Decimal("9680.27")  # 11 % of 88002.47 = 9680.2717
+    assert totals.total == Decimal("97682.74")
+
+
+@pytest.mark.parametrize(
+    ("currency", "subtotal", "tax", "total"),
+    [
+        ("JPY", Decimal(1235), Decimal(124), Decimal(1359)),  # 123.5 -> 124
+        ("BHD", Decimal("1234.568"), Decimal("123.457"), Decimal("1358.025")),
+        ("IDR", Decimal("1234.57"), Decimal("123.46"), Decimal("1358.03")),
+    ],
+)
+def test_each_currency_rounds_to_its_own_minor_unit(
+    currency: str, subtotal: Decimal, tax: Decimal, total: Decimal
+) -> None:
+    totals = invoice_totals(Decimal("1234.5675"), Decimal(10), currency)
+    assert (totals.subtotal, totals.tax, totals.total) == (subtotal, tax, total)
+
+
+def test_a_fractional_tax_rate_is_exact() -> None:
+    totals = invoice_totals(Decimal(1000), Decimal("12.5"), "IDR")
+    assert totals.tax == Decimal("125.00")
+
+
+def test_lines_keep_billed_destinations_most_expensive_first() -> None:
+    def summary(description: str, amount: str, billed: int) -> DestinationSummary:
+        return DestinationSummary(description, None, billed, billed, 60 * billed, Decimal(amount))
+
+    lines = invoice_lines(
+        [
+            summary("Unanswered only", "0", 0),
+            summary("Indonesia Mobile", "100", 2),
+            summary("Indonesia Fixed", "250", 1),
+            summary("Another 100", "100", 1),
+        ]
+    )
+    assert [line.description for line in lines] == [
+        "Indonesia Fixed",
+        "Another 100",
+        "Indonesia Mobile",
+    ]
+
+
+def test_billable_minutes_are_shown_to_two_places() -> None:
+    assert billable_minutes(90) == Decimal("1.50")
+    assert billable_minutes(61) == Decimal("1.02")
+    assert billable_minutes(0) == Decimal("0.00")
+
+
+def test_month_boundaries_are_midnight_in_the_billing_time_zone() -> None:
+    start, end = billing_month(2025, 11, JAKARTA)
+    assert start == dt.datetime(2025, 10, 31, 17, tzinfo=dt.UTC)
+    assert end == dt.datetime(2025, 11, 30, 17, tzinfo=dt.UTC)
+
+
+def test_december_ends_at_the_next_new_year() -> None:
+    start, end = billing_month(2025, 12, ZoneInfo("UTC"))
+    assert (start.month, end.year, end.month) == (12, 2026, 1)
+
+
+def test_month_boundaries_follow_daylight_saving_time() -> None:
+    start, end = billing_month(2025, 3, ZoneInfo("Europe/Berlin"))
+    assert start == dt.datetime(2025, 2, 28, 23, tzinfo=dt.UTC)  # CET, UTC+1
+    assert end == dt.datetime(2025, 3, 31, 22, tzinfo=dt.UTC)  # CEST, UTC+2
+
+
+def test_an_impossible_month_is_refused() -> None:
+    with pytest.raises(ValueError, match="month 13"):
+        billing_month(2025, 13, JAKARTA)
+
+
+def test_invoice_date_is_the_day_after_the_period_and_due_date_adds_the_terms() -> None:
+    _, end = billing_month(2025, 11, JAKARTA)
+    assert invoice_dates(end, JAKARTA, 30) == (dt.date(2025, 12, 1), dt.date(2025, 12, 31))
+
+
+def test_period_label_names_the_billed_month_in_any_zone() -> None:
+    for zone in ("Asia/Jakarta", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"):
+        assert period_label(*billing_month(2025, 11, ZoneInfo(zone))) == "2025-11"
+
+
+def test_invoice_numbers_are_zero_padded_per_year() -> None:
+    assert invoice_number("INV", 2025, 123) == "INV-2025-000123"
+
+
+def test_amounts_are_formatted_in_minor_units_with_separators() -> None:
+    assert format_amount(Decimal("1234567.891"), "IDR") == "1,234,567.89"
+    assert format_amount(Decimal("1234.5"), "JPY") == "1,235"
+    assert format_amount(Decimal("1.2345"), "BHD") == "1.235"
+
+
+def test_trim_zeros_never_gives_exponent_notation() -> None:
+    assert str(trim_zeros(Decimal("10.0000"))) == "10"
+    assert str(trim_zeros(Decimal("11.5000"))) == "11.5"
+    assert str(trim_zeros(Decimal("0E-4"))) == "0"
+
+
+def test_a_time_without_zone_is_read_in_the_billing_time_zone() -> None:
+    naive = dt.datetime(2025, 11, 1)
+    assert to_instant(naive, JAKARTA) == dt.datetime(2025, 10, 31, 17, tzinfo=dt.UTC)
+    aware = dt.datetime(2025, 11, 1, 7, tzinfo=JAKARTA)
+    assert to_instant(aware, JAKARTA) == dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+    assert to_instant(aware, JAKARTA).tzinfo is dt.UTC
+    assert to_instant(None, JAKARTA) is None

@@ -1,0 +1,59 @@
+"""``telecrm invoices generate|list|pdf``, end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from tests import factories
+from tests.conftest import CliResult
+
+
+def test_generate_list_and_pdf(
+    cli: Callable[..., CliResult], tmp_path: Path, committed_db: Engine
+) -> None:
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        rate = factories.rate(session, group, "62812", description="Telkomsel")
+        contract = factories.contract(session, group, accountcode="MAJU01", tax_rate="11")
+        start = dt.datetime(2025, 11, 5, tzinfo=dt.UTC)
+        factories.cdr(session, contract, start, rate, cost="1000.005")
+        factories.cdr(session, contract, start, billsec=30)  # not rated yet
+
+    generated = cli("invoices", "generate", "--month", "11", "--year", "2025")
+    assert generated.exit_code == 0, generated.output
+    assert "1 invoices created" in generated.stdout
+    assert "1 calls not rated yet" in generated.stdout
+    assert "INV-2025-000001" in generated.stdout and "MAJU01" in generated.stdout
+
+    listed = cli("invoices", "list", "--month", "11", "--year", "2025", "--format", "json")
+    [invoice] = json.loads(listed.stdout)
+    assert (invoice["invoice_number"], invoice["subtotal"], invoice["tax"], invoice["amount"]) == (
+        "INV-2025-000001",
+        "1000.01",
+        "110.00",
+        "1110.01",
+    )
+    assert (invoice["period"], invoice["status"], invoice["due_date"]) == (
+        "2025-11",
+        "draft",
+        "2025-12-31",
+    )
+    assert (
+        json.loads(
+            cli("invoices", "list", "--month", "10", "--year", "2025", "--format", "json").stdout
+        )
+        == []
+    )
+
+    target = tmp_path / "invoice.pdf"
+    written = cli("invoices", "pdf", "INV-2025-000001", "--output", str(target))
+    assert written.exit_code == 0, written.output
+    assert target.read_bytes().startswith(b"%PDF-")
+    missing = cli("invoices", "pdf", "INV-1999-000001")
+    assert missing.exit_code == 1 and "not found" in missing.stderr
