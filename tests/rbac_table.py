@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role, User
+from telecrm.cdr_sources.models import CdrSource, CdrSourceType
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import InvoiceStatus
@@ -52,6 +53,13 @@ class Rule:
     path: str  # exactly as OpenAPI lists it, e.g. /api/users/{user_id}
     allowed: frozenset[str]
     build: Callable[[Ctx], Req] = field(default=lambda ctx: Req())
+
+
+def _push_source(ctx: Ctx) -> CdrSource:
+    source = CdrSource(name=factories.unique("pbx-push-"), type=CdrSourceType.PUSH, params={})
+    ctx.session.add(source)
+    ctx.session.flush()
+    return source
 
 
 def _login(ctx: Ctx) -> Req:
@@ -286,4 +294,47 @@ RULES: list[Rule] = [
     Rule("POST", "/api/cdrs/sync", CDR_MANAGE),
     Rule("POST", "/api/cdrs/sync/requeue", CDR_MANAGE, lambda ctx: Req(json={"cdr_ids": []})),
     Rule("GET", "/api/cdrs/sync-log", CDR_READ),
+    Rule("GET", "/api/cdr-sources", CDR_MANAGE),
+    Rule(
+        "POST",
+        "/api/cdr-sources",
+        CDR_MANAGE,
+        lambda ctx: Req(json={"name": factories.unique("pbx-"), "type": "push"}),
+    ),
+    Rule(
+        "GET",
+        "/api/cdr-sources/{source_id}",
+        CDR_MANAGE,
+        lambda ctx: Req(path=f"/api/cdr-sources/{_push_source(ctx).id}"),
+    ),
+    Rule(
+        "PATCH",
+        "/api/cdr-sources/{source_id}",
+        CDR_MANAGE,
+        lambda ctx: Req(path=f"/api/cdr-sources/{_push_source(ctx).id}", json={"enabled": False}),
+    ),
+    Rule(
+        "DELETE",
+        "/api/cdr-sources/{source_id}",
+        CDR_MANAGE,
+        lambda ctx: Req(path=f"/api/cdr-sources/{_push_source(ctx).id}"),
+    ),
+    Rule(
+        "GET",
+        "/api/cdr-sources/{source_id}/runs",
+        CDR_MANAGE,
+        lambda ctx: Req(path=f"/api/cdr-sources/{_push_source(ctx).id}/runs"),
+    ),
+    Rule(
+        "GET",
+        "/api/cdrs/fetch",
+        CDR_MANAGE,
+        lambda ctx: Req(
+            params={
+                "source": _push_source(ctx).name,
+                "startDate": "2025-11-01",
+                "endDate": "2025-11-30",
+            }
+        ),
+    ),
 ]

@@ -18,6 +18,7 @@ from telecrm.accounts.routes import router as accounts_router
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
 from telecrm.call_sync.routes import router as call_sync_router
+from telecrm.cdr_sources.routes import router as cdr_sources_router
 from telecrm.cdr_status.routes import router as cdr_status_router
 from telecrm.cdrs.routes import router as cdrs_router
 from telecrm.config import Settings, get_settings
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     # before cdrs_router: /api/cdrs/{cdr_id} would take /api/cdrs/statuses, /sync...
     cdr_status_router,
     call_sync_router,
+    cdr_sources_router,
     cdrs_router,
     invoices_router,
 ]

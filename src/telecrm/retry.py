@@ -19,7 +19,6 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from telecrm.config import Settings
@@ -91,11 +90,7 @@ def call_with_retries(
 
     retrying = Retrying(
         stop=stop_after_attempt(policy.max_attempts),
-        wait=wait_exponential_jitter(
-            initial=policy.backoff_seconds,
-            max=policy.backoff_max_seconds,
-            jitter=policy.backoff_seconds,
-        ),
+        wait=lambda state: policy.delay(state.attempt_number),
         retry=retry_if_exception_type(retry_on),
         before_sleep=log_retry,
         sleep=sleep,
