@@ -4,10 +4,11 @@ calls it has instead of creating them twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from telecrm.call_sync import repository, service
@@ -62,9 +63,15 @@ def test_a_crash_between_the_crms_answer_and_the_commit_duplicates_and_loses_not
         assert synced == 100  # only the first batch was committed here
 
     monkeypatch.setattr(repository, "add_log", real_add_log)
-    summary = sync_once()
+    assert sync_once().synced == 30  # the lost batch is still leased to the dead run
+    with Session(committed_db) as session:  # ...until the lease runs out
+        lease_over = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        session.execute(
+            update(Cdr).where(Cdr.next_sync_at.is_not(None)).values(next_sync_at=lease_over)
+        )
+        session.commit()
+    assert sync_once().synced == 100
 
-    assert summary.synced == 130
     assert hubspot.count("calls") == 230
     stored = sorted(
         call["properties"]["telecrm_cdr_key"] for call in hubspot.objects["calls"].values()

@@ -22,12 +22,13 @@ SYNCABLE_STATES = [CdrState.VALID, CdrState.RATED, CdrState.UNRATED, CdrState.IN
 
 
 def _due(now: dt.datetime, max_attempts: int) -> Any:
-    retry_due = and_(
-        Cdr.sync_status == SyncStatus.FAILED.value,
-        Cdr.sync_attempts < max_attempts,
+    """Pending, or failed with attempts left; either way not waiting (a backoff, or
+    the lease of a batch out at the CRM)."""
+    retry_left = and_(Cdr.sync_status == SyncStatus.FAILED.value, Cdr.sync_attempts < max_attempts)
+    return and_(
+        or_(Cdr.sync_status == SyncStatus.PENDING.value, retry_left),
         or_(Cdr.next_sync_at.is_(None), Cdr.next_sync_at <= now),
     )
-    return or_(Cdr.sync_status == SyncStatus.PENDING.value, retry_due)
 
 
 def next_batch(
@@ -58,6 +59,15 @@ def next_batch(
     if cdr_ids is not None:
         query = query.where(Cdr.id.in_(cdr_ids))
     return session.scalars(query).all()
+
+
+def by_ids(session: Session, ids: Sequence[int]) -> Sequence[Cdr]:
+    return session.scalars(
+        select(Cdr)
+        .where(Cdr.id.in_(ids))
+        .order_by(Cdr.id)
+        .execution_options(populate_existing=True)
+    ).all()
 
 
 def count_due(session: Session, now: dt.datetime, max_attempts: int) -> int:

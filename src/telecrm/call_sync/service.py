@@ -189,52 +189,84 @@ def _day(settings: Settings, now: dt.datetime) -> dt.date:
     return now.astimezone(settings.tz).date()
 
 
-def sync_batch(
+# While a batch is out at the CRM its CDRs are leased: other runs skip them until the
+# lease ends. Longer than the client's worst case (its retries with Retry-After).
+SYNC_LEASE = dt.timedelta(minutes=15)
+
+
+@dataclass
+class Claim:
+    """A batch taken for a push: its CDRs (leased), and their calls."""
+
+    cdr_ids: list[int]
+    calls: list[OutgoingCall]
+    last_id: int
+
+
+def claim_batch(
     session: Session,
-    connector: CallsConnector,
     settings: Settings,
     after_id: int = 0,
     cdr_ids: Sequence[int] | None = None,
     now: dt.datetime | None = None,
-) -> BatchOutcome | None:
-    """Push the next batch of due CDRs; None when none is due. Writes the CDRs' new
-    sync state and one Sync_Log row per CDR; the caller commits."""
+) -> Claim | BatchOutcome | None:
+    """The next due CDRs, leased, with their calls; a ``BatchOutcome`` that says stop
+    when the daily request budget is spent; None when nothing is due."""
     now = now or utcnow()
     day = _day(settings, now)
+    max_attempts = settings.crm_call_sync_max_attempts
     used = repository.requests_on(session, day)
     if used + MAX_REQUESTS_PER_BATCH > settings.crm_daily_request_limit:
-        if not repository.next_batch(
-            session, now, settings.crm_call_sync_max_attempts, after_id, 1, cdr_ids
-        ):
+        if not repository.next_batch(session, now, max_attempts, after_id, 1, cdr_ids):
             return None
         return BatchOutcome(
             stop_reason=f"the daily limit of {settings.crm_daily_request_limit} CRM requests "
             f"is reached ({used} used on {day.isoformat()}); the rest waits for tomorrow"
         )
     cdrs = repository.next_batch(
-        session,
-        now,
-        settings.crm_call_sync_max_attempts,
-        after_id,
-        settings.crm_call_sync_batch_size,
-        cdr_ids,
+        session, now, max_attempts, after_id, settings.crm_call_sync_batch_size, cdr_ids
     )
     if not cdrs:
         return None
-    outcome = BatchOutcome(selected=len(cdrs), last_id=cdrs[-1].id)
     calls = build_calls(session, cdrs, settings.phone_default_region)
+    for cdr in cdrs:
+        cdr.next_sync_at = now + SYNC_LEASE
+    session.flush()
+    return Claim([cdr.id for cdr in cdrs], calls, cdrs[-1].id)
+
+
+def push(connector: CallsConnector, claim: Claim) -> CallWriteResult | RateLimited:
+    """The CRM request itself: outside any transaction when the caller can manage it,
+    so that a slow CRM holds no lock the import or the rating needs."""
     try:
-        result = connector.upsert(calls)
+        return connector.upsert(claim.calls)
     except RateLimited as exc:
-        repository.add_requests(session, day, 1)
-        _log_all(session, cdrs, "deferred", exc.message, now)
-        outcome.stop_reason = f"the CRM's rate limit: {exc.message}"
+        return exc
+    except ExternalServiceError as exc:
+        return CallWriteResult(failed={call.key: exc.message for call in claim.calls}, requests=1)
+
+
+def record_batch(
+    session: Session,
+    settings: Settings,
+    claim: Claim,
+    result: CallWriteResult | RateLimited,
+    now: dt.datetime | None = None,
+) -> BatchOutcome:
+    """Write what the CRM did with a claimed batch: each CDR's sync state and one
+    Sync_Log row per CDR; the caller commits."""
+    now = now or utcnow()
+    cdrs = repository.by_ids(session, claim.cdr_ids)
+    outcome = BatchOutcome(selected=len(cdrs), last_id=claim.last_id)
+    if isinstance(result, RateLimited):
+        repository.add_requests(session, _day(settings, now), 1)
+        for cdr in cdrs:
+            cdr.next_sync_at = None  # due again on the next run, no attempt used
+        _log_all(session, cdrs, "deferred", result.message, now)
+        outcome.stop_reason = f"the CRM's rate limit: {result.message}"
         outcome.selected = 0
         return outcome
-    except ExternalServiceError as exc:
-        repository.add_requests(session, day, 1)
-        result = CallWriteResult(failed={cdr.unique_key: exc.message for cdr in cdrs}, requests=1)
-    repository.add_requests(session, day, result.requests)
+    repository.add_requests(session, _day(settings, now), result.requests)
     outcome.requests = result.requests
     policy = RetryPolicy(
         max_attempts=settings.crm_call_sync_max_attempts,
@@ -274,6 +306,20 @@ def sync_batch(
     repository.add_log(session, entries)
     session.flush()
     return outcome
+
+
+def sync_batch(
+    session: Session,
+    connector: CallsConnector,
+    settings: Settings,
+    after_id: int = 0,
+    cdr_ids: Sequence[int] | None = None,
+) -> BatchOutcome | None:
+    """Claim, push and record one batch in one session (the API's request)."""
+    claim = claim_batch(session, settings, after_id, cdr_ids)
+    if not isinstance(claim, Claim):
+        return claim
+    return record_batch(session, settings, claim, push(connector, claim))
 
 
 def _entry(cdr: Cdr, status: str, message: str | None, now: dt.datetime) -> dict[str, Any]:
@@ -334,14 +380,21 @@ def sync_batch_by_batch(
     should_stop: Callable[[], bool] = lambda: False,
     on_batch: Callable[[BatchOutcome], None] = lambda _outcome: None,
 ) -> SyncSummary:
-    """For the CLI and the worker: each batch in its own unit of work (the caller's
-    ``session_scope``), so a crash or a stop loses at most the batch in hand, and that
-    one is pushed again, without duplicates, by the next run."""
+    """For the CLI and the worker: each batch claimed in one unit of work (the caller's
+    ``session_scope``), pushed with no transaction open, and recorded in another. A
+    crash or a stop loses at most the batch in hand, whose lease then runs out and
+    which the next run pushes again, without duplicates."""
     summary = SyncSummary()
     after_id = 0
     while not should_stop() and (limit is None or summary.selected < limit):
         with unit_of_work() as session:
-            outcome = sync_batch(session, connector, settings, after_id, cdr_ids)
+            claim = claim_batch(session, settings, after_id, cdr_ids)
+        if isinstance(claim, Claim):
+            result = push(connector, claim)
+            with unit_of_work() as session:
+                outcome: BatchOutcome | None = record_batch(session, settings, claim, result)
+        else:
+            outcome = claim
         if outcome is None:
             break
         summary.add(outcome, settings.notify_examples)

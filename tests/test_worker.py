@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from telecrm.call_sync.service import LazyConnector
+from telecrm.cdrs.models import Cdr
+from telecrm.config import Settings
+from telecrm.rating.types import RatingStatus
+from telecrm.worker import Worker
+from tests.call_sync.helpers import valid_cdrs
+from tests.crm.fake_hubspot import FakeHubSpot
+
+TELECRM = Path(sys.executable).parent / "telecrm"
+
+
+class SlowHubSpot(FakeHubSpot):
+    """A CRM that takes ``delay`` seconds over every request."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> Any:
+        time.sleep(self.delay)
+        return super().handle(method, path, query, body)
+
+
+def _count(engine: Engine, *conditions: Any) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(Cdr).where(*conditions)) or 0)
+
+
+def test_a_slow_crm_does_not_hold_up_the_pipeline(committed_db: Engine, settings: Settings) -> None:
+    with Session(committed_db) as session:
+        valid_cdrs(session, 300)
+        rated_id = valid_cdrs(session, 1, rating_status=RatingStatus.RATED)[0].id
+        session.commit()
+    with SlowHubSpot(delay=0.5) as hubspot:
+        configured = settings.model_copy(
+            update={"hubspot_token": SecretStr(hubspot.token), "hubspot_base_url": hubspot.url}
+        )
+        worker = Worker(
+            configured,
+            engine=committed_db,
+            connector_factory=lambda: LazyConnector.hubspot(configured),
+        )
+        sync = threading.Thread(target=worker.sync_once)
+        sync.start()
+        while not hubspot.requests:  # the sync is inside its first (slow) request
+            time.sleep(0.01)
+        started = time.perf_counter()
+        worker.pipeline_once()
+        pipeline_seconds = time.perf_counter() - started
+        calls_meanwhile = hubspot.count("calls")
+        sync.join()
+
+    assert pipeline_seconds < 0.5
+    assert calls_meanwhile < 300
+    with Session(committed_db) as session:
+        assert session.get(Cdr, rated_id).status == "rated"  # type: ignore[union-attr]
+    assert _count(committed_db, Cdr.sync_status == "synced") == 301
+
+
+def test_sigterm_finishes_the_batch_in_hand_and_exits_cleanly(
+    committed_db: Engine, database_url: str
+) -> None:
+    with Session(committed_db) as session:
+        valid_cdrs(session, 500)
+        session.commit()
+    with SlowHubSpot(delay=0.3) as hubspot:
+        environment = {
+            **os.environ,
+            "TELECRM_DATABASE_URL": database_url,
+            "TELECRM_HUBSPOT_TOKEN": hubspot.token,
+            "TELECRM_HUBSPOT_BASE_URL": hubspot.url,
+            "TELECRM_LOG_LEVEL": "INFO",
+        }
+        process = subprocess.Popen(
+            [str(TELECRM), "worker", "--interval", "60"],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while hubspot.count("calls") == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)  # the first batch is in
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        calls = hubspot.count("calls")
+
+    assert process.returncode == 0, stderr
+    assert "SIGTERM received" in stderr
+    assert "worker stopped" in stderr
+    synced = _count(committed_db, Cdr.sync_status == "synced")
+    assert 0 < synced < 500  # stopped early...
+    assert synced == calls  # ...with every batch the CRM took committed here
