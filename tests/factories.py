@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from telecrm.accounts.models import Account, Region
 from telecrm.auth import service as auth_service
 from telecrm.auth.models import ApiKey, Role, User
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
+from telecrm.contacts.models import Contact, LeadSource
 from telecrm.contracts.models import Contract, ContractStatus
+from telecrm.deals.models import Deal, DealStage
 from telecrm.invoices.models import Invoice, InvoiceStatus
 from telecrm.rates.models import Rate, RateGroup
 from telecrm.rating.types import RateType, RatingStatus
@@ -190,6 +193,49 @@ def invoice(
         status=status,
         **fields,
     )
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+# --- CRM ---------------------------------------------------------------------------
+
+
+def account(session: Session, account_id: int | None = None, **fields: Any) -> Account:
+    fields.setdefault("account_name", unique("Account "))
+    fields.setdefault("industry", "Telecommunications")
+    fields.setdefault("account_value", Decimal("250000.00"))
+    fields.setdefault("region", Region.ASIA)
+    obj = Account(account_id=account_id or next(_sequence), **fields)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def contact(session: Session, account_obj: Account | None = None, **fields: Any) -> Contact:
+    fields.setdefault("contact_id", unique("C"))
+    fields.setdefault("first_name", "Budi")
+    fields.setdefault("last_name", "Santoso")
+    fields.setdefault("email", f"{fields['contact_id'].lower()}@example.com")
+    fields.setdefault("lead_source", LeadSource.WEBSITE)
+    if account_obj is not None:
+        fields.setdefault("account_id", account_obj.account_id)
+    obj = Contact(**fields)
+    session.add(obj)
+    session.flush()
+    return obj
+
+
+def deal(session: Session, account_obj: Account | None = None, **fields: Any) -> Deal:
+    fields.setdefault("deal_id", next(_sequence))
+    fields.setdefault("deal_name", unique("Deal "))
+    fields.setdefault("deal_size", Decimal("1000.00"))
+    fields.setdefault("probability_of_closure", "50%")
+    fields.setdefault("deal_stage", DealStage.PROSPECTING)
+    fields.setdefault("created_at", dt.datetime(2024, 3, 15, 10, 0, tzinfo=dt.UTC))
+    if "account_id" not in fields:
+        fields["account_id"] = (account_obj or account(session)).account_id
+    obj = Deal(**fields)
     session.add(obj)
     session.flush()
     return obj

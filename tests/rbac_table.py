@@ -67,6 +67,66 @@ def _login(ctx: Ctx) -> Req:
     return Req(data={"username": user.email, "password": factories.PASSWORD})
 
 
+# --- CRM builders -----------------------------------------------------------------
+
+CRM_READ = STAFF
+CRM_WRITE = frozenset({"admin", "sales"})
+
+
+def _new_id() -> int:
+    return int(factories.unique(""))
+
+
+def _account_path(ctx: Ctx) -> str:
+    return f"/api/accounts/{factories.account(ctx.session).account_id}"
+
+
+def _contact_path(ctx: Ctx) -> str:
+    return f"/api/contacts/{factories.contact(ctx.session).contact_id}"
+
+
+def _deal_path(ctx: Ctx) -> str:
+    return f"/api/deals/{factories.deal(ctx.session).deal_id}"
+
+
+def _new_account(ctx: Ctx) -> Req:
+    return Req(
+        json={
+            "account_id": _new_id(),
+            "account_name": "PT Rbac",
+            "industry": "Retail",
+            "account_value": "1000.00",
+            "region": "Asia",
+        }
+    )
+
+
+def _new_contact(ctx: Ctx) -> Req:
+    return Req(
+        json={
+            "contact_id": factories.unique("RBAC-"),
+            "first_name": "Ayu",
+            "last_name": "Lestari",
+            "email": "ayu@example.com",
+            "phone": "0812-3456-7890",
+            "lead_source": "Referral",
+        }
+    )
+
+
+def _new_deal(ctx: Ctx) -> Req:
+    return Req(
+        json={
+            "deal_id": _new_id(),
+            "deal_name": "PBX",
+            "deal_size": "5000",
+            "probability_of_closure": "20%",
+            "deal_stage": "Prospecting",
+            "account_id": factories.account(ctx.session).account_id,
+        }
+    )
+
+
 # --- billing builders ----------------------------------------------------------
 
 BILLING_WRITE = frozenset({"admin", "billing"})
@@ -137,6 +197,47 @@ RULES: list[Rule] = [
     ),
     Rule("GET", "/api/audit", ADMIN),
     # --- CRM (accounts, contacts, deals, reports) ---------------------------
+    Rule("GET", "/api/accounts", CRM_READ),
+    Rule("POST", "/api/accounts", CRM_WRITE, _new_account),
+    Rule("GET", "/api/accounts/{account_id}", CRM_READ, lambda ctx: Req(path=_account_path(ctx))),
+    Rule(
+        "PATCH",
+        "/api/accounts/{account_id}",
+        CRM_WRITE,
+        lambda ctx: Req(path=_account_path(ctx), json={"industry": "Banking"}),
+    ),
+    Rule(
+        "DELETE", "/api/accounts/{account_id}", CRM_WRITE, lambda ctx: Req(path=_account_path(ctx))
+    ),
+    Rule("GET", "/api/contacts", CRM_READ),
+    Rule("POST", "/api/contacts", CRM_WRITE, _new_contact),
+    Rule("GET", "/api/contacts/{contact_id}", CRM_READ, lambda ctx: Req(path=_contact_path(ctx))),
+    Rule(
+        "PATCH",
+        "/api/contacts/{contact_id}",
+        CRM_WRITE,
+        lambda ctx: Req(path=_contact_path(ctx), json={"job_title": "CTO"}),
+    ),
+    Rule(
+        "DELETE", "/api/contacts/{contact_id}", CRM_WRITE, lambda ctx: Req(path=_contact_path(ctx))
+    ),
+    Rule("GET", "/api/deals", CRM_READ),
+    Rule("POST", "/api/deals", CRM_WRITE, _new_deal),
+    Rule("GET", "/api/deals/{deal_id}", CRM_READ, lambda ctx: Req(path=_deal_path(ctx))),
+    Rule(
+        "PATCH",
+        "/api/deals/{deal_id}",
+        CRM_WRITE,
+        lambda ctx: Req(path=_deal_path(ctx), json={"deal_stage": "Negotiation"}),
+    ),
+    Rule("DELETE", "/api/deals/{deal_id}", CRM_WRITE, lambda ctx: Req(path=_deal_path(ctx))),
+    Rule("GET", "/api/reports/deal-aggregations", CRM_READ),
+    Rule(
+        "POST",
+        "/api/reports/deal-aggregations/compute",
+        CRM_WRITE,
+        lambda ctx: Req(json={"kinds": ["monthly"]}),
+    ),
     # --- billing (contracts, rate groups, rates, CDRs, invoices) -------------
     Rule("GET", "/api/contracts", BILLING_READ),
     Rule(

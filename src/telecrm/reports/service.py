@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from telecrm.config import Settings
+from telecrm.crm.schemas import Page
+from telecrm.deals.service import DealService
+from telecrm.errors import ValidationFailed
+from telecrm.reports import repository
+from telecrm.reports.models import AggregationKind
+from telecrm.reports.schemas import AggregationSummary, DealAggregationQuery, DealAggregationRead
+
+
+def list_aggregations(session: Session, query: DealAggregationQuery) -> Page[Any]:
+    sort_field = query.sort.removeprefix("-")
+    if sort_field not in query.sortable:
+        raise ValidationFailed(
+            f"cannot sort deal aggregations by {sort_field!r} "
+            f"(fields: {', '.join(query.sortable)})",
+            detail=[{"field": "sort", "message": f"unknown field {sort_field!r}"}],
+        )
+    items, total = repository.list_aggregations(
+        session,
+        kind=query.kind,
+        account_id=query.account_id,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        sort_field=sort_field,
+        descending=query.sort.startswith("-"),
+        offset=query.offset,
+        limit=query.limit,
+    )
+    return Page[Any](
+        items=[DealAggregationRead.model_validate(item) for item in items],
+        total=total,
+        offset=query.offset,
+        limit=query.limit,
+    )
+
+
+def compute(
+    session: Session, settings: Settings, kinds: Sequence[AggregationKind]
+) -> list[AggregationSummary]:
+    deals = DealService(session, settings)
+    return [deals.compute_aggregates(kind) for kind in dict.fromkeys(kinds)]
