@@ -88,7 +88,7 @@ def contact_crm_ids(session: Session, phones: Iterable[str]) -> dict[str, str]:
         .where(Contact.phone.in_(wanted), Contact.crm_id.is_not(None))
         .order_by(Contact.id.desc())
     ).all()
-    return {phone: crm_id for phone, crm_id in rows}
+    return {phone: crm_id for phone, crm_id in rows if phone and crm_id}
 
 
 def company_crm_ids(session: Session, accountcodes: Iterable[str]) -> dict[str, str]:
@@ -101,7 +101,7 @@ def company_crm_ids(session: Session, accountcodes: Iterable[str]) -> dict[str, 
         .join(Account, Account.account_id == Contract.account_id)
         .where(Contract.accountcode.in_(wanted), Account.crm_id.is_not(None))
     ).all()
-    return {code: crm_id for code, crm_id in rows}
+    return {code: crm_id for code, crm_id in rows if crm_id}
 
 
 def add_log(session: Session, entries: Sequence[dict[str, Any]]) -> None:

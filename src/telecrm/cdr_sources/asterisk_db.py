@@ -82,7 +82,7 @@ def _refusal(error: OperationalError) -> bool:
     sqlstate = getattr(original, "sqlstate", None)
     if isinstance(sqlstate, str) and sqlstate.startswith(_REFUSALS_SQLSTATE_PREFIX):
         return True
-    args = getattr(original, "args", ())
+    args: tuple[Any, ...] = getattr(original, "args", ())
     return bool(args) and args[0] in _REFUSALS_MYSQL
 
 

@@ -18,15 +18,15 @@ from telecrm.rating.types import RatingStatus
 # Bound parameters per statement stay well under SQLite's limit (32766).
 _IDS_PER_STATEMENT = 5000
 
-_FRAME_SCHEMA = {
-    "id": pl.Int64,
-    "src": pl.String,
-    "dst": pl.String,
+_FRAME_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "src": pl.String(),
+    "dst": pl.String(),
     "start_time": pl.Datetime("us", "UTC"),
     "end_time": pl.Datetime("us", "UTC"),
-    "duration": pl.Int64,
-    "billsec": pl.Int64,
-    "disposition": pl.String,
+    "duration": pl.Int64(),
+    "billsec": pl.Int64(),
+    "disposition": pl.String(),
 }
 
 
