@@ -7,12 +7,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
+from telecrm.config import Settings
 from tests.call_sync.helpers import valid_cdrs
 from tests.crm.fake_hubspot import FakeHubSpot
+from tests.loopback import webhook_receiver
 
 
-def test_sync_endpoint_pushes_requeues_and_logs(
+def test_sync_endpoint_pushes_requeues_logs_and_reports(
     sync_app: FastAPI,
+    sync_settings: Settings,
     db_session: Session,
     hubspot: FakeHubSpot,
     auth_headers: Callable[..., dict[str, str]],
@@ -22,7 +25,14 @@ def test_sync_endpoint_pushes_requeues_and_logs(
     ok, refused, untouched = valid_cdrs(db_session, 3)
     hubspot.refused.add(("calls", refused.unique_key))
 
-    response = client.post("/api/cdrs/sync", json={"cdr_ids": [ok.id, refused.id]}, headers=billing)
+    with webhook_receiver() as hook:
+        sync_app.state.settings = sync_settings.model_copy(update={"notify_webhook_url": hook.url})
+        response = client.post(
+            "/api/cdrs/sync", json={"cdr_ids": [ok.id, refused.id]}, headers=billing
+        )
+    assert len(hook.posts) == 1
+    assert hook.posts[0]["counts"]["failed"] == 1
+    assert hook.posts[0]["examples"][0]["cdr_id"] == refused.id
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["synced"], body["failed"], body["batches"], body["requeued"]) == (1, 1, 1, 0)

@@ -37,7 +37,7 @@ from telecrm.config import Settings
 from telecrm.contacts.phones import InvalidPhoneNumber, to_e164
 from telecrm.db import utcnow
 from telecrm.errors import ExternalServiceError
-from telecrm.notifications.service import RunReport
+from telecrm.notifications.service import RunReport, notify
 from telecrm.retry import RetryPolicy
 
 
@@ -415,6 +415,8 @@ def sync_request(
 ) -> SyncResult:
     requeued = requeue_failed(session, cdr_ids) if retry_failed else 0
     summary = sync_calls(session, connector, settings, cdr_ids, limit)
+    if summary.batches:
+        notify(report(summary), settings)
     return SyncResult(requeued=requeued, **asdict(summary))
 
 
