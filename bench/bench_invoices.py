@@ -1,0 +1,252 @@
+"""``telecrm invoices generate`` for 200 contracts over a month of 1,000,000 rated
+CDRs (issue 4: under 5 s on PostgreSQL; SQLite measured too).
+
+The rated CDRs are loaded straight into a fresh database (COPY on PostgreSQL,
+batched inserts on SQLite) with what rating leaves on them: contract, rate,
+matched prefix, billable seconds and an exact cost. The figure is one call of the
+generation service, commit included, as the command runs it; then the same
+again (the drafts are generated again in place), and the totals are checked
+against an independent exact sum of the costs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from telecrm import migrations
+from telecrm.cdrs.models import Cdr
+from telecrm.config import Settings
+from telecrm.contracts.models import Contract
+from telecrm.db import make_engine, session_scope
+from telecrm.invoices.arithmetic import billing_month, invoice_totals
+from telecrm.invoices.models import Invoice
+from telecrm.invoices.service import generate
+from telecrm.rates.models import Rate, RateGroup
+from telecrm.rating.types import RateType
+
+CDRS = 1_000_000
+CONTRACTS = 200
+GROUPS = 4
+PREFIXES_PER_GROUP = 1_250
+TARGET_SECONDS = 5.0
+YEAR, MONTH = 2025, 11
+TIMEZONE = "Asia/Jakarta"
+DATA = Path(__file__).parent / "data"
+POSTGRES = os.environ.get(
+    "TELECRM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+COLUMNS = (
+    "unique_key, accountcode, src, dst, start_time, duration, billsec, disposition, status, "
+    "sync_status, rating_status, contract_id, cleaned_number, matched_prefix, rate_id, "
+    "billable_seconds, cost"
+)
+console = Console()
+
+
+def _reference_data(engine: Engine) -> None:
+    rng = random.Random(4)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(RateGroup), [{"id": g, "name": f"bench group {g}"} for g in range(1, GROUPS + 1)]
+        )
+        connection.execute(
+            insert(Rate),
+            [
+                {
+                    "id": (g - 1) * PREFIXES_PER_GROUP + p + 1,
+                    "rate_group_id": g,
+                    "rate_prefix": "62",
+                    "area_prefix": str(800 + p),
+                    "description": f"Destination {p % 300}",
+                    "rate_type": RateType.PER_MINUTE,
+                    "billing_rate": Decimal(rng.randint(500, 5000)),
+                    "billing_cycle": 60,
+                    "connect_fee": Decimal(0),
+                }
+                for g in range(1, GROUPS + 1)
+                for p in range(PREFIXES_PER_GROUP)
+            ],
+        )
+        connection.execute(
+            insert(Contract),
+            [
+                {
+                    "id": c,
+                    "company_name": f"PT Bench {c}",
+                    "accountcode": f"BENCH{c:04d}",
+                    "rate_group_id": (c % GROUPS) + 1,
+                    "currency": "IDR",
+                    "tax_rate": Decimal(11),
+                    "payment_terms_days": 30,
+                    "status": "active",
+                }
+                for c in range(1, CONTRACTS + 1)
+            ],
+        )
+
+
+def _cdrs(period: tuple[dt.datetime, dt.datetime]) -> Iterator[tuple[object, ...]]:
+    """Rated calls spread over the month: (…, start_time, …, cost in micro-units)."""
+    rng = random.Random(2025)
+    start, end = period
+    span = int((end - start).total_seconds())
+    for index in range(CDRS):
+        contract = rng.randint(1, CONTRACTS)
+        group = (contract % GROUPS) + 1
+        prefix = rng.randrange(PREFIXES_PER_GROUP)
+        billsec = rng.choice((0, 0, 5, 33, 61, 95, 180, 300, 610))
+        billable = 0 if billsec == 0 else -(-billsec // 60) * 60
+        cost_micros = billable * rng.randint(500_000_000, 5_000_000_000) // 60 // 1000
+        yield (
+            f"bench-{index:08d}",
+            f"BENCH{contract:04d}",
+            "1001",
+            f"0{800 + prefix}{index:07d}",
+            start + dt.timedelta(seconds=rng.randrange(span)),
+            billsec + 3,
+            billsec,
+            "ANSWERED" if billsec else "NO ANSWER",
+            "rated",
+            "pending",
+            "rated",
+            contract,
+            f"62{800 + prefix}{index:07d}",
+            f"62{800 + prefix}",
+            (group - 1) * PREFIXES_PER_GROUP + prefix + 1,
+            billable,
+            cost_micros,
+        )
+
+
+def _load_postgres(engine: Engine, period: tuple[dt.datetime, dt.datetime]) -> None:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY cdrs ({COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in _cdrs(period):
+                micros = row[-1]
+                copy.write_row((*row[:-1], Decimal(micros).scaleb(-6)))  # type: ignore[operator]
+        raw.commit()
+        cursor.execute("ANALYZE cdrs")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _load_sqlite(path: Path, period: tuple[dt.datetime, dt.datetime]) -> None:
+    # The stored forms of UTCDateTime (naive UTC text) and Money (scaled integer).
+    connection = sqlite3.connect(path)
+    placeholders = ", ".join("?" * len(COLUMNS.split(",")))
+    rows = (
+        (*row[:4], row[4].strftime("%Y-%m-%d %H:%M:%S.%f"), *row[5:])  # type: ignore[attr-defined]
+        for row in _cdrs(period)
+    )
+    connection.executemany(f"INSERT INTO cdrs ({COLUMNS}) VALUES ({placeholders})", rows)
+    connection.commit()
+    connection.execute("ANALYZE")
+    connection.close()
+
+
+def _expected_totals(engine: Engine, period: tuple[dt.datetime, dt.datetime]) -> dict[int, Decimal]:
+    """Per contract, the invoice total from an exact sum of the costs done here."""
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Cdr.contract_id, Cdr.cost).where(
+                Cdr.start_time >= period[0], Cdr.start_time < period[1]
+            )
+        )
+        for contract_id, cost in rows:
+            sums[contract_id] += cost
+    return {
+        contract_id: invoice_totals(total, Decimal(11), "IDR").total
+        for contract_id, total in sums.items()
+    }
+
+
+def _measure(label: str, engine: Engine, url: str) -> float:
+    settings = Settings(_env_file=None, database_url=url, timezone=TIMEZONE)  # type: ignore[call-arg]
+    period = billing_month(YEAR, MONTH, settings.tz)
+    timings = []
+    for run in ("first run", "again (drafts regenerated)"):
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            summary = generate(session, YEAR, MONTH, settings)
+        timings.append(time.perf_counter() - started)
+        console.print(
+            f"  {label}, {run}: {summary.created + summary.updated} invoices, "
+            f"{summary.invoiced_calls:,} calls in {timings[-1]:.2f} s"
+        )
+    with engine.connect() as connection:
+        unlinked = connection.scalar(select(func.count()).where(Cdr.invoice_id.is_(None)))
+        totals = dict(connection.execute(select(Invoice.contract_id, Invoice.amount)).all())
+    assert unlinked == 0, f"{unlinked} calls on no invoice"
+    assert totals == _expected_totals(engine, period), "invoice totals differ from the costs"
+    return timings[0]
+
+
+def _postgres() -> tuple[Engine, str] | None:
+    url = make_url(Settings.model_validate({"database_url": POSTGRES}).database_url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS telecrm_bench_invoices WITH (FORCE)"))
+            connection.execute(text("CREATE DATABASE telecrm_bench_invoices"))
+    except Exception as exc:  # no server here: the SQLite figure still stands
+        console.print(f"  PostgreSQL at {url.host}:{url.port} unavailable ({type(exc).__name__})")
+        return None
+    finally:
+        admin.dispose()
+    bench_url = url.set(database="telecrm_bench_invoices").render_as_string(hide_password=False)
+    return make_engine(bench_url), bench_url
+
+
+def main() -> None:
+    DATA.mkdir(exist_ok=True)
+    period = billing_month(YEAR, MONTH, Settings(_env_file=None, timezone=TIMEZONE).tz)  # type: ignore[call-arg]
+    console.print(
+        f"invoices generate: {CONTRACTS} contracts, {CDRS:,} rated CDRs in {YEAR}-{MONTH:02d}, "
+        f"{GROUPS * PREFIXES_PER_GROUP:,} prefixes"
+    )
+    results: dict[str, float] = {}
+
+    postgres = _postgres()
+    if postgres is not None:
+        engine, url = postgres
+        migrations.upgrade(engine)
+        _reference_data(engine)
+        started = time.perf_counter()
+        _load_postgres(engine, period)
+        console.print(f"  PostgreSQL: loaded in {time.perf_counter() - started:.1f} s")
+        results["PostgreSQL"] = _measure("PostgreSQL", engine, url)
+        engine.dispose()
+
+    database = DATA / "invoices.db"
+    for leftover in DATA.glob("invoices.db*"):
+        leftover.unlink()
+    url = f"sqlite:///{database}"
+    engine = make_engine(url)
+    migrations.upgrade(engine)
+    _reference_data(engine)
+    started = time.perf_counter()
+    _load_sqlite(database, period)
+    console.print(f"  SQLite: loaded in {time.perf_counter() - started:.1f} s")
+    results["SQLite"] = _measure("SQLite", engine, url)
+    engine.dispose()
+
+    for name, seconds in results.items():
+        verdict = "meets" if seconds < TARGET_SECONDS else "MISSES"
+        target = f" ({verdict} the {TARGET_SECONDS:.0f} s target)" if name == "PostgreSQL" else ""
+        console.print(f"[bold]invoices generate on {name}: {seconds:.2f} s[/bold]{target}")
