@@ -136,7 +136,7 @@ def import_contracts(session: Session, stream: TextIO, name: str) -> ImportSumma
     rows, errors = read_rows(stream, ContractCreate, CSV_REQUIRED, CSV_OPTIONAL, name)
     groups = rates_repository.groups_by_id(session, {row.record.rate_group_id for row in rows})
     accounts = repository.existing_account_ids(
-        session, {row.record.account_id for row in rows} - {None}
+        session, {row.record.account_id for row in rows if row.record.account_id is not None}
     )
     first_line: dict[str, int] = {}
     for row in rows:

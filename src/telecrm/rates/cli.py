@@ -59,8 +59,9 @@ def list_rates(
     prefix: str | None = typer.Option(None, help="Only destinations starting with this."),
 ) -> None:
     """List a rate group's rates."""
+    tz = get_settings().tz
     with session_scope() as session:
-        rates = service.list_rates(session, rate_group_id, get_settings().tz, prefix=prefix)
+        rates = service.list_rates(session, rate_group_id, tz, prefix=prefix)
         print_table(
             f"{len(rates)} rates of rate group {rate_group_id}",
             [
@@ -85,8 +86,8 @@ def list_rates(
                     r.billing_cycle,
                     r.initial_increment,
                     trim_zeros(r.connect_fee),
-                    r.effective_from,
-                    r.effective_to,
+                    r.effective_from.astimezone(tz) if r.effective_from else None,
+                    r.effective_to.astimezone(tz) if r.effective_to else None,
                 )
                 for r in rates
             ],

@@ -462,14 +462,17 @@ def import_rates(
     """A rate deck. A row whose group, prefixes and ``effective_from`` match an
     existing rate updates it; any other row adds a rate. ``group_id``: every row
     belongs to that group (an upload to one group), the column may be left out."""
-    if group_id is not None:
-        require_group(session, group_id)
-        required, optional = RATE_COLUMNS, (*OPTIONAL_RATE_COLUMNS, "rate_group_id")
+    required: tuple[str, ...] = RATE_COLUMNS
+    optional: tuple[str, ...] = OPTIONAL_RATE_COLUMNS
+    if group_id is None:
+        required = ("rate_group_id", *required)
     else:
-        required, optional = ("rate_group_id", *RATE_COLUMNS), OPTIONAL_RATE_COLUMNS
+        require_group(session, group_id)
+        optional = (*optional, "rate_group_id")
     rows, errors = read_rows(stream, RateCsvRow, required, optional, name)
+    named_groups = {row.record.rate_group_id or group_id for row in rows}
     known_groups = repository.groups_by_id(
-        session, {row.record.rate_group_id or group_id for row in rows} - {None}
+        session, {group for group in named_groups if group is not None}
     )
     incoming = _deck_rows(rows, group_id, known_groups, tz, errors)
     existing: dict[RateKey, Rate] = {
