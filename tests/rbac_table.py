@@ -427,6 +427,27 @@ RULES: list[Rule] = [
         lambda ctx: Req(path=f"/api/cdr-sources/{_push_source(ctx).id}/runs"),
     ),
     Rule(
+        "POST",
+        "/api/cdrs/push",
+        frozenset({"admin", "pbx"}),
+        lambda ctx: Req(
+            params={"source": _push_source(ctx).name},
+            json={
+                "cdrs": [
+                    {
+                        "call_id": factories.unique("push-"),
+                        "src": "1001",
+                        "dst": "1002",
+                        "start_time": "2025-11-05T09:30:00+07:00",
+                        "duration": 5,
+                        "billsec": 3,
+                        "disposition": "ANSWERED",
+                    }
+                ]
+            },
+        ),
+    ),
+    Rule(
         "GET",
         "/api/cdrs/fetch",
         CDR_MANAGE,

@@ -18,6 +18,7 @@ from telecrm.accounts.routes import router as accounts_router
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
 from telecrm.call_sync.routes import router as call_sync_router
+from telecrm.cdr_sources.routes import push_router as cdr_push_router
 from telecrm.cdr_sources.routes import router as cdr_sources_router
 from telecrm.cdr_status.routes import router as cdr_status_router
 from telecrm.cdrs.routes import router as cdrs_router
@@ -46,6 +47,7 @@ ROUTERS: list[APIRouter] = [
     cdr_status_router,
     call_sync_router,
     cdr_sources_router,
+    cdr_push_router,
     cdrs_router,
     invoices_router,
 ]

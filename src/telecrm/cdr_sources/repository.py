@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import Cdr, CdrImport
 
 
 def add(session: Session, obj: CdrSource | CdrFetchRun) -> None:
@@ -74,3 +74,17 @@ def window_cdrs(
 
 def latest_start(session: Session, source_name: str) -> dt.datetime | None:
     return session.scalar(select(func.max(Cdr.start_time)).where(Cdr.source == source_name))
+
+
+def finished_import(session: Session, file_name: str, file_format: str) -> CdrImport | None:
+    """The latest import of this file that read it to its end."""
+    return session.scalars(
+        select(CdrImport)
+        .where(
+            CdrImport.file_name == file_name,
+            CdrImport.format == file_format,
+            CdrImport.status == "done",
+        )
+        .order_by(CdrImport.id.desc())
+        .limit(1)
+    ).first()

@@ -16,6 +16,7 @@ from telecrm import crypto
 from telecrm.cdr_sources import importing, repository
 from telecrm.cdr_sources.asterisk_db import DEFAULT_PORTS, AsteriskCdrDatabase, AsteriskDbParams
 from telecrm.cdr_sources.models import CdrFetchRun, CdrSource, CdrSourceType, FetchRunStatus
+from telecrm.cdr_sources.push import unwrap
 from telecrm.cdr_sources.schemas import (
     PARAMS_MODELS,
     CdrSourceCreate,
@@ -208,7 +209,7 @@ def _read_source(
         )
         try:
             for chunk in reader.rows(start, end):
-                importing.import_asterisk_rows(session, chunk, source.name, counts)
+                importing.import_asterisk_rows(session, chunk, source.name, zone, counts)
         finally:
             reader.close()
     elif source.type == CdrSourceType.DIRECTORY:
@@ -218,7 +219,13 @@ def _read_source(
         for path in sorted(folder.glob(source.params.get("pattern", "*"))):
             if path.is_file():
                 importing.import_file(
-                    session, path, source.params["format"], source.name, zone, counts
+                    session,
+                    path,
+                    source.params["format"],
+                    source.name,
+                    zone,
+                    settings.cdr_import_batch_size,
+                    counts,
                 )
 
 
@@ -263,8 +270,7 @@ def _finish(
     source.last_fetch_status = run.status.value
     source.last_error = error
     session.flush()
-    examples = summary.examples + counts.reject_examples[: settings.notify_examples]
-    notify(_run_report(source, run, examples), settings)
+    notify(_run_report(source, run, summary.examples), settings)
 
 
 def run_fetch(
@@ -369,9 +375,8 @@ def push(
         raise Conflict(f"CDR source {source_name!r} is disabled")
     run = CdrFetchRun(source_id=source.id, trigger="push", attempts=1)
     repository.add(session, run)
+    pushed = unwrap(body, content_type)
     counts = importing.ImportCounts()
-    importing.import_pushed(
-        session, body, content_type, source.name, _source_zone(source, settings), counts
-    )
+    importing.import_pushed(session, pushed, source.name, _source_zone(source, settings), counts)
     _finish(session, source, run, counts, settings, None)
     return run
