@@ -11,6 +11,8 @@ import phonenumbers
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from telecrm.rating import policy as rating_policy
+
 DEFAULT_SQLITE_FILE = "telecrm.db"
 
 # Our CRM field -> HubSpot property. Standard properties where HubSpot has one that
@@ -120,6 +122,24 @@ class Settings(BaseSettings):
         default="", description="How to pay (bank, account number), printed on invoices."
     )
 
+    # --- rating and CDR import (RATING.md) ---------------------------------------
+    rewrite_rules: list[tuple[str, str]] = Field(
+        default_factory=lambda: [("+", ""), ("00", ""), ("0", "62")],
+        description="JSON [[prefix, replacement], ...]: the first that matches a dialled "
+        "number is applied once. A contract's own rules replace these.",
+    )
+    min_number_length: int = Field(
+        default=7, ge=1, description="A shorter cleaned number is an internal call, not billed."
+    )
+    answered_dispositions: list[str] = Field(
+        default_factory=lambda: ["ANSWERED"],
+        description="The CDR dispositions of calls that cost money.",
+    )
+    cdr_import_batch_size: int = Field(
+        default=100_000,
+        ge=1,
+        description="Rows per committed batch of 'cdr import' (what a crash may redo).",
+    )
     # --- CRM: the external CRM (HubSpot) and phone numbers ---------------------
     hubspot_token: SecretStr | None = Field(
         default=None,
@@ -248,6 +268,11 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown phone region {region!r} (use an ISO 3166 code like ID)")
         return region
+
+    @field_validator("rewrite_rules")
+    @classmethod
+    def _valid_rewrite_rules(cls, rules: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return list(rating_policy.rewrite_rules(rules))
 
     @field_validator("timezone")
     @classmethod

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import telecrm.models  # noqa: F401  (every table known before the first query)
 from telecrm.auth.cli import api_keys_app, users_app
+from telecrm.cdrs.cli import cdr_app
 from telecrm.cli import db, demo, serve, worker
 from telecrm.cli.console import err_console
 from telecrm.config import get_settings
@@ -36,6 +37,7 @@ app.add_typer(contracts_app, name="contracts")
 app.add_typer(rate_groups_app, name="rate-groups")
 app.add_typer(rates_app, name="rates")
 app.add_typer(invoices_app, name="invoices")
+app.add_typer(cdr_app, name="cdr")
 app.registered_commands += demo.app.registered_commands + serve.app.registered_commands
 app.registered_commands += worker.app.registered_commands
 

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("lines_read", sa.BigInteger(), nullable=False),
+        sa.Column("bytes_read", sa.BigInteger(), nullable=False),
         sa.Column("imported", sa.BigInteger(), nullable=False),
         sa.Column("duplicates", sa.BigInteger(), nullable=False),
         sa.Column("rejected", sa.BigInteger(), nullable=False),
@@ -353,19 +354,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("unique_key", name=op.f("uq_cdrs_unique_key")),
     )
     with op.batch_alter_table("cdrs", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_cdrs_accountcode_start_time", ["accountcode", "start_time"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_cdrs_call_id"), ["call_id"], unique=False)
-        batch_op.create_index(
-            "ix_cdrs_contract_id_start_time", ["contract_id", "start_time"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_cdrs_import_id"), ["import_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cdrs_invoice_id"), ["invoice_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cdrs_rate_id"), ["rate_id"], unique=False)
-        batch_op.create_index(
-            "ix_cdrs_rating_status_start_time", ["rating_status", "start_time"], unique=False
-        )
+        for columns in (["contract_id", "start_time"], ["rate_id"], ["invoice_id"]):
+            condition = sa.text(f"{columns[0]} IS NOT NULL")
+            batch_op.create_index(
+                f"ix_cdrs_{'_'.join(columns)}",
+                columns,
+                unique=False,
+                postgresql_where=condition,
+                sqlite_where=condition,
+            )
         batch_op.create_index(batch_op.f("ix_cdrs_start_time"), ["start_time"], unique=False)
         batch_op.create_index(batch_op.f("ix_cdrs_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_cdrs_sync_status"), ["sync_status"], unique=False)
@@ -419,13 +416,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cdrs_sync_status"))
         batch_op.drop_index(batch_op.f("ix_cdrs_status"))
         batch_op.drop_index(batch_op.f("ix_cdrs_start_time"))
-        batch_op.drop_index("ix_cdrs_rating_status_start_time")
-        batch_op.drop_index(batch_op.f("ix_cdrs_rate_id"))
-        batch_op.drop_index(batch_op.f("ix_cdrs_invoice_id"))
-        batch_op.drop_index(batch_op.f("ix_cdrs_import_id"))
+        batch_op.drop_index("ix_cdrs_invoice_id")
+        batch_op.drop_index("ix_cdrs_rate_id")
         batch_op.drop_index("ix_cdrs_contract_id_start_time")
-        batch_op.drop_index(batch_op.f("ix_cdrs_call_id"))
-        batch_op.drop_index("ix_cdrs_accountcode_start_time")
 
     op.drop_table("cdrs")
     with op.batch_alter_table("invoices", schema=None) as batch_op:

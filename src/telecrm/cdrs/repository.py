@@ -1,0 +1,435 @@
+"""Every query of the CDR import, rating and export (the listing API has its own in
+``listing_repository``). Bulk paths talk to the driver: COPY on PostgreSQL (binary,
+encoded from Arrow by pgpq), ``executemany`` on SQLite, both inside the session's
+transaction; none of them commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pgpq
+import polars as pl
+import psycopg
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.models import COST_SCALE, Cdr, CdrImport, CdrReject
+from telecrm.contracts.models import Contract
+from telecrm.invoices.models import Invoice, InvoiceStatus
+from telecrm.rates.models import RATE_SCALE, Rate
+from telecrm.rating.types import RatingStatus
+
+# CDRs on these invoices are settled: re-rating them would change a bill the customer has.
+LOCKED_INVOICE_STATUSES = (
+    InvoiceStatus.SENT,
+    InvoiceStatus.PENDING_APPROVAL,
+    InvoiceStatus.PAID,
+)
+RATING_COLUMNS = (
+    "rating_status",
+    "rating_reason",
+    "contract_id",
+    "cleaned_number",
+    "matched_prefix",
+    "rate_id",
+    "billable_seconds",
+    "cost",
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # how SQLAlchemy stores a DateTime in SQLite
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _driver_connection(session: Session) -> Any:
+    return session.connection().connection.driver_connection
+
+
+def _copy_binary(cursor: psycopg.Cursor[Any], table: str, frame: pl.DataFrame) -> None:
+    """COPY ``frame`` into ``table`` (its columns, by name) in PostgreSQL's binary
+    format: no text to format here nor to parse on the server."""
+    arrow = frame.to_arrow()
+    encoder = pgpq.ArrowToPostgresBinaryEncoder(arrow.schema)
+    columns = ", ".join(frame.columns)
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)") as copy:
+        copy.write(encoder.write_header())
+        for batch in arrow.to_batches():
+            copy.write(encoder.write_batch(batch))
+        copy.write(encoder.finish())
+
+
+# --- import -------------------------------------------------------------------
+
+
+def add_import(session: Session, record: CdrImport) -> CdrImport:
+    session.add(record)
+    session.flush()
+    return record
+
+
+def unfinished_import(session: Session, file_name: str, file_format: str) -> CdrImport | None:
+    """The latest import of this file that did not finish (crashed or interrupted)."""
+    return session.scalars(
+        select(CdrImport)
+        .where(
+            CdrImport.file_name == file_name,
+            CdrImport.format == file_format,
+            CdrImport.status.in_(("running", "interrupted")),
+        )
+        .order_by(CdrImport.id.desc())
+        .limit(1)
+    ).first()
+
+
+def insert_cdrs(session: Session, rows: pl.DataFrame) -> int:
+    """Store the rows (``records.COLUMNS``) whose unique key is new; returns how many
+    were stored. Rows already stored are skipped, never updated."""
+    if rows.is_empty():
+        return 0
+    if _is_postgres(session):
+        return _insert_cdrs_postgres(session, rows)
+    return _insert_cdrs_sqlite(session, rows)
+
+
+def _insert_cdrs_postgres(session: Session, rows: pl.DataFrame) -> int:
+    """COPY straight into ``cdrs``, the fast path of new calls; when a key is already
+    there (a re-import, an overlap) the COPY fails, is rolled back to its savepoint, and
+    the batch goes through a staging table and ``INSERT ... ON CONFLICT DO NOTHING``."""
+    connection = _driver_connection(session)
+    with connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT cdr_copy")
+        try:
+            _copy_binary(cursor, "cdrs", rows)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT cdr_copy")
+        else:
+            cursor.execute("RELEASE SAVEPOINT cdr_copy")
+            return rows.height
+    columns = ", ".join(rows.columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS cdr_import_stage ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM cdrs WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE cdr_import_stage")
+        _copy_binary(cursor, "cdr_import_stage", rows)
+        cursor.execute(
+            f"INSERT INTO cdrs ({columns}) SELECT {columns} FROM cdr_import_stage "
+            "ON CONFLICT (unique_key) DO NOTHING"
+        )
+        inserted: int = cursor.rowcount
+        cursor.execute("TRUNCATE cdr_import_stage")
+    return inserted
+
+
+def _insert_cdrs_sqlite(session: Session, rows: pl.DataFrame) -> int:
+    connection = _driver_connection(session)
+    values = rows.with_columns(pl.col(pl.Datetime).dt.strftime(_SQLITE_TIME)).rows()
+    before = connection.total_changes
+    columns = ", ".join(rows.columns)
+    marks = ", ".join("?" * len(rows.columns))
+    connection.executemany(f"INSERT OR IGNORE INTO cdrs ({columns}) VALUES ({marks})", values)
+    return int(connection.total_changes - before)
+
+
+def add_rejects(session: Session, file_name: str | None, rejects: list[dict[str, Any]]) -> None:
+    """Keep the rejects, except those of ``file_name`` already kept (the same line with
+    the same text: the file was imported again)."""
+    if file_name is not None and rejects:
+        lines = [reject["line_number"] for reject in rejects]
+        kept = set(
+            session.execute(
+                select(CdrReject.line_number, CdrReject.raw).where(
+                    CdrReject.file_name == file_name,
+                    CdrReject.line_number.between(min(lines), max(lines)),
+                )
+            ).all()
+        )
+        rejects = [r for r in rejects if (r["line_number"], r["raw"]) not in kept]
+    if rejects:
+        session.execute(insert(CdrReject), rejects)
+
+
+def rejects(
+    session: Session, import_id: int | None, source: str | None, limit: int
+) -> Sequence[CdrReject]:
+    query = select(CdrReject).order_by(CdrReject.id.desc()).limit(limit)
+    if import_id is not None:
+        query = query.where(CdrReject.import_id == import_id)
+    if source is not None:
+        query = query.where(CdrReject.source == source)
+    return session.scalars(query).all()
+
+
+# --- rating -------------------------------------------------------------------
+
+
+def contracts_frame(session: Session) -> pl.DataFrame:
+    rows = session.execute(
+        select(
+            Contract.id,
+            Contract.accountcode,
+            Contract.rate_group_id,
+            Contract.rewrite_rules,
+            Contract.currency,
+        )
+    ).all()
+    return pl.DataFrame(
+        [tuple(row) for row in rows],
+        schema={
+            "contract_id": pl.Int64,
+            "accountcode": pl.String,
+            "rate_group_id": pl.Int64,
+            "rewrite_rules": pl.List(pl.List(pl.String)),
+            "currency": pl.String,
+        },
+        orient="row",
+    )
+
+
+def rates_frame(session: Session, start: dt.datetime, end: dt.datetime) -> pl.DataFrame:
+    """The rates that may be in effect for a call starting in ``[start, end)``."""
+    query = select(
+        Rate.id,
+        Rate.rate_group_id,
+        Rate.rate_prefix + func.coalesce(Rate.area_prefix, ""),
+        Rate.rate_type,
+        Rate.billing_rate,
+        Rate.connect_fee,
+        Rate.billing_cycle,
+        Rate.initial_increment,
+        Rate.effective_from,
+        Rate.effective_to,
+    ).where(
+        or_(Rate.effective_from.is_(None), Rate.effective_from < end),
+        or_(Rate.effective_to.is_(None), Rate.effective_to > start),
+    )
+    rows = [
+        (*row[:3], str(row[3].value), *row[4:])  # rate_type: the enum's value
+        for row in session.execute(query).all()
+    ]
+    money = pl.Decimal(38, RATE_SCALE)
+    return pl.DataFrame(
+        rows,
+        schema={
+            "rate_id": pl.Int64,
+            "rate_group_id": pl.Int64,
+            "prefix": pl.String,
+            "rate_type": pl.String,
+            "billing_rate": money,
+            "connect_fee": money,
+            "billing_cycle": pl.Int64,
+            "initial_increment": pl.Int64,
+            "effective_from": pl.Datetime("us", "UTC"),
+            "effective_to": pl.Datetime("us", "UTC"),
+        },
+        orient="row",
+    )
+
+
+_RATABLE_SCHEMA = pl.Schema(
+    {
+        "cdr_id": pl.Int64,
+        "accountcode": pl.String,
+        "dst": pl.String,
+        "start_time": pl.Datetime("us", "UTC"),
+        "billsec": pl.Int64,
+        "disposition": pl.String,
+        **{
+            f"old_{name}": dtype
+            for name, dtype in (
+                ("rating_status", pl.String),
+                ("rating_reason", pl.String),
+                ("contract_id", pl.Int64),
+                ("cleaned_number", pl.String),
+                ("matched_prefix", pl.String),
+                ("rate_id", pl.Int64),
+                ("billable_seconds", pl.Int64),
+                ("cost", pl.Decimal(38, COST_SCALE)),
+            )
+        },
+    }
+)
+
+
+def ratable_cdrs(
+    session: Session, start: dt.datetime, end: dt.datetime, rerate: bool
+) -> pl.DataFrame:
+    """The CDRs starting in ``[start, end)`` to rate, with their current rating (to
+    write back only what changes): those not rated yet, and with ``rerate`` the rated
+    ones too, except those on an invoice that was sent, awaits payment or is paid."""
+    wanted = [RatingStatus.PENDING, RatingStatus.UNRATED]
+    if rerate:
+        wanted.append(RatingStatus.RATED)
+    settled = select(Invoice.id).where(Invoice.status.in_(LOCKED_INVOICE_STATUSES))
+    if _is_postgres(session):
+        return _ratable_postgres(session, start, end, wanted)
+    query = select(
+        Cdr.id,
+        Cdr.accountcode,
+        Cdr.dst,
+        Cdr.start_time,
+        Cdr.billsec,
+        Cdr.disposition,
+        *(getattr(Cdr, name) for name in RATING_COLUMNS),
+    ).where(
+        Cdr.start_time >= start,
+        Cdr.start_time < end,
+        Cdr.rating_status.in_(wanted),
+        or_(Cdr.invoice_id.is_(None), Cdr.invoice_id.not_in(settled)),
+    )
+    rows = session.execute(query).all()
+    return pl.DataFrame(
+        [(*row[:6], row[6].value, *row[7:]) for row in rows],
+        schema=_RATABLE_SCHEMA,
+        orient="row",
+    )
+
+
+def _ratable_postgres(
+    session: Session, start: dt.datetime, end: dt.datetime, wanted: list[RatingStatus]
+) -> pl.DataFrame:
+    """The same rows through ``COPY ... TO STDOUT`` as CSV, read by Polars: a million
+    rows without a million Python tuples. Times go out as microseconds since 1970."""
+    columns = ", ".join(f"c.{name}" for name in RATING_COLUMNS)
+    sql = (
+        "COPY (SELECT c.id, c.accountcode, c.dst, "
+        "(extract(epoch FROM c.start_time) * 1000000)::bigint, c.billsec, c.disposition, "
+        f"{columns} FROM cdrs c LEFT JOIN invoices i ON i.id = c.invoice_id "
+        "WHERE c.start_time >= %(start)s AND c.start_time < %(end)s "
+        "AND c.rating_status = ANY(%(wanted)s) "
+        "AND (i.status IS NULL OR NOT i.status = ANY(%(locked)s))) "
+        "TO STDOUT WITH (FORMAT csv)"
+    )
+    params = {
+        "start": start,
+        "end": end,
+        "wanted": [status.value for status in wanted],
+        "locked": [status.value for status in LOCKED_INVOICE_STATUSES],
+    }
+    buffer = bytearray()
+    with _driver_connection(session).cursor() as cursor, cursor.copy(sql, params) as copy:
+        for data in copy:
+            buffer += data
+    schema = dict(_RATABLE_SCHEMA) | {"start_time": pl.Int64, "old_cost": pl.String}
+    frame = pl.read_csv(bytes(buffer), has_header=False, schema=schema)
+    return frame.with_columns(
+        pl.col("start_time").cast(pl.Datetime("us", "UTC")),
+        pl.col("old_cost").cast(pl.Decimal(38, COST_SCALE)),
+    )
+
+
+def write_ratings(session: Session, ratings: pl.DataFrame, rated_at: dt.datetime) -> None:
+    """Store each CDR's new rating (``engine.RESULT_SCHEMA`` columns, ``cdr_id``
+    first), and move its status along seed 000's flow where it allows (a valid CDR
+    becomes rated or unrated; one not validated yet keeps its status)."""
+    if ratings.is_empty():
+        return
+    if _is_postgres(session):
+        _write_ratings_postgres(session, ratings, rated_at)
+    else:
+        _write_ratings_sqlite(session, ratings, rated_at)
+
+
+_MOVABLE = (CdrState.VALID.value, CdrState.RATED.value, CdrState.UNRATED.value)
+
+
+def _write_ratings_postgres(session: Session, ratings: pl.DataFrame, rated_at: dt.datetime) -> None:
+    connection = _driver_connection(session)
+    frame = ratings.select(
+        pl.col("cdr_id").alias("id"),
+        *RATING_COLUMNS[:2],
+        pl.col("contract_id").cast(pl.Int32),
+        *RATING_COLUMNS[3:5],
+        pl.col("rate_id").cast(pl.Int32),
+        pl.col("billable_seconds").cast(pl.Int32),
+        pl.col("cost"),
+    )
+    assignments = ", ".join(f"{name} = r.{name}" for name in RATING_COLUMNS)
+    movable = ", ".join(f"'{state}'" for state in _MOVABLE)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS cdr_rating_stage ON COMMIT DELETE ROWS AS "
+            f"SELECT id, {', '.join(RATING_COLUMNS)} FROM cdrs WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE cdr_rating_stage")
+        _copy_binary(cursor, "cdr_rating_stage", frame)
+        cursor.execute(
+            f"UPDATE cdrs SET {assignments}, rated_at = %(at)s, updated_at = %(at)s, "
+            f"status = CASE WHEN cdrs.status IN ({movable}) THEN r.rating_status "
+            "ELSE cdrs.status END "
+            "FROM cdr_rating_stage r WHERE cdrs.id = r.id",
+            {"at": rated_at},
+        )
+        cursor.execute("TRUNCATE cdr_rating_stage")
+
+
+def _write_ratings_sqlite(session: Session, ratings: pl.DataFrame, rated_at: dt.datetime) -> None:
+    connection = _driver_connection(session)
+    at = rated_at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    values = ratings.select(
+        *RATING_COLUMNS[:-1],
+        # Money on SQLite: an integer count of 10**-6 units
+        (pl.col("cost") * 10**COST_SCALE).cast(pl.Int64).alias("cost"),
+        pl.lit(at).alias("rated_at"),
+        pl.lit(at).alias("updated_at"),
+        pl.col("rating_status").alias("status"),
+        pl.col("cdr_id"),
+    ).rows()
+    assignments = ", ".join(f"{name} = ?" for name in (*RATING_COLUMNS, "rated_at", "updated_at"))
+    movable = ", ".join(f"'{state}'" for state in _MOVABLE)
+    connection.executemany(
+        f"UPDATE cdrs SET {assignments}, "
+        f"status = CASE WHEN status IN ({movable}) THEN ? ELSE status END WHERE id = ?",
+        values,
+    )
+
+
+# --- export -------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "id",
+    "call_id",
+    "accountcode",
+    "src",
+    "dst",
+    "start_time",
+    "billsec",
+    "disposition",
+    "cleaned_number",
+    "matched_prefix",
+    "rate_id",
+    "billable_seconds",
+    "cost",
+    "rating_status",
+    "rating_reason",
+)
+
+
+def export_rows(
+    session: Session, start: dt.datetime, end: dt.datetime, batch: int
+) -> Iterator[Sequence[Any]]:
+    """The CDRs starting in ``[start, end)``, oldest first, fetched ``batch`` at a
+    time (keyset on ``(start_time, id)``): memory holds one batch."""
+    after: tuple[dt.datetime, int] | None = None
+    columns = [getattr(Cdr, name) for name in EXPORT_COLUMNS]
+    while True:
+        query = (
+            select(*columns)
+            .where(Cdr.start_time >= start, Cdr.start_time < end)
+            .order_by(Cdr.start_time, Cdr.id)
+            .limit(batch)
+        )
+        if after is not None:
+            query = query.where(
+                or_(Cdr.start_time > after[0], and_(Cdr.start_time == after[0], Cdr.id > after[1]))
+            )
+        rows = session.execute(query).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = (rows[-1].start_time, rows[-1].id)

@@ -1,0 +1,329 @@
+"""CDR import, rating (``process-billing``) and export. Services never commit: the
+CLI command or job wrapper does, and for a file import it commits once per batch
+(``import_file`` yields after each one), so that a crash or Ctrl-C keeps every batch
+before it and a re-run of the same file continues after the last one."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from telecrm.cdrs import records, repository
+from telecrm.cdrs.models import CdrImport, CdrReject
+from telecrm.cdrs.sources import PARSERS, FileFormat
+from telecrm.cdrs.sources.base import Chunk, Parsed, read_chunks
+from telecrm.config import Settings
+from telecrm.db import utcnow
+from telecrm.errors import NotFound, ValidationFailed
+from telecrm.rating import engine
+from telecrm.rating.policy import RatingPolicy
+from telecrm.rating.types import RatingStatus
+
+_RESUMABLE_HASH_BLOCK = 1 << 20
+
+
+def zone_info(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(f"unknown time zone {name!r} (use an IANA name)") from exc
+
+
+def day_window(first: dt.date, last: dt.date, zone: str) -> tuple[dt.datetime, dt.datetime]:
+    """From midnight starting ``first`` to midnight ending ``last`` in ``zone``, as UTC
+    instants (a day of a clock change is 23 or 25 hours long, as it should be)."""
+    if last < first:
+        raise ValidationFailed(f"the window ends ({last}) before it starts ({first})")
+    tz = zone_info(zone)
+    start = dt.datetime.combine(first, dt.time(), tz)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+# --- import -------------------------------------------------------------------
+
+
+@dataclass
+class BatchCounts:
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+def store_parsed(
+    session: Session,
+    parsed: Parsed,
+    raw_lines: Callable[[list[int]], list[str]],
+    zone: str,
+    source: str | None,
+    record: CdrImport | None = None,
+) -> BatchCounts:
+    """Store one batch of parsed calls: each new call once, a call already stored (or
+    twice in the batch) counted as a duplicate, every reject kept with its line, its
+    text (``raw_lines`` gives it) and the reason."""
+    rows, bad = records.stored_rows(parsed.rows, zone, source, record.id if record else None)
+    unique = rows.unique("unique_key", keep="first", maintain_order=True)
+    imported = repository.insert_cdrs(session, unique.drop("line"))
+    rejects = pl.concat([parsed.rejects, bad]).sort("line")
+    if not rejects.is_empty():
+        lines = rejects.get_column("line").to_list()
+        repository.add_rejects(
+            session,
+            record.file_name if record else None,
+            [
+                {
+                    "import_id": record.id if record else None,
+                    "source": source,
+                    "file_name": record.file_name if record else None,
+                    "line_number": line,
+                    "reason": reason,
+                    "raw": raw,
+                }
+                for line, reason, raw in zip(
+                    lines, rejects.get_column("reason").to_list(), raw_lines(lines), strict=True
+                )
+            ],
+        )
+    return BatchCounts(imported, rows.height - imported, rejects.height)
+
+
+def import_file(
+    session: Session,
+    path: Path,
+    file_format: str,
+    zone: str,
+    source: str | None,
+    batch_lines: int,
+) -> Iterator[CdrImport]:
+    """Import one file, ``batch_lines`` lines at a time, yielding its import record
+    (with the counts so far) after each batch is stored: the caller commits there.
+
+    An import of the same file that did not finish is continued from its last stored
+    batch, when the file still starts with the bytes it had read (their SHA-256 is
+    kept as it goes); otherwise the file is read from its start, and what was stored
+    already counts as duplicates."""
+    parse = PARSERS[FileFormat(file_format)]
+    zone_info(zone)
+    path = path.resolve()
+    if not path.is_file():
+        raise NotFound(f"no file {path}")
+    hasher = hashlib.sha256()
+    record = repository.unfinished_import(session, str(path), file_format)
+    if record is None or not _starts_with(path, record.bytes_read, record.file_sha256, hasher):
+        hasher = hashlib.sha256()
+        record = repository.add_import(
+            session,
+            CdrImport(
+                source=source,
+                format=file_format,
+                file_name=str(path),
+                timezone=zone,
+                status="running",
+                lines_read=0,
+                bytes_read=0,
+                imported=0,
+                duplicates=0,
+                rejected=0,
+            ),
+        )
+    record.status = "running"
+    for chunk in read_chunks(path, record.bytes_read, record.lines_read + 1, batch_lines):
+        counts = store_parsed(session, parse(chunk), chunk.lines, record.timezone, source, record)
+        hasher.update(chunk.data)
+        _advance(record, chunk, counts, hasher.hexdigest())
+        session.flush()
+        yield record
+    record.status = "done"
+    record.finished_at = utcnow()
+    session.flush()
+
+
+def _advance(record: CdrImport, chunk: Chunk, counts: BatchCounts, sha256: str) -> None:
+    record.lines_read += chunk.line_count
+    record.bytes_read = chunk.end
+    record.file_sha256 = sha256
+    record.imported += counts.imported
+    record.duplicates += counts.duplicates
+    record.rejected += counts.rejected
+
+
+def _starts_with(path: Path, length: int, sha256: str | None, hasher: Any) -> bool:
+    """Whether the file's first ``length`` bytes still hash to ``sha256`` (feeding
+    them to ``hasher``, which goes on from there)."""
+    if not length or sha256 is None:
+        return False
+    with path.open("rb") as handle:
+        left = length
+        while left:
+            block = handle.read(min(left, _RESUMABLE_HASH_BLOCK))
+            if not block:
+                return False
+            hasher.update(block)
+            left -= len(block)
+    return bool(hasher.hexdigest() == sha256)
+
+
+def mark_interrupted(session: Session, import_id: int) -> None:
+    record = session.get(CdrImport, import_id)
+    if record is not None and record.status == "running":
+        record.status = "interrupted"
+        session.flush()
+
+
+def list_rejects(
+    session: Session, import_id: int | None = None, source: str | None = None, limit: int = 100
+) -> Sequence[CdrReject]:
+    return repository.rejects(session, import_id, source, limit)
+
+
+# --- rating -------------------------------------------------------------------
+
+
+def rating_policy(settings: Settings) -> RatingPolicy:
+    return RatingPolicy(
+        rewrite_rules=tuple((prefix, new) for prefix, new in settings.rewrite_rules),
+        min_number_length=settings.min_number_length,
+        answered_dispositions=tuple(settings.answered_dispositions),
+    )
+
+
+@dataclass
+class BillingSummary:
+    processed: int = 0
+    changed: int = 0
+    rated: int = 0
+    zero_cost: int = 0
+    unrated: dict[str, int] = field(default_factory=dict)
+    cost_by_currency: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, results: pl.DataFrame, contracts: pl.DataFrame, changed: int) -> None:
+        self.processed += results.height
+        self.changed += changed
+        rated = results.filter(pl.col("rating_status") == RatingStatus.RATED.value)
+        self.rated += rated.height
+        self.zero_cost += rated.filter(pl.col("cost") == 0).height
+        for reason, count in (
+            results.filter(pl.col("rating_status") == RatingStatus.UNRATED.value)
+            .group_by("rating_reason")
+            .len()
+            .iter_rows()
+        ):
+            self.unrated[reason] = self.unrated.get(reason, 0) + count
+        totals = (
+            rated.join(contracts.select("contract_id", "currency"), on="contract_id")
+            .group_by("currency")
+            .agg(pl.col("cost").sum())
+        )
+        for currency, total in totals.iter_rows():
+            self.cost_by_currency[currency] = (
+                self.cost_by_currency.get(currency, Decimal(0)) + total
+            )
+
+
+def process_billing(
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    rerate: bool,
+    settings: Settings,
+    on_day: Callable[[dt.date, int], None] | None = None,
+) -> BillingSummary:
+    """Rate the CDRs that started in ``[start, end)``: those not rated yet, and with
+    ``rerate`` the rated ones too unless their invoice was sent, awaits payment or is
+    paid. A day (of the billing time zone) at a time, so memory holds one day's CDRs;
+    only the CDRs whose rating changes are written."""
+    policy = rating_policy(settings)
+    contracts = repository.contracts_frame(session)
+    summary = BillingSummary()
+    zone = zone_info(settings.timezone)
+    day_start = start
+    while day_start < end:
+        local = day_start.astimezone(zone)
+        next_day = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), zone)
+        day_end = min(next_day.astimezone(dt.UTC), end)
+        cdrs = repository.ratable_cdrs(session, day_start, day_end, rerate)
+        if not cdrs.is_empty():
+            rates = repository.rates_frame(session, day_start, day_end)
+            try:
+                results = engine.rate(cdrs, contracts, rates, policy)
+            except engine.RatingError as exc:
+                raise ValidationFailed(f"cannot rate: {exc}") from exc
+            changed = _changed(results, cdrs)
+            repository.write_ratings(session, changed, utcnow())
+            summary.add(results, contracts, changed.height)
+        if on_day is not None:
+            on_day(local.date(), cdrs.height)
+        day_start = day_end
+    session.flush()
+    return summary
+
+
+def _changed(results: pl.DataFrame, cdrs: pl.DataFrame) -> pl.DataFrame:
+    """The results that differ from what the CDRs have (results keep the CDRs' order)."""
+    differs = pl.any_horizontal(
+        pl.col(name).ne_missing(pl.lit(cdrs.get_column(f"old_{name}")))
+        for name in repository.RATING_COLUMNS
+    )
+    return results.filter(differs)
+
+
+# --- export -------------------------------------------------------------------
+
+
+class ExportFormat(enum.StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+_EXPORT_BATCH = 10_000
+
+
+def export(
+    session: Session, start: dt.datetime, end: dt.datetime, output_format: str, out: TextIO
+) -> int:
+    """Write the CDRs of ``[start, end)``, oldest first, one row each, as CSV (with a
+    header) or a JSON array; streamed, one batch in memory. Returns how many."""
+    names = repository.EXPORT_COLUMNS
+    rows = repository.export_rows(session, start, end, _EXPORT_BATCH)
+    count = 0
+    if ExportFormat(output_format) is ExportFormat.CSV:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow(["" if value is None else _text(value) for value in row])
+            count += 1
+        return count
+    out.write("[")
+    for row in rows:
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(dict(zip(names, (_json(value) for value in row), strict=True))))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return str(value.value if isinstance(value, RatingStatus) else value)
+
+
+def _json(value: Any) -> Any:
+    # money as a string: a JSON number would be read back as a float
+    if value is None or (isinstance(value, int | str) and not isinstance(value, RatingStatus)):
+        return value
+    return _text(value)

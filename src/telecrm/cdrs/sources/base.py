@@ -1,0 +1,182 @@
+"""What every file format shares: reading a file in batches of whole lines, splitting
+CSV lines into fields, and the common shape a parser hands on.
+
+A parser turns a ``Chunk`` (whole lines of a file) into a ``Parsed``: one row per
+call with the ``CANONICAL`` columns as text, exactly as the PBX wrote them (times are
+local wall-clock text; ``telecrm.cdrs.records`` types them), the line it came from and
+the text its unique key is made of; and the lines it could not read, with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+# The fields of a call, named as Asterisk's CDR names them.
+CANONICAL = (
+    "accountcode",
+    "src",
+    "dst",
+    "dcontext",
+    "clid",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+    "uniqueid",
+    "userfield",
+    "peeraccount",
+    "linkedid",
+    "sequence",
+)
+REJECT_SCHEMA = pl.Schema({"line": pl.Int64, "reason": pl.String})
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Whole lines of a file: ``data`` starts at byte ``offset``, line ``first_line``."""
+
+    data: bytes
+    offset: int
+    first_line: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.data)
+
+    @property
+    def line_count(self) -> int:
+        return self.data.count(b"\n") + (0 if self.data.endswith(b"\n") else 1)
+
+    def lines(self, numbers: list[int]) -> list[str]:
+        """The text of the given lines (for rejects: only ever a few of them)."""
+        texts = self.data.decode("utf-8", errors="replace").split("\n")
+        return [texts[number - self.first_line].rstrip("\r") for number in numbers]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """``rows``: the ``CANONICAL`` columns (text, null where the format has no such
+    field), ``line`` and ``identity`` (what the call's unique key is made of);
+    ``rejects``: ``line`` and ``reason`` of each line that is not a call."""
+
+    rows: pl.DataFrame
+    rejects: pl.DataFrame
+
+
+def read_chunks(path: Path, offset: int, first_line: int, lines_per_chunk: int) -> Iterator[Chunk]:
+    """The file from byte ``offset`` (a line start) on, ``lines_per_chunk`` lines at a
+    time, streamed: memory holds one chunk, whatever the file's size."""
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        while True:
+            data = b"".join(itertools.islice(handle, lines_per_chunk))
+            if not data:
+                return
+            chunk = Chunk(data, offset, first_line)
+            yield chunk
+            offset, first_line = chunk.end, first_line + chunk.line_count
+
+
+def csv_fields(
+    chunk: Chunk, counts: tuple[int, ...]
+) -> tuple[dict[int, pl.DataFrame], pl.DataFrame]:
+    """Split the chunk's CSV lines into fields (``f0``, ``f1``... as text, quotes and
+    doubled quotes undone, plus ``line``), grouped by how many fields a line has, for
+    the field counts of ``counts``; every other non-blank line is a reject.
+
+    The chunk is parsed by Polars' CSV reader in one go. Only when a line breaks the
+    one-record-per-line shape (an unbalanced quote, a line cut short mid-field) does
+    each line go through Python's csv module on its own, so that the bad line is
+    rejected alone and every good one still counts."""
+    widest = max(counts)
+    try:
+        frame = pl.read_csv(
+            chunk.data,
+            has_header=False,
+            schema={f"f{i}": pl.String for i in range(widest + 1)},
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+            encoding="utf8-lossy",
+            quote_char='"',
+        )
+    except pl.exceptions.PolarsError:
+        frame = None
+    if frame is None or frame.height != chunk.line_count:
+        frame = _fields_line_by_line(chunk, widest + 1)
+    else:
+        # A line has as many fields as its last non-empty one shows: an Asterisk line
+        # ends with a quoted text or a number, never with an empty unquoted field.
+        frame = frame.with_columns(
+            line=pl.int_range(pl.len(), dtype=pl.Int64) + chunk.first_line,
+            fields=pl.max_horizontal(
+                pl.when(pl.col(f"f{i}").is_not_null()).then(pl.lit(i + 1)).otherwise(0)
+                for i in range(widest + 1)
+            ),
+            error=pl.lit(None, pl.String),
+        )
+    frame = frame.filter(pl.col("fields") > 0)  # blank lines are not calls
+    by_count = {
+        count: frame.filter(pl.col("fields") == count).select(
+            [f"f{i}" for i in range(count)] + ["line"]
+        )
+        for count in counts
+    }
+    expected = " or ".join(str(count) for count in counts)
+    rejects = frame.filter(~pl.col("fields").is_in(counts)).select(
+        "line",
+        reason=pl.coalesce(
+            "error",
+            pl.format("{} fields where {} are expected", pl.col("fields"), pl.lit(expected)),
+        ),
+    )
+    return by_count, rejects
+
+
+def _fields_line_by_line(chunk: Chunk, width: int) -> pl.DataFrame:
+    rows: list[list[str | None]] = []
+    for text in chunk.data.decode("utf-8", errors="replace").split("\n")[: chunk.line_count]:
+        text = text.rstrip("\r")
+        try:
+            fields: list[str | None] = list(next(csv.reader([text], strict=True), []))
+            error = None
+        except csv.Error as exc:
+            fields, error = ["?"], f"not a CSV line ({exc})"
+        count = len(fields)
+        rows.append([*fields[:width], *[None] * (width - min(count, width)), count, error])
+    schema = {f"f{i}": pl.String for i in range(width)} | {"fields": pl.Int64, "error": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        line=pl.int_range(pl.len(), dtype=pl.Int64) + chunk.first_line
+    )
+
+
+def canonical(frame: pl.DataFrame, layout: tuple[str, ...]) -> pl.DataFrame:
+    """The fields of a format's ``layout`` (its column order, fields it has no use for
+    named ``""``) under their canonical names, the canonical fields it lacks as nulls,
+    and its own fields (names not canonical) as they are, for the parser to use."""
+    named = {name: f"f{i}" for i, name in enumerate(layout) if name}
+    own = [pl.col(column).alias(name) for name, column in named.items() if name not in CANONICAL]
+    return frame.select(
+        [
+            (pl.col(named[name]) if name in named else pl.lit(None, pl.String)).alias(name)
+            for name in CANONICAL
+        ]
+        + own
+        + ["line"]
+    )
+
+
+def empty_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema=REJECT_SCHEMA)
