@@ -8,13 +8,14 @@ from telecrm import migrations
 from telecrm.cli.console import console
 from telecrm.config import get_settings
 from telecrm.db import session_scope
+from telecrm.demo import billing as demo_billing
 from telecrm.demo import crm as demo_crm
 from telecrm.demo import users as demo_users
 
 app = typer.Typer()
 
 # Each step loads one domain's demo data, in dependency order.
-STEPS = [("users", demo_users.load), ("crm", demo_crm.load)]
+STEPS = [("users", demo_users.load), ("crm", demo_crm.load), ("billing", demo_billing.load)]
 
 
 @app.command()
