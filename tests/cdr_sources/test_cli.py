@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from telecrm.cdr_sources.models import CdrSource
+from tests.cdr_sources.test_end_to_end import MASTER_CSV
+from tests.conftest import CliResult
+
+
+def test_sources_are_managed_and_fetched_from_the_command_line(
+    cli: Callable[..., CliResult], committed_db: Engine, tmp_path: Path
+) -> None:
+    (tmp_path / "Master.csv").write_text(MASTER_CSV)
+    added = cli(
+        "cdr", "sources", "add", "pbx-files", "--type", "directory",
+        "--param", f"path={tmp_path}", "--param", "format=asterisk-csv",
+        "--param", "timezone=Asia/Jakarta",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "added CDR source" in added.stdout
+
+    fetched = cli(
+        "cdr", "fetch", "--source", "pbx-files", "--start", "2025-11-05", "--end", "2025-11-05"
+    )
+    assert fetched.exit_code == 0, fetched.output
+    assert "081234567890" in fetched.stdout  # the window's CDRs are shown
+    assert "1762333200.1" in fetched.stdout
+
+    runs = cli("cdr", "sources", "runs", "pbx-files")
+    assert runs.exit_code == 0 and "succeeded" in runs.stdout
+    listed = cli("cdr", "sources", "list")
+    assert "pbx-files" in listed.stdout and "asterisk-csv" in listed.stdout
+
+    assert cli("cdr", "sources", "update", "pbx-files", "--disable").exit_code == 0
+    with Session(committed_db) as session:
+        source = session.scalars(select(CdrSource)).one()
+        assert source.enabled is False
+    disabled = cli(
+        "cdr", "fetch", "--source", "pbx-files", "--start", "2025-11-05", "--end", "2025-11-06"
+    )
+    assert disabled.exit_code == 1 and "is disabled" in disabled.stderr
+
+    assert cli("cdr", "sources", "remove", "pbx-files").exit_code == 0
+    missing = cli(
+        "cdr", "fetch", "--source", "pbx-files", "--start", "2025-11-05", "--end", "2025-11-06"
+    )
+    assert missing.exit_code == 1
+    assert "no CDR source named 'pbx-files'" in missing.stderr
+
+
+def test_bad_parameters_are_one_clear_line(cli: Callable[..., CliResult]) -> None:
+    result = cli("cdr", "sources", "add", "pbx", "--type", "asterisk_db", "--param", "hostname")
+    assert result.exit_code == 1
+    assert "--param 'hostname': write KEY=VALUE" in result.stderr
+    result = cli("cdr", "sources", "add", "pbx", "--type", "asterisk_db", "--param", "host=x")
+    assert result.exit_code == 1
+    assert "params.dialect" in result.stderr
