@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from telecrm.call_sync.service import LazyConnector
+from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
 from telecrm.rating.types import RatingStatus
 from telecrm.worker import Worker
+from tests import factories
 from tests.call_sync.helpers import valid_cdrs
+from tests.cdr_sources.test_end_to_end import MASTER_CSV
 from tests.crm.fake_hubspot import FakeHubSpot
 
 TELECRM = Path(sys.executable).parent / "telecrm"
@@ -110,3 +114,37 @@ def test_sigterm_finishes_the_batch_in_hand_and_exits_cleanly(
     synced = _count(committed_db, Cdr.sync_status == "synced")
     assert 0 < synced < 500  # stopped early...
     assert synced == calls  # ...with every batch the CRM took committed here
+
+
+def test_one_round_fetches_validates_rates_and_syncs_every_enabled_source(
+    committed_db: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "Master.csv").write_text(MASTER_CSV)
+    with Session(committed_db) as session:
+        group = factories.rate_group(session)
+        factories.rate(session, group, rate_prefix="628", billing_rate=Decimal(1200))
+        factories.rate(session, group, rate_prefix="6221", billing_rate=Decimal(900))
+        factories.contract(session, group, accountcode="ACC1")
+        folder = {"path": str(tmp_path), "format": "asterisk-csv", "timezone": "Asia/Jakarta"}
+        session.add(CdrSource(name="pbx-files", type="directory", params=folder))
+        session.add(CdrSource(name="pbx-off", type="directory", params=folder, enabled=False))
+        session.commit()
+    with FakeHubSpot() as hubspot:
+        configured = settings.model_copy(
+            update={"hubspot_token": SecretStr(hubspot.token), "hubspot_base_url": hubspot.url}
+        )
+        worker = Worker(configured, engine=committed_db)
+        worker.pipeline_once()
+        summary = worker.sync_once()
+        calls = hubspot.count("calls")
+
+    with Session(committed_db) as session:
+        cdrs = {cdr.call_id: cdr for cdr in session.scalars(select(Cdr))}
+        runs = session.scalars(select(CdrFetchRun)).all()
+    assert [run.trigger for run in runs] == ["worker"]  # the disabled source is left alone
+    answered, unanswered = cdrs["1762333200.1"], cdrs["1762336800.2"]
+    # 61 s at 1200 a minute, billed by the minute (RATING.md's first worked example)
+    assert (answered.status, answered.matched_prefix) == ("rated", "628")
+    assert answered.cost == Decimal("2400.000000")
+    assert (unanswered.status, unanswered.cost) == ("rated", Decimal("0.000000"))
+    assert summary.synced == 2 and calls == 2

@@ -35,14 +35,12 @@ class Worker:
         settings: Settings,
         engine: Engine | None = None,
         connector_factory: Callable[[], call_sync.LazyConnector] | None = None,
-        rate: Callable[[Engine], None] | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine or get_engine(settings.database_url)
         self.connector_factory = connector_factory or (
             lambda: call_sync.LazyConnector.hubspot(settings)
         )
-        self.rate = rate
         self.stop = threading.Event()
 
     # --- one round of each loop ------------------------------------------------
@@ -62,11 +60,10 @@ class Worker:
                 log.error("worker: fetch from %s failed: %s", name, exc.message)
         if self.stop.is_set():
             return
-        if self.rate is not None:
-            self.rate(self.engine)
         with session_scope(self.engine) as session:
+            rated = cdr_status.rate_new_cdrs(session, self.settings)
             moved = cdr_status.follow_billing(session)
-        log.info("worker: statuses moved %s", moved)
+        log.info("worker: %d CDRs rated; statuses moved %s", rated, moved)
 
     def sync_once(self) -> call_sync.SyncSummary:
         """Push due CDRs batch by batch, each batch committed on its own, until none is

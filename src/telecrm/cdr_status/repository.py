@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -92,6 +93,18 @@ def mark_invalid(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
 def cdr_call_ids(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
     rows = session.execute(select(Cdr.id, Cdr.call_id).where(Cdr.id.in_(ids))).all()
     return {cdr_id: call_id for cdr_id, call_id in rows}
+
+
+def pending_rating_window(session: Session) -> tuple[dt.datetime, dt.datetime] | None:
+    """From the earliest to just after the latest start of the CDRs not rated yet."""
+    first, last = session.execute(
+        select(func.min(Cdr.start_time), func.max(Cdr.start_time)).where(
+            Cdr.rating_status == RatingStatus.PENDING
+        )
+    ).one()
+    if first is None:
+        return None
+    return first, last + dt.timedelta(microseconds=1)
 
 
 def follow_billing(session: Session) -> dict[str, int]:

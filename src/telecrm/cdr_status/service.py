@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from telecrm.audit.service import record
 from telecrm.cdr_status import repository, validation
 from telecrm.cdr_status.models import CdrState, CdrStatus
+from telecrm.cdrs.service import process_billing
+from telecrm.config import Settings
 
 VALIDATION_CHUNK = 20_000
 
@@ -80,6 +82,15 @@ def _add_examples(
         }
         for cdr_id in wanted
     ]
+
+
+def rate_new_cdrs(session: Session, settings: Settings) -> int:
+    """Rate every CDR not rated yet (billing's process-billing over their days);
+    returns how many were processed."""
+    window = repository.pending_rating_window(session)
+    if window is None:
+        return 0
+    return process_billing(session, *window, rerate=False, settings=settings).processed
 
 
 def follow_billing(session: Session) -> dict[str, int]:
