@@ -24,6 +24,7 @@ from telecrm.cdrs.models import Cdr, CdrReject
 from telecrm.config import Settings
 from tests import factories
 from tests.cdr_sources.pbx_databases import call, pbx_database
+from tests.loopback import webhook_receiver
 
 LOCAL = dt.datetime(2025, 11, 5, 16, 0)  # Jakarta wall clock: 09:00 UTC
 
@@ -231,8 +232,6 @@ def test_freeswitch_pushes_with_its_api_key_each_call_stored_once(
         61,
         "ANSWERED",
     )
-    assert cdr.status == "valid"
-
     wrong = base64.b64encode(b"fs-1:tcrm_not_a_key").decode()
     refused = _push(
         client, form, "application/x-www-form-urlencoded", {"Authorization": f"Basic {wrong}"}
@@ -241,7 +240,11 @@ def test_freeswitch_pushes_with_its_api_key_each_call_stored_once(
 
 
 def test_a_plain_json_batch_and_what_is_wrong_with_it(
-    client: TestClient, db_session: Session, settings: Settings
+    app: FastAPI,
+    client: TestClient,
+    db_session: Session,
+    settings: Settings,
+    auth_headers: Callable[..., dict[str, str]],
 ) -> None:
     db_session.add(CdrSource(name="fs-1", type="push", params={"timezone": "Asia/Jakarta"}))
     db_session.add(
@@ -276,11 +279,20 @@ def test_a_plain_json_batch_and_what_is_wrong_with_it(
     response = client.post("/api/cdrs/push?source=fs-1", json=batch, headers={"X-API-Key": key})
     assert response.status_code == 200, response.text
     run = response.json()["run"]
-    assert (run["rows_read"], run["imported"], run["rejected"], run["invalid"]) == (3, 2, 1, 1)
+    assert (run["rows_read"], run["imported"], run["rejected"]) == (3, 2, 1)
     cdrs = {c.call_id: c for c in db_session.scalars(select(Cdr).where(Cdr.source == "fs-1"))}
     assert cdrs["p.1"].start_time == dt.datetime(2025, 11, 5, 9, 0, tzinfo=dt.UTC)
     assert cdrs["p.2"].start_time == dt.datetime(2025, 11, 5, 9, 5, tzinfo=dt.UTC)
-    assert cdrs["p.2"].validation_errors == ["billsec_exceeds_duration"]
+    assert cdrs["p.2"].status == "new"  # validated, and reported, by the next fetch
+    with webhook_receiver() as hook:
+        app.state.settings = settings.model_copy(update={"notify_webhook_url": hook.url})
+        fetched = _fetch(client, auth_headers(Role.BILLING), "fs-1")
+    assert fetched["run"]["invalid"] == 1
+    assert [item["validation_errors"] for item in fetched["items"]] == [
+        None,
+        ["billsec_exceeds_duration"],
+    ]
+    assert len(hook.posts) == 1 and hook.posts[0]["examples"][0]["call_id"] == "p.2"
 
     not_push = client.post(
         "/api/cdrs/push?source=pbx-files", json=batch, headers={"X-API-Key": key}

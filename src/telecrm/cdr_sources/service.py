@@ -250,6 +250,19 @@ def _run_report(source: CdrSource, run: CdrFetchRun, examples: list[dict[str, An
     )
 
 
+def _record(
+    source: CdrSource, run: CdrFetchRun, counts: importing.ImportCounts, error: str | None
+) -> None:
+    run.files, run.rows_read = counts.files, counts.rows
+    run.imported, run.duplicates, run.rejected = counts.imported, counts.duplicates, counts.rejected
+    run.status = FetchRunStatus.FAILED if error else FetchRunStatus.SUCCEEDED
+    run.error = error
+    run.finished_at = utcnow()
+    source.last_fetch_at = run.finished_at
+    source.last_fetch_status = run.status.value
+    source.last_error = error
+
+
 def _finish(
     session: Session,
     source: CdrSource,
@@ -258,17 +271,11 @@ def _finish(
     settings: Settings,
     error: str | None,
 ) -> None:
-    """Record the run's outcome, validate what it stored, and send the one report."""
-    run.files, run.rows_read = counts.files, counts.rows
-    run.imported, run.duplicates, run.rejected = counts.imported, counts.duplicates, counts.rejected
+    """Record the run's outcome, validate what the source stored since the last run
+    (for a push source: every post since), and send the one report."""
     summary = validate_cdrs(session, source=source.name, max_examples=settings.notify_examples)
     run.invalid = summary.invalid
-    run.status = FetchRunStatus.FAILED if error else FetchRunStatus.SUCCEEDED
-    run.error = error
-    run.finished_at = utcnow()
-    source.last_fetch_at = run.finished_at
-    source.last_fetch_status = run.status.value
-    source.last_error = error
+    _record(source, run, counts, error)
     session.flush()
     notify(_run_report(source, run, summary.examples), settings)
 
@@ -366,8 +373,10 @@ def push(
     session: Session, settings: Settings, source_name: str, body: bytes, content_type: str
 ) -> CdrFetchRun:
     """CDRs POSTed by a PBX to a push source: a FreeSWITCH mod_json_cdr post (form,
-    base64 form or raw JSON) or a plain JSON batch. Stored once each, validated,
-    reported like any fetch."""
+    base64 form or raw JSON) or a plain JSON batch, stored once each. mod_json_cdr
+    posts one call at a time, so validation and its report wait for the source's next
+    fetch (the worker's round, or GET /api/cdrs/fetch): one report for all the posts
+    since, not one per call."""
     source = get_source_by_name(session, source_name)
     if source.type != CdrSourceType.PUSH:
         raise Conflict(f"CDR source {source_name!r} is a {source.type.value} source, not push")
@@ -378,5 +387,6 @@ def push(
     pushed = unwrap(body, content_type)
     counts = importing.ImportCounts()
     importing.import_pushed(session, pushed, source.name, _source_zone(source, settings), counts)
-    _finish(session, source, run, counts, settings, None)
+    _record(source, run, counts, None)
+    session.flush()
     return run
