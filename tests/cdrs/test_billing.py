@@ -1,0 +1,273 @@
+"""``telecrm cdr process-billing`` and ``telecrm cdr export``, end to end: the CDRs of
+the billing time zone's days rated by the engine and written back, settled invoices
+left alone."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from telecrm.cdrs.models import Cdr
+from telecrm.config import get_settings
+from telecrm.contracts.models import Contract
+from telecrm.invoices.models import InvoiceStatus
+from telecrm.rates.models import Rate
+from telecrm.rating.types import RateType
+from tests import factories
+from tests.conftest import CliResult
+
+Cli = Callable[..., CliResult]
+WIB = dt.timezone(dt.timedelta(hours=7))  # Asia/Jakarta, no clock changes
+
+
+@pytest.fixture()
+def jakarta(committed_db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELECRM_TIMEZONE", "Asia/Jakarta")
+    get_settings.cache_clear()
+
+
+@pytest.fixture()
+def calls(committed_db: Engine, jakarta: None) -> dict[str, int]:
+    """One contract on a two-prefix rate group, and calls around 5 November (WIB)."""
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="5000", billing_cycle=60)
+        factories.rate(
+            session, group, "62", "812", RateType.PER_SECOND, billing_rate="25", billing_cycle=1
+        )
+        contract = factories.contract(session, group, accountcode="ACME01")
+        made = {
+            # 00:30 WIB on the 5th is still the 4th in UTC
+            "early": factories.cdr(
+                session, contract, dt.datetime(2025, 11, 5, 0, 30, tzinfo=WIB), billsec=61
+            ),
+            "late": factories.cdr(
+                session,
+                contract,
+                dt.datetime(2025, 11, 5, 23, 59, 59, tzinfo=WIB),
+                dst="0215551234",
+                billsec=30,
+            ),
+            "unanswered": factories.cdr(
+                session,
+                contract,
+                dt.datetime(2025, 11, 5, 12, tzinfo=WIB),
+                billsec=0,
+                disposition="NO ANSWER",
+            ),
+            "internal": factories.cdr(
+                session, contract, dt.datetime(2025, 11, 5, 12, 1, tzinfo=WIB), dst="1002"
+            ),
+            "stranger": factories.cdr(
+                session, None, dt.datetime(2025, 11, 5, 12, 2, tzinfo=WIB), accountcode="WHO"
+            ),
+            "next_day": factories.cdr(
+                session, contract, dt.datetime(2025, 11, 6, 0, 0, tzinfo=WIB), billsec=10
+            ),
+        }
+        return {name: cdr.id for name, cdr in made.items()}
+
+
+def figure(output: str, label: str) -> str:
+    """The value of a row of the summary table."""
+    found = re.search(rf"│ {re.escape(label)}\s+│ (\S+)", output)
+    assert found, output
+    return found.group(1)
+
+
+def cdr_of(engine: Engine, cdr_id: int) -> Cdr:
+    with Session(engine) as session:
+        cdr = session.get(Cdr, cdr_id)
+        assert cdr is not None
+        return cdr
+
+
+def test_process_billing_rates_the_day_of_the_billing_time_zone(
+    cli: Cli, committed_db: Engine, calls: dict[str, int]
+) -> None:
+    result = cli("cdr", "process-billing", "--date", "2025-11-05")
+    assert result.exit_code == 0, result.output
+    assert "2025-11-05" in result.stdout and "(Asia/Jakarta)" in result.stdout
+    assert {
+        label: figure(result.stdout, label)
+        for label in (
+            "CDRs processed",
+            "rated",
+            "rated at zero cost",
+            "unrated: internal",
+            "unrated: no_contract",
+            "total cost IDR",
+        )
+    } == {
+        "CDRs processed": "5",
+        "rated": "3",
+        "rated at zero cost": "1",
+        "unrated: internal": "1",
+        "unrated: no_contract": "1",
+        "total cost IDR": "6525.000000",
+    }
+    early = cdr_of(committed_db, calls["early"])
+    assert (early.rating_status.value, early.cleaned_number, early.matched_prefix) == (
+        "rated",
+        "628123456789",
+        "62812",
+    )
+    assert (early.billable_seconds, early.cost) == (61, Decimal("1525"))
+    assert early.rated_at is not None
+    late = cdr_of(committed_db, calls["late"])
+    assert (late.matched_prefix, late.billable_seconds, late.cost) == ("62", 60, Decimal(5000))
+    assert cdr_of(committed_db, calls["unanswered"]).cost == Decimal(0)
+    stranger = cdr_of(committed_db, calls["stranger"])
+    assert (stranger.rating_status.value, stranger.rating_reason) == ("unrated", "no_contract")
+    assert cdr_of(committed_db, calls["next_day"]).rating_status.value == "pending"
+
+
+def test_a_range_and_what_is_rated_is_not_rated_again_without_rerate(
+    cli: Cli, committed_db: Engine, calls: dict[str, int]
+) -> None:
+    assert (
+        cli("cdr", "process-billing", "--from", "2025-11-04", "--to", "2025-11-06").exit_code == 0
+    )
+    assert cdr_of(committed_db, calls["next_day"]).cost == Decimal(250)
+    with Session(committed_db) as session, session.begin():
+        session.execute(
+            update(Rate).values(billing_rate=Decimal(30)).where(Rate.area_prefix == "812")
+        )
+    again = cli("cdr", "process-billing", "--date", "2025-11-05")
+    assert figure(again.stdout, "CDRs processed") == "2"  # the unrated ones, tried again
+    assert cdr_of(committed_db, calls["early"]).cost == Decimal(1525)
+
+
+def test_rerate_leaves_calls_on_a_sent_invoice_alone(
+    cli: Cli, committed_db: Engine, calls: dict[str, int]
+) -> None:
+    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
+    with Session(committed_db) as session, session.begin():
+        contract_id = cdr_of(committed_db, calls["early"]).contract_id
+        contract = session.get(Contract, contract_id)
+        sent = factories.invoice(session, contract, status=InvoiceStatus.SENT)
+        draft = factories.invoice(
+            session,
+            contract,
+            status=InvoiceStatus.DRAFT,
+            period_start=dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
+        )
+        session.execute(update(Cdr).where(Cdr.id == calls["early"]).values(invoice_id=sent.id))
+        session.execute(update(Cdr).where(Cdr.id == calls["late"]).values(invoice_id=draft.id))
+        session.execute(
+            update(Rate).values(billing_rate=Decimal(30)).where(Rate.area_prefix == "812")
+        )
+        session.execute(
+            update(Rate).values(billing_rate=Decimal(6000)).where(Rate.area_prefix == "")
+        )
+    result = cli("cdr", "process-billing", "--date", "2025-11-05", "--rerate")
+    assert result.exit_code == 0, result.output
+    assert figure(result.stdout, "ratings changed") == "1"
+    assert cdr_of(committed_db, calls["early"]).cost == Decimal(1525)  # sent: untouched
+    assert cdr_of(committed_db, calls["late"]).cost == Decimal(6000)  # a draft's: re-rated
+
+
+def test_a_valid_cdr_moves_to_rated_one_not_validated_keeps_its_status(
+    cli: Cli, committed_db: Engine, calls: dict[str, int]
+) -> None:
+    with Session(committed_db) as session, session.begin():
+        session.execute(update(Cdr).where(Cdr.id == calls["early"]).values(status="valid"))
+    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
+    assert cdr_of(committed_db, calls["early"]).status == "rated"
+    assert cdr_of(committed_db, calls["late"]).status == "new"
+
+
+def test_bad_reference_data_stops_rating_with_the_reason(
+    cli: Cli, committed_db: Engine, calls: dict[str, int]
+) -> None:
+    with Session(committed_db) as session, session.begin():
+        session.execute(update(Rate).values(area_prefix="8x").where(Rate.area_prefix == "812"))
+    result = cli("cdr", "process-billing", "--date", "2025-11-05")
+    assert result.exit_code == 1
+    assert "cannot rate: rate(s)" in result.stderr and "not digits" in result.stderr
+    assert cdr_of(committed_db, calls["early"]).rating_status.value == "pending"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("--date", "2025-11-05", "--from", "2025-11-01"),
+        ("--from", "2025-11-05"),
+        ("--date", "5 Nov"),
+        ("--from", "2025-11-05", "--to", "2025-11-01"),
+    ],
+)
+def test_window_options_are_checked(cli: Cli, jakarta: None, args: tuple[str, ...]) -> None:
+    result = cli("cdr", "process-billing", *args)
+    assert result.exit_code == 1 and "error:" in result.stderr
+
+
+def test_export_csv_and_json(
+    cli: Cli, committed_db: Engine, calls: dict[str, int], tmp_path: Path
+) -> None:
+    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
+    result = cli("cdr", "export", "--from", "2025-11-05", "--to", "2025-11-05")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [int(row["id"]) for row in rows] == [
+        calls[name] for name in ("early", "unanswered", "internal", "stranger", "late")
+    ]
+    early = rows[0]
+    assert {
+        key: early[key] for key in ("cleaned_number", "matched_prefix", "billable_seconds")
+    } == {
+        "cleaned_number": "628123456789",
+        "matched_prefix": "62812",
+        "billable_seconds": "61",
+    }
+    assert (early["cost"], early["rating_status"], early["rating_reason"]) == (
+        "1525.000000",
+        "rated",
+        "",
+    )
+    assert "exported 5 CDRs" in result.stderr
+
+    output = tmp_path / "cdrs.json"
+    written = cli(
+        "cdr", "export", "--from", "2025-11-01", "--to", "2025-11-30", "--format", "json",
+        "--output", str(output),
+    )  # fmt: skip
+    assert written.exit_code == 0, written.output
+    exported = json.loads(output.read_text())
+    assert len(exported) == 6
+    assert exported[0]["cost"] == "1525.000000" and exported[0]["rate_id"] is not None
+    internal = next(row for row in exported if row["id"] == calls["internal"])
+    assert (internal["rating_reason"], internal["cost"]) == ("internal", None)
+
+
+def test_export_of_an_empty_window(cli: Cli, committed_db: Engine, jakarta: None) -> None:
+    result = cli("cdr", "export", "--from", "2025-11-01", "--to", "2025-11-01", "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def test_rating_respects_a_db_rate_that_ends(committed_db: Engine, cli: Cli, jakarta: None) -> None:
+    """Rates are read with their effective dates from the database."""
+    change = dt.datetime(2025, 11, 5, 12, tzinfo=WIB)
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="100", effective_to=change)
+        factories.rate(session, group, "62", billing_rate="200", effective_from=change)
+        contract = factories.contract(session, group)
+        before = factories.cdr(session, contract, change - dt.timedelta(minutes=1), billsec=60)
+        after = factories.cdr(session, contract, change, billsec=60)
+        ids = before.id, after.id
+    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
+    with Session(committed_db) as session:
+        costs = session.scalars(select(Cdr.cost).where(Cdr.id.in_(ids)).order_by(Cdr.id)).all()
+    assert costs == [Decimal(100), Decimal(200)]

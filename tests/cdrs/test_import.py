@@ -1,0 +1,197 @@
+"""``telecrm cdr import`` and ``telecrm cdr rejected``, end to end on the test database."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from telecrm.cdrs import service
+from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
+from tests.conftest import CliResult
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "cdrs"
+Cli = Callable[..., CliResult]
+
+
+def stored(engine: Engine) -> list[Cdr]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Cdr).order_by(Cdr.start_time)))
+
+
+def rejects(engine: Engine) -> list[CdrReject]:
+    with Session(engine) as session:
+        return list(session.scalars(select(CdrReject).order_by(CdrReject.line_number)))
+
+
+def imports(engine: Engine) -> list[tuple[int, int, int, int]]:
+    """(lines, imported, duplicates, rejected) of each import, oldest first."""
+    with Session(engine) as session:
+        return [
+            (r.lines_read, r.imported, r.duplicates, r.rejected)
+            for r in session.scalars(select(CdrImport).order_by(CdrImport.id))
+        ]
+
+
+def run_import(cli: Cli, *args: str, zone: str = "Asia/Jakarta") -> CliResult:
+    result = cli("cdr", "import", *args, "--timezone", zone, "--source", "pbx1")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.parametrize(
+    ("name", "file_format", "imported", "rejected"),
+    [
+        ("Master-16.csv", "asterisk-csv", 3, 0),
+        ("Master-18.csv", "asterisk-csv", 2, 1),
+        ("Master-21.csv", "asterisk-csv", 2, 1),  # a negative billsec
+        ("cdr-custom.csv", "asterisk-custom", 2, 1),  # a start time that is no time
+        ("freeswitch.csv", "freeswitch-csv", 3, 0),
+        ("freeswitch.json", "freeswitch-json", 2, 1),  # a document cut short
+    ],
+)
+def test_each_format_imports_its_sample(
+    cli: Cli, committed_db: Engine, name: str, file_format: str, imported: int, rejected: int
+) -> None:
+    result = run_import(cli, str(FIXTURES / name), "--format", file_format)
+    assert f"│ {name} " in result.stdout
+    cdrs = stored(committed_db)
+    assert len(cdrs) == imported
+    assert all(cdr.source == "pbx1" and cdr.rating_status.value == "pending" for cdr in cdrs)
+    assert len(rejects(committed_db)) == rejected
+    with Session(committed_db) as session:
+        record = session.scalars(select(CdrImport)).one()
+    assert (record.status, record.imported, record.rejected) == ("done", imported, rejected)
+    assert record.file_sha256 == hashlib.sha256((FIXTURES / name).read_bytes()).hexdigest()
+
+
+def test_times_are_read_in_the_files_zone_and_stored_in_utc(cli: Cli, committed_db: Engine) -> None:
+    run_import(cli, str(FIXTURES / "Master-16.csv"), "--format", "asterisk-csv")
+    first = stored(committed_db)[0]
+    assert first.start_time == dt.datetime(2025, 11, 5, 2, 0, tzinfo=dt.UTC)  # 09:00 WIB
+    assert first.answer_time == dt.datetime(2025, 11, 5, 2, 0, 7, tzinfo=dt.UTC)
+    assert (first.duration, first.billsec, first.dst, first.calldate) == (
+        68,
+        61,
+        "08123456789",
+        first.start_time,
+    )
+
+
+def test_clock_changes(cli: Cli, committed_db: Engine, tmp_path: Path) -> None:
+    template = (FIXTURES / "Master-16.csv").read_text().splitlines()[0]
+    lines = [
+        # New York, 9 March 2025: 02:00 to 03:00 does not exist
+        template.replace("2025-11-05 09:00:00", "2025-03-09 02:30:00"),
+        # 2 November 2025: 01:30 happens twice; the first (EDT) is taken
+        template.replace("2025-11-05 09:00:00", "2025-11-02 01:30:00").replace("0001", "0009"),
+    ]
+    path = tmp_path / "Master.csv"
+    path.write_text("\n".join(lines) + "\n")
+    run_import(cli, str(path), "--format", "asterisk-csv", zone="America/New_York")
+    [cdr] = stored(committed_db)
+    assert cdr.start_time == dt.datetime(2025, 11, 2, 5, 30, tzinfo=dt.UTC)
+    [reject] = rejects(committed_db)
+    assert reject.line_number == 1
+    assert reject.reason == (
+        "start time 2025-03-09 02:30:00 does not exist in America/New_York (the clocks skipped it)"
+    )
+
+
+def test_reimport_and_overlap_store_each_call_once(
+    cli: Cli, committed_db: Engine, tmp_path: Path
+) -> None:
+    first = FIXTURES / "Master-18.csv"
+    run_import(cli, str(first), "--format", "asterisk-csv")
+    run_import(cli, str(first), "--format", "asterisk-csv")
+    overlap = tmp_path / "rotated.csv"
+    overlap.write_text(
+        first.read_text().splitlines()[1] + "\n" + (FIXTURES / "Master-16.csv").read_text()
+    )
+    run_import(cli, str(overlap), "--format", "asterisk-csv")
+    assert imports(committed_db) == [(3, 2, 0, 1), (3, 0, 2, 1), (4, 3, 1, 0)]
+    assert len(stored(committed_db)) == 5
+    assert len(rejects(committed_db)) == 1  # the same bad line, imported twice, kept once
+
+
+def test_a_call_in_two_freeswitch_formats_is_one_call(
+    cli: Cli, committed_db: Engine, tmp_path: Path
+) -> None:
+    line = (FIXTURES / "freeswitch.csv").read_text().splitlines()[0]
+    run_import(cli, str(FIXTURES / "freeswitch.csv"), "--format", "freeswitch-csv")
+    (tmp_path / "other.csv").write_text(line.replace('"Budi Santoso"', '"B. Santoso"') + "\n")
+    run_import(cli, str(tmp_path / "other.csv"), "--format", "freeswitch-csv")
+    assert imports(committed_db)[1] == (1, 0, 1, 0)  # same uuid and start: the same call
+
+
+def test_the_unique_key_is_the_start_and_a_hash_of_what_the_pbx_wrote(
+    cli: Cli, committed_db: Engine
+) -> None:
+    run_import(cli, str(FIXTURES / "Master-21.csv"), "--format", "asterisk-csv")
+    first = stored(committed_db)[0]
+    line = (FIXTURES / "Master-21.csv").read_text().splitlines()[0]
+    # Master.csv's 21 columns are in the canonical order
+    identity = "\x1f".join(["asterisk", *next(csv.reader([line]))])
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:40]
+    assert first.unique_key == f"20251107140000-{digest}"
+    assert first.call_id == "1762498800.21"
+
+
+def test_rejected_lists_file_line_and_reason(cli: Cli, committed_db: Engine) -> None:
+    run_import(cli, str(FIXTURES / "cdr-custom.csv"), "--format", "asterisk-custom")
+    result = cli("cdr", "rejected")
+    assert result.exit_code == 0, result.output
+    assert "1 rejected rows" in result.stdout
+    assert "cdr-custom.csv" in result.stdout
+    assert "start time yesterday is not YYYY-MM-DD HH:MM:SS" in result.stdout
+    [reject] = rejects(committed_db)
+    assert reject.line_number == 3
+    assert reject.raw.startswith('"""Sari"" <1002>","1002"')
+
+
+def test_a_crashed_import_continues_after_its_last_batch(
+    committed_db: Engine, cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "Master.csv"
+    shutil.copy(FIXTURES / "Master-16.csv", path)
+    with Session(committed_db) as session:
+        batches = service.import_file(session, path, "asterisk-csv", "UTC", "pbx1", 1)
+        next(batches)
+        session.commit()  # the first batch is kept; then the process dies
+    run_import(cli, str(path), "--format", "asterisk-csv")
+    with Session(committed_db) as session:
+        record = session.scalars(select(CdrImport)).one()  # the same import, continued
+        assert (record.status, record.lines_read, record.imported) == ("done", 3, 3)
+        assert session.scalar(select(func.count()).select_from(Cdr)) == 3
+
+
+def test_a_changed_file_is_not_continued_but_read_again(
+    committed_db: Engine, cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "Master.csv"
+    shutil.copy(FIXTURES / "Master-16.csv", path)
+    with Session(committed_db) as session:
+        next(service.import_file(session, path, "asterisk-csv", "UTC", "pbx1", 1))
+        session.commit()
+    shutil.copy(FIXTURES / "Master-18.csv", path)  # replaced by another file
+    run_import(cli, str(path), "--format", "asterisk-csv")
+    assert imports(committed_db) == [(1, 1, 0, 0), (3, 2, 0, 1)]
+
+
+def test_bad_options(cli: Cli, committed_db: Engine, tmp_path: Path) -> None:
+    missing = cli("cdr", "import", str(tmp_path / "none.csv"), "--format", "asterisk-csv")
+    assert missing.exit_code == 1 and "no file" in missing.stderr
+    zone = cli(
+        "cdr", "import", str(FIXTURES / "Master-16.csv"), "--format", "asterisk-csv",
+        "--timezone", "Mars/Olympus",
+    )  # fmt: skip
+    assert zone.exit_code == 1 and "unknown time zone" in zone.stderr
+    fmt = cli("cdr", "import", str(FIXTURES / "Master-16.csv"), "--format", "opensips")
+    assert fmt.exit_code == 2
