@@ -163,6 +163,8 @@ def _totals(pdf: _InvoiceDocument, invoice: Invoice) -> None:
         (f"Total due ({invoice.currency})", format_amount(invoice.amount, invoice.currency), "B"),
     ]
     pdf.ln(3)
+    if pdf.get_y() + 7 * len(rows) > pdf.page_break_trigger:
+        pdf.add_page()  # subtotal, tax and total stay together on one page
     for label, value, style in rows:
         pdf.set_x(TOTALS_X)
         pdf.set_font(FONT, style, 11 if style else 10)
