@@ -20,7 +20,7 @@ from telecrm.cdr_sources import repository
 from telecrm.cdr_sources.push import Pushed
 from telecrm.cdrs import service as cdr_import
 from telecrm.cdrs.records import TIME_FORMAT
-from telecrm.cdrs.sources import PARSERS
+from telecrm.cdrs.sources import PARSERS, FileFormat
 from telecrm.cdrs.sources.asterisk_csv import asterisk_identity
 from telecrm.cdrs.sources.base import CANONICAL, Chunk, Parsed, empty_rejects
 
@@ -108,7 +108,7 @@ def import_pushed(
     if pushed.kind == "freeswitch-json":
         text = "\n".join(json.dumps(document) for document in pushed.documents)
         chunk = Chunk(text.encode(), offset=0, first_line=1)
-        parsed = PARSERS["freeswitch-json"](chunk)
+        parsed = PARSERS[FileFormat.FREESWITCH_JSON](chunk)
         stored = cdr_import.store_parsed(session, parsed, chunk.lines, zone, source)
     else:
         rows = [
