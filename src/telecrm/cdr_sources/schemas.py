@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from telecrm.cdr_sources.models import CdrSourceType, FetchRunStatus
 from telecrm.cdrs.schemas import CdrRead
+from telecrm.cdrs.sources import FileFormat
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-FileFormat = Literal["asterisk-csv", "asterisk-custom", "freeswitch-csv", "freeswitch-json"]
 
 
 class _Params(BaseModel):

@@ -52,7 +52,7 @@ def _checked_params(source_type: CdrSourceType, params: dict[str, Any]) -> dict[
         raise ValidationFailed(
             f"invalid {source_type.value} parameters: {summary}", problems
         ) from exc
-    return model.model_dump(exclude_none=True)
+    return model.model_dump(mode="json", exclude_none=True)
 
 
 def _set_password(source: CdrSource, password: SecretStr | None, settings: Settings) -> None:
