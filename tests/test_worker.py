@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from telecrm.worker import Worker
 from tests import factories
 from tests.call_sync.helpers import valid_cdrs
 from tests.cdr_sources.test_end_to_end import MASTER_CSV
+from tests.conftest import CliResult
 from tests.crm.fake_hubspot import FakeHubSpot
 
 TELECRM = Path(sys.executable).parent / "telecrm"
@@ -148,3 +150,18 @@ def test_one_round_fetches_validates_rates_and_syncs_every_enabled_source(
     assert answered.cost == Decimal("2400.000000")
     assert (unanswered.status, unanswered.cost) == ("rated", Decimal("0.000000"))
     assert summary.synced == 2 and calls == 2
+
+
+def test_worker_once_is_one_round_for_cron(
+    cli: Callable[..., CliResult], committed_db: Engine
+) -> None:
+    with Session(committed_db) as session:
+        rated_id = valid_cdrs(session, 1, rating_status=RatingStatus.RATED)[0].id
+        session.commit()
+    result = cli("worker", "--once")  # no TELECRM_HUBSPOT_TOKEN
+    assert result.exit_code == 0, result.output
+    assert "one round done: 0 calls synced" in result.stdout
+    with Session(committed_db) as session:
+        cdr = session.get(Cdr, rated_id)
+        assert cdr is not None and cdr.status == "rated"
+        assert cdr.sync_status == "pending"  # no CRM configured: nothing is pushed

@@ -38,6 +38,8 @@ class Worker:
     ) -> None:
         self.settings = settings
         self.engine = engine or get_engine(settings.database_url)
+        # Without a CRM (no HubSpot token) telecrm is local only: no calls to push.
+        self.crm_configured = connector_factory is not None or settings.hubspot_token is not None
         self.connector_factory = connector_factory or (
             lambda: call_sync.LazyConnector.hubspot(settings)
         )
@@ -68,6 +70,8 @@ class Worker:
     def sync_once(self) -> call_sync.SyncSummary:
         """Push due CDRs batch by batch, each batch committed on its own, until none is
         due, a rate limit says stop, or the worker is stopping."""
+        if not self.crm_configured:
+            return call_sync.SyncSummary()
         connector = self.connector_factory()
         try:
             summary = call_sync.sync_batch_by_batch(
@@ -108,8 +112,9 @@ class Worker:
             target=self._loop, args=("sync", self.sync_once), name="crm-sync"
         )
         log.info(
-            "worker started: every %.0f s, fetch -> validate -> rate -> sync",
+            "worker started: every %.0f s, fetch -> validate -> rate -> sync%s",
             self.settings.worker_interval_seconds,
+            "" if self.crm_configured else " (no CRM configured: no calls are pushed)",
         )
         sync_thread.start()
         try:
