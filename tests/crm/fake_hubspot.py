@@ -55,8 +55,12 @@ class FakeHubSpot:
         self.token = token
         self.objects: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._order: dict[str, list[str]] = defaultdict(list)
-        # (from type, to type) -> {(from id, to id): association type}
+        # (from type, to type) -> {(from id, to id): association type}. Read it; write
+        # through associate() / dissociate(), which keep the index by from id as well.
         self.associations: dict[tuple[str, str], dict[tuple[str, str], str]] = defaultdict(dict)
+        self._associated: dict[tuple[str, str], dict[str, dict[str, str]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
         # Inputs with these (object type, id) are refused by batch writes (HTTP 207).
@@ -127,11 +131,19 @@ class FakeHubSpot:
             }
             self._order[object_type].append(object_id)
             if company is not None:
-                singular = object_type.removesuffix("s")
-                self.associations[(object_type, "companies")][(object_id, company)] = (
-                    f"{singular}_to_company"
-                )
+                kind = f"{object_type.removesuffix('s')}_to_company"
+                self.associate(object_type, object_id, "companies", company, kind)
             return object_id
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str, kind: str) -> None:
+        with self._lock:
+            self.associations[(from_type, to_type)][(from_id, to_id)] = kind
+            self._associated[(from_type, to_type)][from_id][to_id] = kind
+
+    def dissociate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        with self._lock:
+            self.associations[(from_type, to_type)].pop((from_id, to_id), None)
+            self._associated[(from_type, to_type)][from_id].pop(to_id, None)
 
     def add_many(self, object_type: str, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:
@@ -172,8 +184,7 @@ class FakeHubSpot:
 
     def companies_of(self, object_type: str, object_id: str) -> set[str]:
         with self._lock:
-            pairs = self.associations[(object_type, "companies")]
-            return {to_id for (from_id, to_id) in pairs if from_id == object_id}
+            return set(self._associated[(object_type, "companies")][object_id])
 
     def count(self, object_type: str) -> int:
         with self._lock:
@@ -237,11 +248,9 @@ class FakeHubSpot:
         for object_id in ids:
             view = self._view(self.objects[object_type][object_id], properties)
             for to_type in associations:
-                pairs = self.associations[(object_type, to_type)]
                 linked = [
                     {"id": to_id, "type": kind}
-                    for (from_id, to_id), kind in pairs.items()
-                    if from_id == object_id
+                    for to_id, kind in self._associated[(object_type, to_type)][object_id].items()
                 ]
                 if linked:
                     view.setdefault("associations", {})[to_type] = {"results": linked}
@@ -338,15 +347,15 @@ class FakeHubSpot:
     def _associate(
         self, from_type: str, to_type: str, action: str, body: Mapping[str, Any]
     ) -> tuple[int, Any]:
-        pairs = self.associations[(from_type, to_type)]
         results = []
         for item in body.get("inputs") or []:
-            key = (str(item["from"]["id"]), str(item["to"]["id"]))
+            from_id, to_id = str(item["from"]["id"]), str(item["to"]["id"])
             if action == "create":
-                pairs[key] = item.get("type", f"{from_type}_to_{to_type}")
-                results.append({"from": {"id": key[0]}, "to": [{"id": key[1]}]})
+                kind = item.get("type", f"{from_type}_to_{to_type}")
+                self.associate(from_type, from_id, to_type, to_id, kind)
+                results.append({"from": {"id": from_id}, "to": [{"id": to_id}]})
             elif action == "archive":
-                pairs.pop(key, None)
+                self.dissociate(from_type, from_id, to_type, to_id)
             else:
                 return 404, _error(f"unknown association action {action}", "OBJECT_NOT_FOUND")
         if action == "archive":
@@ -356,6 +365,9 @@ class FakeHubSpot:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as HubSpot's servers
+    # Headers and body go out in two writes: without TCP_NODELAY the client's delayed
+    # ACK holds every answer back some 40 ms.
+    disable_nagle_algorithm = True
     fake: FakeHubSpot
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet tests

@@ -243,7 +243,7 @@ def test_pages_map_properties_enum_values_and_the_primary_company(
         },
         company=company,
     )
-    hubspot.associations[("deals", "companies")][(deal, other)] = "deal_to_company_unlabeled"
+    hubspot.associate("deals", deal, "companies", other, "deal_to_company_unlabeled")
     [page] = list(connector.pages(CrmDomain.DEALS))
     [record] = page
     assert record.crm_id == deal

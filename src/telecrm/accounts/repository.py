@@ -23,7 +23,7 @@ class AccountRepository(CrmRepository[Account]):
     def account_ids_by_crm_id(self) -> dict[str, int]:
         """Every account that is in the CRM: its CRM id -> account_id."""
         query = select(Account.crm_id, Account.account_id).where(Account.crm_id.is_not(None))
-        return {crm_id: account_id for crm_id, account_id in self.session.execute(query)}
+        return {str(crm_id): account_id for crm_id, account_id in self.session.execute(query)}
 
     def crm_ids_by_account_id(self, account_ids: Sequence[int]) -> dict[int, str | None]:
         found: dict[int, str | None] = {}

@@ -1,14 +1,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
-from pydantic import ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints
 
 from telecrm.contacts.models import LeadSource
 from telecrm.crm.schemas import BusinessId, Content, CrmFields, ListQuery, RecordTimes
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+def _email(value: str) -> str:
+    """The shape of an address, its domain in lower case (as EmailStr writes it)."""
+    if not _EMAIL.match(value):
+        raise ValueError("value is not an e-mail address")
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+# The CRM's addresses (HubSpot validated them) are checked by shape only: a full
+# check per record would be a third of an extract's time. People typing in the API
+# get the full check (EmailStr).
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+TypedEmail = Annotated[EmailStr, Field(max_length=254)]
 # What a person or the CRM may type; the service stores it in E.164.
 PhoneInput = Annotated[
     str,
@@ -24,7 +41,7 @@ class ContactFields(Content):
     contact_id: str = Field(min_length=1, max_length=64)
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
-    email: Annotated[EmailStr, Field(max_length=254)]
+    email: Email
     phone: E164 | None = None
     job_title: str | None = Field(default=None, max_length=150)
     lead_source: LeadSource
@@ -39,6 +56,7 @@ class ContactDTO(CrmFields, ContactFields):
 class ContactCreate(ContactFields):
     model_config = ConfigDict(extra="forbid")
 
+    email: TypedEmail
     phone: PhoneInput | None = None
 
 
@@ -49,7 +67,7 @@ class ContactUpdate(Content):
 
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     last_name: str | None = Field(default=None, min_length=1, max_length=100)
-    email: Annotated[EmailStr, Field(max_length=254)] | None = None
+    email: TypedEmail | None = None
     phone: PhoneInput | None = None
     job_title: str | None = Field(default=None, max_length=150)
     lead_source: LeadSource | None = None

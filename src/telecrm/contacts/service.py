@@ -20,6 +20,7 @@ class ContactService(CrmService[Contact, ContactDTO]):
     repository_class = ContactRepository
     key_field = "contact_id"
     links_to_account = True
+    normalised_fields = ("phone",)
 
     def _normalise_field(self, field_name: str, value: Any) -> Any:
         if field_name != "phone":

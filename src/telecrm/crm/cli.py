@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -68,7 +69,7 @@ def extract(
                     connector,
                     crm_domain,
                     output,
-                    on_page=lambda count, task=task: bar.advance(task, count),
+                    on_page=partial(bar.advance, task),
                 )
                 if crm_domain is CrmDomain.DEALS:
                     deals = DealService(session, settings)

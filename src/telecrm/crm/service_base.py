@@ -24,7 +24,6 @@ import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -134,15 +133,6 @@ def _type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", "text")
 
 
-@cache
-def _field_adapter(model: type[CrmFields], field_name: str) -> TypeAdapter[Any]:
-    """The field's type with its constraints (length, decimal places, range)."""
-    info = model.model_fields[field_name]
-    if not info.metadata:
-        return TypeAdapter(info.annotation)
-    return TypeAdapter(typing.Annotated[info.annotation, *info.metadata])  # type: ignore[name-defined]
-
-
 class CrmService(Generic[ModelT, DtoT]):
     domain: ClassVar[CrmDomain]
     noun: ClassVar[str]
@@ -156,6 +146,8 @@ class CrmService(Generic[ModelT, DtoT]):
     links_to_account: ClassVar[bool] = False
     # A clearer word than "missing" for a required field, where there is one.
     missing_reasons: ClassVar[dict[str, str]] = {}
+    # Fields with a canonical form that ``_normalise_field`` gives them.
+    normalised_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, session: Session, settings: Settings, connector: CrmConnector | None = None
@@ -223,13 +215,17 @@ class CrmService(Generic[ModelT, DtoT]):
             [getattr(record, self.key_field) for record in records]
         )
         now = utcnow()
+        stamps = {"created_at": now, "updated_at": now}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for record in records:
-            values = self._row_from_dto(record, with_crm=record.crm_id is not None)
+            values = self._row_from_dto(record, with_crm=True)
             row = existing.get(values[self.key_field])
+            if record.crm_id is None:
+                # Not from the CRM: what the row knows of the CRM stays as it is.
+                del values["crm_id"], values["crm_updated_at"]
             if row is None:
-                inserts.append(self._row_from_dto(record, with_crm=True))
+                inserts.append({**stamps, "crm_id": None, "crm_updated_at": None, **values})
                 report.new += 1
             elif row["crm_sync_error"] is not None:
                 report.pending += 1
@@ -357,10 +353,11 @@ class CrmService(Generic[ModelT, DtoT]):
         )
 
     def _row_from_dto(self, record: DtoT, with_crm: bool) -> dict[str, Any]:
-        values = {name: getattr(record, name) for name in self.content_fields()}
-        if with_crm:
-            values["crm_id"] = record.crm_id
-            values["crm_updated_at"] = record.crm_updated_at
+        """The record's column values: its fields (a DTO has exactly the content
+        fields and the CRM fields), the CRM fields only ``with_crm``."""
+        values = dict(record.__dict__)
+        if not with_crm:
+            del values["crm_id"], values["crm_updated_at"]
         return values
 
     @staticmethod
@@ -395,14 +392,15 @@ class CrmService(Generic[ModelT, DtoT]):
         return kept
 
     def _normalise(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            name: None if _is_missing(value) else self._normalise_field(name, value)
-            for name, value in values.items()
-        }
+        normalised = {name: None if _is_missing(value) else value for name, value in values.items()}
+        for name in self.normalised_fields:
+            if normalised.get(name) is not None:
+                normalised[name] = self._normalise_field(name, normalised[name])
+        return normalised
 
     def _normalise_field(self, field_name: str, value: Any) -> Any:
-        """A domain's canonical form of a value (contacts: phones in E.164); raises
-        ``FieldProblem`` for a value that has none."""
+        """A domain's canonical form of a value of one of its ``normalised_fields``
+        (contacts: phones in E.164); raises ``FieldProblem`` for a value that has none."""
         return value
 
     # --- typed values from text (CLI, API filters) ---------------------------------
@@ -420,9 +418,11 @@ class CrmService(Generic[ModelT, DtoT]):
             value = value.strip()
         info = self.dto.model_fields[field_name]
         try:
-            return _field_adapter(self.dto, field_name).validate_python(
-                self._normalise_field(field_name, value)
+            # The field's own validation (type, constraints, config) on an empty record.
+            checked = self.dto.__pydantic_validator__.validate_assignment(
+                self.dto.model_construct(), field_name, self._normalise_field(field_name, value)
             )
+            return getattr(checked, field_name)
         except FieldProblem as exc:
             raise ValidationFailed(f"{value!r} is not a valid {field_name}: {exc.message}") from exc
         except ValidationError as exc:

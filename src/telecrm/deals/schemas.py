@@ -9,13 +9,16 @@ from telecrm.crm.schemas import Amount, BusinessId, Content, CrmFields, ListQuer
 from telecrm.deals.models import DealStage
 
 
-class DealFields(Content):
+class _DealBase(Content):
     deal_id: BusinessId
     deal_name: str = Field(min_length=1, max_length=255)
     deal_size: Amount | None = None
     probability_of_closure: str = Field(min_length=1, max_length=50)
     deal_stage: DealStage
     account_id: BusinessId
+
+
+class DealFields(_DealBase):
     created_at: AwareDatetime = Field(description="When the deal was created (in the CRM).")
 
 
@@ -23,7 +26,7 @@ class DealDTO(CrmFields, DealFields):
     """A deal as exchanged with the CRM and written to the export files."""
 
 
-class DealCreate(DealFields):
+class DealCreate(_DealBase):
     model_config = ConfigDict(extra="forbid")
 
     created_at: AwareDatetime | None = Field(default=None, description="Default: now.")
