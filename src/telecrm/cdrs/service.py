@@ -246,6 +246,9 @@ def process_billing(
     only the CDRs whose rating changes are written."""
     policy = rating_policy(settings)
     contracts = repository.contracts_frame(session)
+    # every rate that may apply in the window, read once; the engine keeps, for each
+    # day, those in effect then
+    rates = repository.rates_frame(session, start, end)
     summary = BillingSummary()
     zone = zone_info(settings.timezone)
     day_start = start
@@ -255,7 +258,6 @@ def process_billing(
         day_end = min(next_day.astimezone(dt.UTC), end)
         cdrs = repository.ratable_cdrs(session, day_start, day_end, rerate)
         if not cdrs.is_empty():
-            rates = repository.rates_frame(session, day_start, day_end)
             try:
                 results = engine.rate(cdrs, contracts, rates, policy)
             except engine.RatingError as exc:

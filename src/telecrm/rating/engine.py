@@ -513,12 +513,12 @@ def _checked_rates(rates: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_PADDING = pl.Series([10 ** (MAX_PREFIX_DIGITS - k) for k in range(MAX_PREFIX_DIGITS + 1)])
+
+
 def _pad(length: pl.Expr) -> pl.Expr:
     """10**(18 - length): what left-aligns a number of that many digits in 18 places."""
-    return length.replace_strict(
-        {k: 10 ** (MAX_PREFIX_DIGITS - k) for k in range(MAX_PREFIX_DIGITS + 1)},
-        return_dtype=pl.Int64,
-    )
+    return pl.lit(_PADDING).gather(length)
 
 
 def _units(amount: pl.Expr) -> pl.Expr:

@@ -336,12 +336,6 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["import_id"],
-            ["cdr_imports.id"],
-            name=op.f("fk_cdrs_import_id_cdr_imports"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
             ["invoice_id"],
             ["invoices.id"],
             name=op.f("fk_cdrs_invoice_id_invoices"),
