@@ -5,7 +5,7 @@ from decimal import Decimal
 from pydantic import ConfigDict, Field
 
 from telecrm.accounts.models import Region
-from telecrm.crm.schemas import Amount, BusinessId, Content, CrmFields, ListQuery, RecordTimes
+from telecrm.crm.schemas import Amount, BusinessId, Content, CrmFields, ListQuery, StoredRecord
 
 
 class AccountFields(Content):
@@ -35,7 +35,7 @@ class AccountUpdate(Content):
     region: Region | None = None
 
 
-class AccountRead(AccountDTO, RecordTimes):
+class AccountRead(AccountDTO, StoredRecord):
     pass
 
 

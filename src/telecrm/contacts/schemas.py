@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints
 
 from telecrm.contacts.models import LeadSource
-from telecrm.crm.schemas import BusinessId, Content, CrmFields, ListQuery, RecordTimes
+from telecrm.crm.schemas import BusinessId, Content, CrmFields, ListQuery, StoredRecord
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -75,7 +75,7 @@ class ContactUpdate(Content):
     account_id: BusinessId | None = None
 
 
-class ContactRead(ContactDTO, RecordTimes):
+class ContactRead(ContactDTO, StoredRecord):
     pass
 
 

@@ -51,7 +51,7 @@ class CrmFields(BaseModel):
     crm_updated_at: AwareDatetime | None = None
 
 
-class RecordTimes(BaseModel):
+class StoredRecord(BaseModel):
     """What a read of a stored record adds: its id here, bookkeeping, sync state."""
 
     model_config = ConfigDict(from_attributes=True)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from pydantic import AwareDatetime, ConfigDict, Field
 
-from telecrm.crm.schemas import Amount, BusinessId, Content, CrmFields, ListQuery, RecordTimes
+from telecrm.crm.schemas import Amount, BusinessId, Content, CrmFields, ListQuery, StoredRecord
 from telecrm.deals.models import DealStage
 
 
@@ -45,7 +45,7 @@ class DealUpdate(Content):
     created_at: AwareDatetime | None = None
 
 
-class DealRead(DealDTO, RecordTimes):
+class DealRead(DealDTO, StoredRecord):
     pass
 
 
