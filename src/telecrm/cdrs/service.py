@@ -9,8 +9,10 @@ import csv
 import datetime as dt
 import enum
 import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -62,21 +64,33 @@ class BatchCounts:
     rejected: int = 0
 
 
-def store_parsed(
-    session: Session,
-    parsed: Parsed,
-    raw_lines: Callable[[list[int]], list[str]],
-    zone: str,
-    source: str | None,
-    record: CdrImport | None = None,
-) -> BatchCounts:
-    """Store one batch of parsed calls: each new call once, a call already stored (or
-    twice in the batch) counted as a duplicate, every reject kept with its line, its
-    text (``raw_lines`` gives it) and the reason."""
-    rows, bad = records.stored_rows(parsed.rows, zone, source, record.id if record else None)
+@dataclass(frozen=True)
+class _Prepared:
+    """A batch ready to store: its new-looking rows (each key once), how many calls it
+    had, and its rejects (``line``, ``reason``)."""
+
+    rows: pl.DataFrame
+    calls: int
+    rejects: pl.DataFrame
+
+
+def _prepare(parsed: Parsed, zone: str, source: str | None, import_id: int | None) -> _Prepared:
+    rows, bad = records.stored_rows(parsed.rows, zone, source, import_id)
     unique = rows.unique("unique_key", keep="first", maintain_order=True)
-    imported = repository.insert_cdrs(session, unique.drop("line"))
-    rejects = pl.concat([parsed.rejects, bad]).sort("line")
+    return _Prepared(
+        unique.drop("line"), rows.height, pl.concat([parsed.rejects, bad]).sort("line")
+    )
+
+
+def _store(
+    session: Session,
+    batch: _Prepared,
+    raw_lines: Callable[[list[int]], list[str]],
+    source: str | None,
+    record: CdrImport | None,
+) -> BatchCounts:
+    imported = repository.insert_cdrs(session, batch.rows)
+    rejects = batch.rejects
     if not rejects.is_empty():
         lines = rejects.get_column("line").to_list()
         repository.add_rejects(
@@ -96,7 +110,22 @@ def store_parsed(
                 )
             ],
         )
-    return BatchCounts(imported, rows.height - imported, rejects.height)
+    return BatchCounts(imported, batch.calls - imported, rejects.height)
+
+
+def store_parsed(
+    session: Session,
+    parsed: Parsed,
+    raw_lines: Callable[[list[int]], list[str]],
+    zone: str,
+    source: str | None,
+    record: CdrImport | None = None,
+) -> BatchCounts:
+    """Store one batch of parsed calls: each new call once, a call already stored (or
+    twice in the batch) counted as a duplicate, every reject kept with its line, its
+    text (``raw_lines`` gives it) and the reason."""
+    batch = _prepare(parsed, zone, source, record.id if record else None)
+    return _store(session, batch, raw_lines, source, record)
 
 
 def import_file(
@@ -139,12 +168,25 @@ def import_file(
             ),
         )
     record.status = "running"
-    for chunk in read_chunks(path, record.bytes_read, record.lines_read + 1, batch_lines):
-        counts = store_parsed(session, parse(chunk), chunk.lines, record.timezone, source, record)
-        hasher.update(chunk.data)
-        _advance(record, chunk, counts, hasher.hexdigest())
-        session.flush()
-        yield record
+    chunks = read_chunks(path, record.bytes_read, record.lines_read + 1, batch_lines)
+    zone, import_id = record.timezone, record.id
+
+    def prepared(chunk: Chunk) -> tuple[Chunk, _Prepared]:
+        return chunk, _prepare(parse(chunk), zone, source, import_id)
+
+    # The next batch is parsed in a second thread while this one is written: Polars,
+    # hashlib and the database drivers let go of Python's lock while they work, so
+    # the two cores share the import.
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        pending = [ahead.submit(prepared, chunk) for chunk in itertools.islice(chunks, 1)]
+        while pending:
+            chunk, batch = pending.pop().result()
+            pending = [ahead.submit(prepared, chunk) for chunk in itertools.islice(chunks, 1)]
+            counts = _store(session, batch, chunk.lines, source, record)
+            hasher.update(chunk.data)
+            _advance(record, chunk, counts, hasher.hexdigest())
+            session.flush()
+            yield record
     record.status = "done"
     record.finished_at = utcnow()
     session.flush()

@@ -112,7 +112,7 @@ def rate(
         pl.int_range(accounts.height, dtype=pl.UInt32, eager=True),
         default=None,
     )
-    frame = (
+    return (
         cdrs.lazy()
         .select(
             "cdr_id",
@@ -144,12 +144,6 @@ def rate(
             .then(pl.lit(UnratedReason.NO_CONTRACT.value))
         )
         .with_columns(entry=book.entry())
-        .collect()
-    )
-    entry = book.within_length(frame.get_column("entry"), frame.get_column("length"))
-    return (
-        frame.lazy()
-        .with_columns(entry=entry)
         .with_columns(book.attributes(pl.col("entry")))
         .select(_priced(book.numerator_dtype(cdrs)))
         .collect()
@@ -324,7 +318,7 @@ class _RateBook:
     group_positions: dict[int, int]
     boundaries: pl.Series
     entries: pl.DataFrame
-    parents: pl.Series
+    fitting: pl.Series  # entry * 19 + length -> the longest ancestor-or-self that fits
     segment_keys: pl.Series
     segment_owners: pl.Series
 
@@ -408,12 +402,13 @@ class _RateBook:
         )
         parents = _parents(entries)
         segment_keys, segment_owners = _segments(entries, parents, books.height)
-        return cls(group_positions, boundaries, entries, parents, segment_keys, segment_owners)
+        fitting = _fitting(entries.get_column("prefix_length"), parents)
+        return cls(group_positions, boundaries, entries, fitting, segment_keys, segment_owners)
 
     def entry(self) -> pl.Expr:
         """The entry of a row's longest prefix: null where the row has a reason already,
         its contract's group has no rates, or no prefix covers its number. (A number
-        shorter than the prefix found is put right by ``within_length``.)"""
+        shorter than the prefix found is put right by ``fitting``.)"""
         if self.entries.is_empty():
             return pl.lit(None, pl.UInt32)
         group = pl.col("group").fill_null(0)
@@ -434,21 +429,13 @@ class _RateBook:
         # before the row's book
         segment = pl.lit(self.segment_keys).search_sorted(key, side="right").cast(pl.Int64) - 1
         searchable = pl.col("reason").is_null() & pl.col("group").is_not_null()
-        return pl.when(searchable).then(pl.lit(self.segment_owners).gather(segment))
-
-    def within_length(self, entry: pl.Series, length: pl.Series) -> pl.Series:
-        """A number shorter than the prefix found (its missing digits read as zeros)
-        belongs to the longest enclosing prefix that fits in it. Prefixes are at most
-        18 deep, and usually no row needs this."""
-        prefix_lengths = self.entries.get_column("prefix_length")
-        for _ in range(MAX_PREFIX_DIGITS + 1):
-            too_long = (prefix_lengths.gather(entry) > length).fill_null(False)
-            if not too_long.any():
-                break
-            entry = pl.select(
-                pl.when(too_long).then(self.parents.gather(entry)).otherwise(entry)
-            ).to_series()
-        return entry
+        found = pl.when(searchable).then(pl.lit(self.segment_owners).gather(segment))
+        # A number shorter than the prefix found (its missing digits read as zeros)
+        # belongs to the longest enclosing prefix that fits in it.
+        fitting = found.cast(pl.Int64) * (MAX_PREFIX_DIGITS + 1) + pl.min_horizontal(
+            pl.col("length").fill_null(0), MAX_PREFIX_DIGITS
+        )
+        return pl.lit(self.fitting).gather(fitting)
 
     def attributes(self, entry: pl.Expr) -> list[pl.Expr]:
         return [
@@ -556,6 +543,31 @@ def _parents(entries: pl.DataFrame) -> pl.Series:
         .join(deepest, on="entry", how="left", maintain_order="left")
         .get_column("parent")
     )
+
+
+def _fitting(prefix_lengths: pl.Series, parents: pl.Series) -> pl.Series:
+    """For every entry and number length 0..18, flattened as ``entry * 19 + length``:
+    the entry itself if its prefix fits in that many digits, else its longest
+    enclosing prefix that does (null if none). Over the rates only, at most 19 steps."""
+    width = MAX_PREFIX_DIGITS + 1
+    grid = pl.DataFrame(
+        {
+            "owner": pl.int_range(prefix_lengths.len(), dtype=pl.UInt32, eager=True)
+            .repeat_by(width)
+            .explode(),
+            "length": pl.Series(list(range(width)) * prefix_lengths.len(), dtype=pl.Int64),
+        }
+    )
+    owner = grid.get_column("owner")
+    length = grid.get_column("length")
+    for _ in range(width):
+        too_long = (prefix_lengths.gather(owner) > length).fill_null(False)
+        if not too_long.any():
+            break
+        owner = pl.select(
+            pl.when(too_long).then(parents.gather(owner)).otherwise(owner)
+        ).to_series()
+    return owner
 
 
 def _segments(
