@@ -17,8 +17,8 @@ def generate_key() -> str:
 def _fernet(settings: Settings) -> Fernet:
     if settings.encryption_key is None:
         raise AppError(
-            "TELECRM_ENCRYPTION_KEY is not set; secrets cannot be stored. Generate one: "
-            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            "TELECRM_ENCRYPTION_KEY is not set; secrets cannot be stored. Generate one: python "
+            "-c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         )
     try:
         return Fernet(settings.encryption_key.get_secret_value().encode())

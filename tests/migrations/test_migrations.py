@@ -45,3 +45,27 @@ def test_every_revision_downgrades_one_step(empty_database_url: str) -> None:
             assert migrations.current_revision(engine) != revision
     finally:
         engine.dispose()
+
+
+def test_upgrading_a_database_with_data_keeps_its_references(empty_database_url: str) -> None:
+    """Later migrations rebuild tables on SQLite; rows that point at them keep their keys."""
+    engine = make_engine(empty_database_url)
+    try:
+        migrations.upgrade(engine, "0001")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO users (id, email, password_hash, role, is_active, failed_logins) "
+                "VALUES (1, 'ops@example.com', 'x', 'admin', true, 0)"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO api_keys (id, name, role, prefix, key_hash, created_by_id) "
+                "VALUES (1, 'pbx-1', 'pbx', 'abcd1234', 'x', 1)"
+            )
+        migrations.upgrade(engine)
+        with engine.connect() as connection:
+            created_by = connection.exec_driver_sql(
+                "SELECT created_by_id FROM api_keys WHERE id = 1"
+            ).scalar_one()
+        assert created_by == 1
+    finally:
+        engine.dispose()
