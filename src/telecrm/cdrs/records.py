@@ -15,6 +15,7 @@ end of the unique index, instead of all over it.
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -32,8 +33,16 @@ INT32_MAX = 2**31 - 1
 # Text that decides what a call costs or who pays it: a value too long for its column
 # is a reject (never cut). The other texts describe the call and are cut to fit.
 _BILLING_TEXT = ("accountcode", "src", "dst", "disposition", "peeraccount", "linkedid")
-_DESCRIPTIVE_TEXT = ("dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata")
-_DESCRIPTIVE_TEXT += ("amaflags", "userfield")
+_DESCRIPTIVE_TEXT: tuple[str, ...] = (
+    "dcontext",
+    "clid",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "amaflags",
+    "userfield",
+)
 
 COLUMNS = (
     "unique_key",
@@ -176,8 +185,8 @@ def _reason(zone: str) -> pl.Expr:
                 pl.lit(f"{name} is longer than {limit} characters"),
             )
         )
-    reason: pl.Expr | pl.When | None = None
+    reason: Any = None  # a when/then chain, grown one check at a time
     for condition, text in checks:
-        step = pl.when(condition) if reason is None else reason.when(condition)  # type: ignore[union-attr]
+        step = pl.when(condition) if reason is None else reason.when(condition)
         reason = step.then(text)
-    return reason.otherwise(pl.lit(None, pl.String))  # type: ignore[union-attr]
+    return reason.otherwise(pl.lit(None, pl.String))

@@ -39,7 +39,6 @@ RATING_COLUMNS = (
     "cost",
 )
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # how SQLAlchemy stores a DateTime in SQLite
-_SQLITE_CACHE_KIB = 256 * 1024
 
 
 def _is_postgres(session: Session) -> bool:
@@ -129,9 +128,6 @@ def _insert_cdrs_postgres(session: Session, rows: pl.DataFrame) -> int:
 
 def _insert_cdrs_sqlite(session: Session, rows: pl.DataFrame) -> int:
     connection = _driver_connection(session)
-    # SQLite's default page cache is 2 MiB: a batch's index updates would go to disk
-    # again and again. 256 MiB for this connection keeps them in memory.
-    connection.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
     values = rows.with_columns(pl.col(pl.Datetime).dt.strftime(_SQLITE_TIME)).rows()
     before = connection.total_changes
     columns = ", ".join(rows.columns)

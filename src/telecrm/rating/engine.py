@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -57,17 +58,17 @@ RATE_COLUMNS = (
     "effective_to",
 )
 RESULT_SCHEMA = pl.Schema(
-    {
-        "cdr_id": pl.Int64,
-        "rating_status": pl.String,
-        "rating_reason": pl.String,
-        "contract_id": pl.Int64,
-        "cleaned_number": pl.String,
-        "matched_prefix": pl.String,
-        "rate_id": pl.Int64,
-        "billable_seconds": pl.Int64,
-        "cost": pl.Decimal(38, COST_SCALE),
-    }
+    [
+        ("cdr_id", pl.Int64()),
+        ("rating_status", pl.String()),
+        ("rating_reason", pl.String()),
+        ("contract_id", pl.Int64()),
+        ("cleaned_number", pl.String()),
+        ("matched_prefix", pl.String()),
+        ("rate_id", pl.Int64()),
+        ("billable_seconds", pl.Int64()),
+        ("cost", pl.Decimal(38, COST_SCALE)),
+    ]
 )
 
 # RATING.md §1: "Name <number>" keeps the number; these characters are removed.
@@ -168,7 +169,7 @@ def _without_decoration(dst: pl.Expr) -> pl.Expr:
     ``<``, it finds the same last ``<number>`` many times faster."""
     named = dst.str.extract(NAME_ADDR_PATTERN, 1)
     return pl.coalesce(named, dst).str.replace_many(
-        REMOVED_CHARACTERS, [""] * len(REMOVED_CHARACTERS)
+        list(REMOVED_CHARACTERS), [""] * len(REMOVED_CHARACTERS)
     )
 
 
@@ -179,17 +180,16 @@ def _flat_rules(rulesets: list[RewriteRules]) -> list[tuple[int, str, str]]:
 def _first_rule(number: pl.Expr, ruleset: pl.Expr, rulesets: list[RewriteRules]) -> pl.Expr:
     """RATING.md §1.2: the position (in ``_flat_rules``) of the first rule of the row's
     rule set whose prefix matches, or null. Each test is a cheap ``starts_with``."""
-    chosen: pl.Expr | pl.When | None = None
+    chosen: Any = None  # a when/then chain, grown one rule at a time
     for position, (index, prefix, _) in enumerate(_flat_rules(rulesets)):
         condition = number.str.starts_with(prefix)
         if len(rulesets) > 1:
             condition = condition & (ruleset == index)
-        chosen = (
-            pl.when(condition) if chosen is None else chosen.when(condition)  # type: ignore[union-attr]
-        ).then(pl.lit(position, pl.Int64))
+        step = pl.when(condition) if chosen is None else chosen.when(condition)
+        chosen = step.then(pl.lit(position, pl.Int64))
     if chosen is None:
         return pl.lit(None, pl.Int64)
-    return chosen.otherwise(pl.lit(None, pl.Int64))  # type: ignore[union-attr]
+    return chosen.otherwise(pl.lit(None, pl.Int64))
 
 
 def _rewritten(number: pl.Expr, rule: pl.Expr, rulesets: list[RewriteRules]) -> pl.Expr:
@@ -530,7 +530,7 @@ def _parents(entries: pl.DataFrame) -> pl.Series:
         .select("entry", "book", prefix=pl.col("prefix").str.slice(0, length))
         .join(targets, on=["book", "prefix"])
         .with_columns(level=pl.lit(length))
-        for length in range(int(entries.get_column("prefix_length").max() or 0))
+        for length in range(entries.get_column("prefix_length").cast(pl.Int64).max() or 0)  # type: ignore[arg-type]
     ]
     deepest = (
         pl.concat(found)

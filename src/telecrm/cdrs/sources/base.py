@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -146,7 +147,7 @@ def csv_fields(
 
 
 def _fields_line_by_line(chunk: Chunk, width: int) -> pl.DataFrame:
-    rows: list[list[str | None]] = []
+    rows: list[list[Any]] = []
     for text in chunk.data.decode("utf-8", errors="replace").split("\n")[: chunk.line_count]:
         text = text.rstrip("\r")
         try:
