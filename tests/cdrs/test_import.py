@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs import service
+from telecrm.cdrs import repository, service
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
+from telecrm.config import get_settings
 from tests.conftest import CliResult
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "cdrs"
@@ -195,3 +196,29 @@ def test_bad_options(cli: Cli, committed_db: Engine, tmp_path: Path) -> None:
     assert zone.exit_code == 1 and "unknown time zone" in zone.stderr
     fmt = cli("cdr", "import", str(FIXTURES / "Master-16.csv"), "--format", "opensips")
     assert fmt.exit_code == 2
+
+
+def test_ctrl_c_keeps_the_committed_batches_and_a_rerun_completes(
+    cli: Cli, committed_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELECRM_CDR_IMPORT_BATCH_SIZE", "1")
+    get_settings.cache_clear()
+    insert = repository.insert_cdrs
+    calls = []
+
+    def interrupted_at_the_second_batch(session: Session, rows: object) -> int:
+        calls.append(rows)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return insert(session, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repository, "insert_cdrs", interrupted_at_the_second_batch)
+    args = ("cdr", "import", str(FIXTURES / "Master-16.csv"), "--format", "asterisk-csv")
+    assert cli(*args).exit_code == 130
+    with Session(committed_db) as session:
+        record = session.scalars(select(CdrImport)).one()
+        assert (record.status, record.lines_read, record.imported) == ("interrupted", 1, 1)
+    monkeypatch.setattr(repository, "insert_cdrs", insert)
+    assert cli(*args).exit_code == 0
+    assert imports(committed_db) == [(3, 3, 0, 0)]
+    assert len(stored(committed_db)) == 3
