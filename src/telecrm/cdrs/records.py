@@ -44,36 +44,6 @@ _DESCRIPTIVE_TEXT: tuple[str, ...] = (
     "userfield",
 )
 
-COLUMNS = (
-    "unique_key",
-    "call_id",
-    "source",
-    "import_id",
-    "accountcode",
-    "src",
-    "dst",
-    "clid",
-    "dcontext",
-    "channel",
-    "dstchannel",
-    "lastapp",
-    "lastdata",
-    "start_time",
-    "answer_time",
-    "end_time",
-    "duration",
-    "billsec",
-    "disposition",
-    "amaflags",
-    "userfield",
-    "peeraccount",
-    "linkedid",
-    "sequence",
-    "status",
-    "sync_status",
-    "rating_status",
-)
-
 
 def _length(column: str) -> int:
     length: int = Cdr.__table__.c[column].type.length  # type: ignore[attr-defined]
@@ -83,8 +53,8 @@ def _length(column: str) -> int:
 def stored_rows(
     rows: pl.DataFrame, zone: str, source: str | None, import_id: int | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``rows`` as parsed (see ``sources.base``) -> (rows in the table's ``COLUMNS``
-    plus ``line``, rejects with ``line`` and ``reason``)."""
+    """``rows`` as parsed (see ``sources.base``) -> (rows with the ``cdrs`` columns an
+    import fills, plus ``line``; rejects with ``line`` and ``reason``)."""
     ZoneInfo(zone)  # an unknown zone fails here, before any row is judged by it
     times = {
         name: pl.col(name)

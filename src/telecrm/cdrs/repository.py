@@ -86,7 +86,7 @@ def unfinished_import(session: Session, file_name: str, file_format: str) -> Cdr
 
 
 def insert_cdrs(session: Session, rows: pl.DataFrame) -> int:
-    """Store the rows (``records.COLUMNS``) whose unique key is new; returns how many
+    """Store the rows (``records.stored_rows``) whose unique key is new; returns how many
     were stored. Rows already stored are skipped, never updated."""
     if rows.is_empty():
         return 0
