@@ -390,6 +390,8 @@ RULES: list[Rule] = [
         ADMIN,
         _invoice_path(InvoiceStatus.PENDING_APPROVAL, "/approve"),
     ),
+    Rule("GET", "/api/cdrs/imports", CDR_READ),
+    Rule("GET", "/api/cdrs/rejects", CDR_READ),
     # --- CDR management (sources, fetch, push, sync) ------------------------
     Rule("GET", "/api/cdrs/statuses", CDR_READ),
     Rule("POST", "/api/cdrs/sync", CDR_MANAGE),

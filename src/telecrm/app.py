@@ -21,6 +21,7 @@ from telecrm.call_sync.routes import router as call_sync_router
 from telecrm.cdr_sources.routes import push_router as cdr_push_router
 from telecrm.cdr_sources.routes import router as cdr_sources_router
 from telecrm.cdr_status.routes import router as cdr_status_router
+from telecrm.cdrs.import_routes import router as cdr_import_router
 from telecrm.cdrs.routes import router as cdrs_router
 from telecrm.config import Settings, get_settings
 from telecrm.contacts.routes import router as contacts_router
@@ -44,6 +45,7 @@ ROUTERS: list[APIRouter] = [
     contracts_router,
     rates_router,
     # before cdrs_router: /api/cdrs/{cdr_id} would take /api/cdrs/statuses, /sync...
+    cdr_import_router,
     cdr_status_router,
     call_sync_router,
     cdr_sources_router,

@@ -154,6 +154,10 @@ def add_rejects(session: Session, file_name: str | None, rejects: list[dict[str,
         session.execute(insert(CdrReject), rejects)
 
 
+def imports(session: Session, limit: int) -> Sequence[CdrImport]:
+    return session.scalars(select(CdrImport).order_by(CdrImport.id.desc()).limit(limit)).all()
+
+
 def rejects(
     session: Session, import_id: int | None, source: str | None, limit: int
 ) -> Sequence[CdrReject]:

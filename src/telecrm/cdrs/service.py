@@ -224,6 +224,10 @@ def mark_interrupted(session: Session, import_id: int) -> None:
         session.flush()
 
 
+def list_imports(session: Session, limit: int = 100) -> Sequence[CdrImport]:
+    return repository.imports(session, limit)
+
+
 def list_rejects(
     session: Session, import_id: int | None = None, source: str | None = None, limit: int = 100
 ) -> Sequence[CdrReject]:
