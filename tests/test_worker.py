@@ -42,6 +42,18 @@ class SlowHubSpot(FakeHubSpot):
         return super().handle(method, path, query, body)
 
 
+class StalledHubSpot(FakeHubSpot):
+    """A CRM that holds every request until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> Any:
+        self.release.wait(timeout=60)
+        return super().handle(method, path, query, body)
+
+
 def _count(engine: Engine, *conditions: Any) -> int:
     with Session(engine) as session:
         return int(session.scalar(select(func.count()).select_from(Cdr).where(*conditions)) or 0)
@@ -52,7 +64,7 @@ def test_a_slow_crm_does_not_hold_up_the_pipeline(committed_db: Engine, settings
         valid_cdrs(session, 300)
         rated_id = valid_cdrs(session, 1, rating_status=RatingStatus.RATED)[0].id
         session.commit()
-    with SlowHubSpot(delay=0.5) as hubspot:
+    with StalledHubSpot() as hubspot:
         configured = settings.model_copy(
             update={"hubspot_token": SecretStr(hubspot.token), "hubspot_base_url": hubspot.url}
         )
@@ -63,16 +75,21 @@ def test_a_slow_crm_does_not_hold_up_the_pipeline(committed_db: Engine, settings
         )
         sync = threading.Thread(target=worker.sync_once)
         sync.start()
-        while not hubspot.requests:  # the sync is inside its first (slow) request
+        while not hubspot.requests:  # the sync is inside its first request, held there
             time.sleep(0.01)
-        started = time.perf_counter()
-        worker.pipeline_once()
-        pipeline_seconds = time.perf_counter() - started
+        pipeline = threading.Thread(target=worker.pipeline_once)
+        pipeline.start()
+        # The pipeline must finish while the CRM still holds the sync's request; were
+        # it waiting on the sync, it would still be running when the wait runs out.
+        pipeline.join(timeout=30)
+        finished_while_crm_stalled = not pipeline.is_alive()
         calls_meanwhile = hubspot.count("calls")
+        hubspot.release.set()
+        pipeline.join()
         sync.join()
 
-    assert pipeline_seconds < 0.5
-    assert calls_meanwhile < 300
+    assert finished_while_crm_stalled
+    assert calls_meanwhile == 0
     with Session(committed_db) as session:
         assert session.get(Cdr, rated_id).status == "rated"  # type: ignore[union-attr]
     assert _count(committed_db, Cdr.sync_status == "synced") == 301

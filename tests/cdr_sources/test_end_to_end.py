@@ -283,7 +283,9 @@ def test_a_plain_json_batch_and_what_is_wrong_with_it(
     cdrs = {c.call_id: c for c in db_session.scalars(select(Cdr).where(Cdr.source == "fs-1"))}
     assert cdrs["p.1"].start_time == dt.datetime(2025, 11, 5, 9, 0, tzinfo=dt.UTC)
     assert cdrs["p.2"].start_time == dt.datetime(2025, 11, 5, 9, 5, tzinfo=dt.UTC)
-    assert cdrs["p.2"].status == "new"  # validated, and reported, by the next fetch
+    # validated as it is stored (never rated); reported by the push source's next fetch
+    assert cdrs["p.2"].status == "invalid"
+    assert cdrs["p.2"].validation_errors == ["billsec_exceeds_duration"]
     with webhook_receiver() as hook:
         app.state.settings = settings.model_copy(update={"notify_webhook_url": hook.url})
         fetched = _fetch(client, auth_headers(Role.BILLING), "fs-1")

@@ -271,3 +271,34 @@ def test_rating_respects_a_db_rate_that_ends(committed_db: Engine, cli: Cli, jak
     with Session(committed_db) as session:
         costs = session.scalars(select(Cdr.cost).where(Cdr.id.in_(ids)).order_by(Cdr.id)).all()
     assert costs == [Decimal(100), Decimal(200)]
+
+
+def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
+    cli: Cli, committed_db: Engine, jakarta: None, tmp_path: Path
+) -> None:
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="1200", billing_cycle=60)
+        factories.contract(session, group, accountcode="ACME01")
+    master = tmp_path / "Master.csv"
+    fields = '"ACME01","1001","081234567890","from-internal","","","","Dial",""'
+    master.write_text(
+        f'{fields},"2025-11-05 10:00:00","2025-11-05 10:00:05","2025-11-05 10:01:05",'
+        '65,60,"ANSWERED","BILLING","1.1",""\n'
+        # billsec longer than the call: a PBX bug, not something to bill
+        f'{fields},"2025-11-05 11:00:00","2025-11-05 11:00:05","2025-11-05 11:01:05",'
+        '65,600,"ANSWERED","BILLING","1.2",""\n'
+    )
+    imported = cli("cdr", "import", str(master), "--format", "asterisk-csv")
+    assert imported.exit_code == 0, imported.output
+    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
+    generated = cli("invoices", "generate", "--month", "11", "--year", "2025")
+    assert generated.exit_code == 0, generated.output
+    with Session(committed_db) as session:
+        cdrs = {c.call_id: c for c in session.scalars(select(Cdr))}
+    good, bad = cdrs["1.1"], cdrs["1.2"]
+    assert (good.status, good.cost) == ("rated", Decimal("1200"))
+    assert good.invoice_id is not None
+    assert bad.status == "invalid"
+    assert bad.validation_errors == ["billsec_exceeds_duration"]
+    assert (bad.rating_status.value, bad.cost, bad.invoice_id) == ("pending", None, None)

@@ -88,3 +88,15 @@ def finished_import(session: Session, file_name: str, file_format: str) -> CdrIm
         .order_by(CdrImport.id.desc())
         .limit(1)
     ).first()
+
+
+def last_reported_cdr_id(session: Session, source_id: int) -> int:
+    """Where the source's previous runs stopped reporting (0: never)."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.max(CdrFetchRun.last_cdr_id), 0)).where(
+                CdrFetchRun.source_id == source_id
+            )
+        )
+        or 0
+    )

@@ -26,7 +26,7 @@ from telecrm.cdr_sources.schemas import (
     FetchRunRead,
     ManagedCdrRead,
 )
-from telecrm.cdr_status.service import validate_cdrs
+from telecrm.cdr_status.service import invalid_report, last_cdr_id, validate_cdrs
 from telecrm.config import Settings
 from telecrm.db import utcnow
 from telecrm.errors import AppError, Conflict, ExternalServiceError, NotFound, ValidationFailed
@@ -271,10 +271,22 @@ def _finish(
     settings: Settings,
     error: str | None,
 ) -> None:
-    """Record the run's outcome, validate what the source stored since the last run
-    (for a push source: every post since), and send the one report."""
-    summary = validate_cdrs(session, source=source.name, max_examples=settings.notify_examples)
+    """Record the run's outcome and send the one report, with the invalid CDRs the
+    source stored since its last run (for a push source: every post since). The
+    import validated what it stored; a CDR still ``new`` (stored another way) is
+    validated here."""
+    validate_cdrs(session, source=source.name)
+    session.flush()
+    up_to_id = last_cdr_id(session)
+    summary = invalid_report(
+        session,
+        source.name,
+        repository.last_reported_cdr_id(session, source.id),
+        up_to_id,
+        settings.notify_examples,
+    )
     run.invalid = summary.invalid
+    run.last_cdr_id = up_to_id
     _record(source, run, counts, error)
     session.flush()
     notify(_run_report(source, run, summary.examples), settings)

@@ -125,3 +125,33 @@ def follow_billing(session: Session) -> dict[str, int]:
         )
         moved[target.value] = result.rowcount or 0  # type: ignore[attr-defined]
     return moved
+
+
+def max_cdr_id(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Cdr.id), 0))) or 0)
+
+
+def invalid_between(
+    session: Session, source: str, after_id: int, up_to_id: int, limit: int
+) -> tuple[int, dict[str, int], list[tuple[int, str | None, list[str]]]]:
+    """The source's invalid CDRs with an id in ``(after_id, up_to_id]``: how many, how
+    often each reason, and the first ``limit`` of them (id, call id, reasons)."""
+    invalid = (
+        Cdr.source == source,
+        Cdr.status == CdrState.INVALID.value,
+        Cdr.id > after_id,
+        Cdr.id <= up_to_id,
+    )
+    count = int(session.scalar(select(func.count()).where(*invalid)) or 0)
+    reasons: dict[str, int] = {}
+    examples: list[tuple[int, str | None, list[str]]] = []
+    if count == 0:
+        return count, reasons, examples
+    for cdr_id, call_id, errors in session.execute(
+        select(Cdr.id, Cdr.call_id, Cdr.validation_errors).where(*invalid).order_by(Cdr.id)
+    ):
+        for reason in errors or []:
+            reasons[reason] = reasons.get(reason, 0) + 1
+        if len(examples) < limit:
+            examples.append((cdr_id, call_id, list(errors or [])))
+    return count, reasons, examples

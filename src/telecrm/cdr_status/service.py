@@ -93,6 +93,28 @@ def rate_new_cdrs(session: Session, settings: Settings) -> int:
     return process_billing(session, *window, rerate=False, settings=settings).processed
 
 
+def last_cdr_id(session: Session) -> int:
+    return repository.max_cdr_id(session)
+
+
+def invalid_report(
+    session: Session, source: str, after_id: int, up_to_id: int, max_examples: int = 5
+) -> ValidationSummary:
+    """What a run report says of the CDRs a source stored with ids in
+    ``(after_id, up_to_id]``: the import validated each as it stored it."""
+    count, reasons, rows = repository.invalid_between(
+        session, source, after_id, up_to_id, max_examples
+    )
+    return ValidationSummary(
+        invalid=count,
+        reasons=reasons,
+        examples=[
+            {"cdr_id": cdr_id, "call_id": call_id, "reasons": ", ".join(errors)}
+            for cdr_id, call_id, errors in rows
+        ],
+    )
+
+
 def follow_billing(session: Session) -> dict[str, int]:
     """After rating or invoicing: valid CDRs become rated or unrated, rated ones on an
     invoice become invoiced (and go back to rated when a draft invoice releases them).

@@ -265,7 +265,8 @@ def ratable_cdrs(
 ) -> pl.DataFrame:
     """The CDRs starting in ``[start, end)`` to rate, with their current rating (to
     write back only what changes): those not rated yet, and with ``rerate`` the rated
-    ones too, except those on an invoice that was sent, awaits payment or is paid."""
+    ones too, except those on an invoice that was sent, awaits payment or is paid.
+    An invalid CDR is never rated: it waits, pending, until it is corrected."""
     wanted = [RatingStatus.PENDING, RatingStatus.UNRATED]
     if rerate:
         wanted.append(RatingStatus.RATED)
@@ -284,6 +285,7 @@ def ratable_cdrs(
         Cdr.start_time >= start,
         Cdr.start_time < end,
         Cdr.rating_status.in_(wanted),
+        Cdr.status != CdrState.INVALID.value,
         or_(Cdr.invoice_id.is_(None), Cdr.invoice_id.not_in(settled)),
     )
     rows = session.execute(query).all()
@@ -305,7 +307,7 @@ def _ratable_postgres(
         "(extract(epoch FROM c.start_time) * 1000000)::bigint, c.billsec, c.disposition, "
         f"{columns} FROM cdrs c LEFT JOIN invoices i ON i.id = c.invoice_id "
         "WHERE c.start_time >= %(start)s AND c.start_time < %(end)s "
-        "AND c.rating_status = ANY(%(wanted)s) "
+        "AND c.rating_status = ANY(%(wanted)s) AND c.status <> %(invalid)s "
         "AND (i.status IS NULL OR NOT i.status = ANY(%(locked)s))) "
         "TO STDOUT WITH (FORMAT csv)"
     )
@@ -313,6 +315,7 @@ def _ratable_postgres(
         "start": start,
         "end": end,
         "wanted": [status.value for status in wanted],
+        "invalid": CdrState.INVALID.value,
         "locked": [status.value for status in LOCKED_INVOICE_STATUSES],
     }
     buffer = bytearray()

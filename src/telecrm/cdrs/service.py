@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 from sqlalchemy.orm import Session
 
+from telecrm.cdr_status import validation
+from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs import records, repository
 from telecrm.cdrs.models import CdrImport, CdrReject
 from telecrm.cdrs.sources import PARSERS, FileFormat
@@ -78,7 +80,24 @@ def _prepare(parsed: Parsed, zone: str, source: str | None, import_id: int | Non
     rows, bad = records.stored_rows(parsed.rows, zone, source, import_id)
     unique = rows.unique("unique_key", keep="first", maintain_order=True)
     return _Prepared(
-        unique.drop("line"), rows.height, pl.concat([parsed.rejects, bad]).sort("line")
+        _validated(unique.drop("line")), rows.height, pl.concat([parsed.rejects, bad]).sort("line")
+    )
+
+
+def _validated(rows: pl.DataFrame) -> pl.DataFrame:
+    """Each call stored already validated (seed 000): ``valid``, or ``invalid`` with
+    every reason. Done here, in the same write, so an invalid call is never rated nor
+    billed, and a million calls are not rewritten afterwards to record their status."""
+    reasons = validation.validate(rows.with_row_index("id").select(validation.COLUMNS)).get_column(
+        "reasons"
+    )
+    failed = reasons.list.len() > 0
+    as_json = pl.concat_str([pl.lit('["'), reasons.list.join('","'), pl.lit('"]')])
+    return rows.with_columns(
+        status=pl.when(failed)
+        .then(pl.lit(CdrState.INVALID.value))
+        .otherwise(pl.lit(CdrState.VALID.value)),
+        validation_errors=pl.when(failed).then(as_json).otherwise(pl.lit(None, pl.String)),
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
@@ -65,7 +66,7 @@ def _period_drafts(period_start: dt.datetime) -> Any:
 
 def unlink_ineligible_calls(session: Session, period_start: dt.datetime) -> None:
     """Take off the month's drafts the calls that no longer belong there (rerated
-    as unrated, or to another contract)."""
+    as unrated, found invalid, or to another contract)."""
     session.execute(
         update(Cdr)
         .where(
@@ -74,6 +75,7 @@ def unlink_ineligible_calls(session: Session, period_start: dt.datetime) -> None
             Invoice.status == InvoiceStatus.DRAFT,
             or_(
                 Cdr.rating_status != RatingStatus.RATED,
+                Cdr.status == CdrState.INVALID.value,
                 Cdr.contract_id.is_distinct_from(Invoice.contract_id),
             ),
         )
@@ -104,6 +106,7 @@ def destination_sums(
         .outerjoin(Rate, Rate.id == Cdr.rate_id)
         .where(
             Cdr.rating_status == RatingStatus.RATED,
+            Cdr.status != CdrState.INVALID.value,
             Cdr.start_time >= period_start,
             Cdr.start_time < period_end,
             Cdr.contract_id.is_not(None),
@@ -156,6 +159,7 @@ def link_calls(session: Session, period_start: dt.datetime, period_end: dt.datet
             Invoice.period_start == period_start,
             Invoice.status == InvoiceStatus.DRAFT,
             Cdr.rating_status == RatingStatus.RATED,
+            Cdr.status != CdrState.INVALID.value,
             Cdr.start_time >= period_start,
             Cdr.start_time < period_end,
             Cdr.invoice_id.is_(None),

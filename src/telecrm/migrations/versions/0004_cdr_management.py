@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("duplicates", sa.BigInteger(), nullable=False),
         sa.Column("rejected", sa.BigInteger(), nullable=False),
         sa.Column("invalid", sa.BigInteger(), nullable=False),
+        sa.Column("last_cdr_id", sa.BigInteger(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("started_at", telecrm.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", telecrm.db.UTCDateTime(timezone=True), nullable=True),
