@@ -109,7 +109,7 @@ def test_status_follows_rating_and_invoicing(db_session: Session) -> None:
     db_session.refresh(rated)
     assert rated.status == "invoiced"
 
-    rated.invoice_id = None  # a draft generated again
+    rated.invoice_id = None  # released, as migration 0005 does with drafts' calls
     db_session.flush()
     service.follow_billing(db_session)
     db_session.refresh(rated)

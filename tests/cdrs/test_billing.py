@@ -20,7 +20,10 @@ from sqlalchemy.orm import Session
 from telecrm.cdrs.models import Cdr
 from telecrm.config import get_settings
 from telecrm.contracts.models import Contract
-from telecrm.invoices.models import InvoiceStatus
+from telecrm.contracts.scope import EVERYTHING
+from telecrm.invoices import service as invoices_service
+from telecrm.invoices.models import Invoice, InvoiceStatus
+from telecrm.invoices.service import Transition
 from telecrm.rates.models import Rate
 from telecrm.rating.types import RateType
 from tests import factories
@@ -177,6 +180,24 @@ def test_rerate_leaves_calls_on_a_sent_invoice_alone(
     assert cdr_of(committed_db, calls["late"]).cost == Decimal(6000)  # a draft's: re-rated
 
 
+def test_rerate_skips_the_calls_of_an_invoice_once_it_is_sent(
+    cli: Cli, committed_db: Engine, calls: dict[str, int]
+) -> None:
+    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
+    assert cli("invoices", "generate", "--month", "11", "--year", "2025").exit_code == 0
+    with Session(committed_db) as session, session.begin():
+        invoice_id = session.scalars(select(Invoice.id)).one()
+        invoices_service.transition(session, EVERYTHING, invoice_id, Transition.SEND)
+        session.execute(
+            update(Rate).values(billing_rate=Decimal(30)).where(Rate.area_prefix == "812")
+        )
+    assert cdr_of(committed_db, calls["early"]).invoice_id == invoice_id
+    result = cli("cdr", "process-billing", "--date", "2025-11-05", "--rerate")
+    assert result.exit_code == 0, result.output
+    assert figure(result.stdout, "ratings changed") == "0"
+    assert cdr_of(committed_db, calls["early"]).cost == Decimal(1525)
+
+
 def test_a_valid_cdr_moves_to_rated_one_not_validated_keeps_its_status(
     cli: Cli, committed_db: Engine, calls: dict[str, int]
 ) -> None:
@@ -298,7 +319,10 @@ def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
         cdrs = {c.call_id: c for c in session.scalars(select(Cdr))}
     good, bad = cdrs["1.1"], cdrs["1.2"]
     assert (good.status, good.cost) == ("rated", Decimal("1200"))
-    assert good.invoice_id is not None
+    assert good.invoice_id is None  # a draft holds no calls: sending links them
+    with Session(committed_db) as session:
+        draft = session.scalars(select(Invoice)).one()
+    assert (draft.call_count, draft.subtotal) == (1, Decimal("1200"))
     assert bad.status == "invalid"
     assert bad.validation_errors == ["billsec_exceeds_duration"]
     assert (bad.rating_status.value, bad.cost, bad.invoice_id) == ("pending", None, None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs.models import Cdr
@@ -55,11 +55,15 @@ def test_the_billing_demo_loads_once_and_invoices_every_contract(
     with Session(committed_db) as session:
         types = set(session.scalars(select(Rate.rate_type).distinct()))
         cycles = set(session.scalars(select(Rate.billing_cycle).distinct()))
-        unlinked = session.scalar(
+        linked = session.scalar(select(func.count()).where(Cdr.invoice_id.is_not(None)))
+        billed = session.scalar(select(func.sum(Invoice.call_count)))
+        billable = session.scalar(
             select(func.count()).where(
-                Cdr.rating_status == RatingStatus.RATED, Cdr.invoice_id.is_(None)
+                Cdr.rating_status == RatingStatus.RATED,
+                or_(Cdr.billable_seconds > 0, Cdr.cost > 0),
             )
         )
     assert types == set(RateType)
     assert {1, 6, 30, 60} <= cycles
-    assert unlinked == 0
+    assert linked == 0  # drafts: calls are linked when an invoice is sent
+    assert billed == billable  # every billable rated call is on a draft's figures

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import Role
+from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceStatus
@@ -158,6 +159,37 @@ def test_generate_and_read_an_invoice_with_its_lines(
     assert only_month.status_code == 422
     audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "generate")).one()
     assert audit.object_id == "2025-11" and audit.changes["created"] == 1
+
+
+def test_sending_a_draft_whose_calls_changed_is_a_conflict_and_links_nothing(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    group = factories.rate_group(db_session)
+    rate = factories.rate(db_session, group)
+    contract = factories.contract(db_session, group)
+    factories.cdr(db_session, contract, rate_obj=rate, cost="100")
+    billing = auth_headers(Role.BILLING)
+    generated = client.post(
+        "/api/invoices/generate", json={"year": 2025, "month": 11}, headers=billing
+    )
+    assert generated.status_code == 200, generated.text
+    factories.cdr(db_session, contract, rate_obj=rate, cost="5")  # imported late
+    [invoice] = db_session.scalars(select(Invoice)).all()
+
+    response = client.post(f"/api/invoices/{invoice.id}/send", headers=billing)
+
+    assert response.status_code == 409
+    assert "calls changed since the draft was generated" in response.json()["error"]
+    assert "invoices generate" in response.json()["error"]
+    db_session.expire_all()
+    assert db_session.get(Invoice, invoice.id).status == InvoiceStatus.DRAFT  # type: ignore[union-attr]
+    assert db_session.scalars(select(Cdr.id).where(Cdr.invoice_id.is_not(None))).all() == []
+
+    client.post("/api/invoices/generate", json={"year": 2025, "month": 11}, headers=billing)
+    sent = client.post(f"/api/invoices/{invoice.id}/send", headers=billing)
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["subtotal"] == "105.00"
+    assert len(db_session.scalars(select(Cdr.id).where(Cdr.invoice_id == invoice.id)).all()) == 2
 
 
 def test_the_pdf_has_what_a_customer_needs(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
 from telecrm.contracts.scope import EVERYTHING, ContractScope
@@ -43,6 +45,16 @@ def _lines(session: Session, invoice: Invoice) -> list[InvoiceLine]:
 
 def _invoice_of(session: Session, contract_id: int) -> Invoice:
     return session.scalars(select(Invoice).where(Invoice.contract_id == contract_id)).one()
+
+
+def _linked(session: Session, invoice: Invoice | None = None) -> list[int]:
+    """The ids of the calls on ``invoice``, or on any invoice."""
+    on_invoice = Cdr.invoice_id.is_not(None) if invoice is None else Cdr.invoice_id == invoice.id
+    return list(session.scalars(select(Cdr.id).where(on_invoice).order_by(Cdr.id)))
+
+
+def _send(session: Session, invoice: Invoice) -> Invoice:
+    return service.transition(session, EVERYTHING, invoice.id, Transition.SEND)
 
 
 def test_one_invoice_per_contract_with_exact_totals_and_lines(
@@ -87,7 +99,9 @@ def test_one_invoice_per_contract_with_exact_totals_and_lines(
         ("Indonesia Mobile Telkomsel", "62812", 3, 360, Decimal("6000.246913")),
         ("Jakarta Fixed", "6221", 1, 60, Decimal("0.004")),
     ]
-    linked = db_session.scalars(select(Cdr.id).where(Cdr.invoice_id == invoice.id)).all()
+    assert _linked(db_session) == []  # calls are linked when the invoice is sent
+    _send(db_session, invoice)
+    linked = _linked(db_session, invoice)
     assert len(linked) == 5 and unanswered.id in linked
     assert (
         db_session.scalar(
@@ -179,7 +193,7 @@ def test_rerunning_regenerates_drafts_in_place_and_keeps_their_numbers(
     again = _invoice_of(db_session, contract.id)
     assert (again.id, again.invoice_number, again.subtotal) == (invoice_id, number, Decimal(150))
     assert len(_lines(db_session, again)) == 1
-    assert db_session.scalar(select(func.count()).where(Cdr.invoice_id == invoice_id)) == 2
+    assert _linked(db_session) == []
 
 
 def test_a_call_rerated_away_leaves_the_draft_and_an_empty_draft_is_removed(
@@ -212,7 +226,7 @@ def test_an_invoice_that_left_draft_is_never_touched_nor_its_calls(
     contract = factories.contract(db_session, group)
     on_invoice = factories.cdr(db_session, contract, NOV, rate, cost="100")
     service.generate(db_session, 2025, 11, settings)
-    invoice = _invoice_of(db_session, contract.id)
+    invoice = _send(db_session, _invoice_of(db_session, contract.id))
     invoice.status = status
     db_session.flush()
     before = (invoice.invoice_number, invoice.subtotal, invoice.amount, invoice.updated_at)
@@ -230,6 +244,78 @@ def test_an_invoice_that_left_draft_is_never_touched_nor_its_calls(
     db_session.refresh(on_invoice)
     assert late.invoice_id is None
     assert on_invoice.invoice_id == invoice.id
+
+
+def test_sending_a_draft_links_the_calls_it_was_generated_from(
+    db_session: Session, settings: Settings
+) -> None:
+    group = factories.rate_group(db_session)
+    rate = factories.rate(db_session, group)
+    contract = factories.contract(db_session, group)
+    billed = [factories.cdr(db_session, contract, NOV, rate, cost=c) for c in ("1.5", "2.25")]
+    unanswered = factories.cdr(db_session, contract, NOV, rate, cost="0", billsec=0)
+    other = factories.cdr(db_session, factories.contract(db_session, group), NOV, rate, cost="9")
+    october = factories.cdr(db_session, contract, NOV - dt.timedelta(days=30), rate, cost="7")
+    service.generate(db_session, 2025, 11, settings)
+    invoice = _invoice_of(db_session, contract.id)
+    assert _linked(db_session) == []
+
+    _send(db_session, invoice)
+
+    assert invoice.status == InvoiceStatus.SENT
+    assert _linked(db_session, invoice) == sorted([*(c.id for c in billed), unanswered.id])
+    assert set(_linked(db_session)).isdisjoint({other.id, october.id})
+
+
+def _rerated(call: Cdr) -> None:
+    call.cost = Decimal("100.000001")
+
+
+def _found_invalid(call: Cdr) -> None:
+    call.status = CdrState.INVALID.value
+
+
+def _unrated(call: Cdr) -> None:
+    call.rating_status, call.rating_reason, call.cost = RatingStatus.UNRATED, "no_rate", None
+
+
+@pytest.mark.parametrize("change", [_rerated, _found_invalid, _unrated])
+def test_a_draft_whose_calls_changed_since_it_was_generated_is_not_sent(
+    db_session: Session, settings: Settings, change: Callable[[Cdr], None]
+) -> None:
+    group = factories.rate_group(db_session)
+    rate = factories.rate(db_session, group)
+    contract = factories.contract(db_session, group)
+    factories.cdr(db_session, contract, NOV, rate, cost="50")
+    call = factories.cdr(db_session, contract, NOV, rate, cost="100")
+    service.generate(db_session, 2025, 11, settings)
+    invoice = _invoice_of(db_session, contract.id)
+    change(call)
+    db_session.flush()
+
+    with pytest.raises(Conflict, match="calls changed since the draft was generated"):
+        _send(db_session, invoice)
+
+
+def test_a_call_imported_after_the_draft_stops_it_being_sent_until_generated_again(
+    db_session: Session, settings: Settings
+) -> None:
+    group = factories.rate_group(db_session)
+    rate = factories.rate(db_session, group)
+    contract = factories.contract(db_session, group)
+    factories.cdr(db_session, contract, NOV, rate, cost="100")
+    service.generate(db_session, 2025, 11, settings)
+    late = factories.cdr(db_session, contract, NOV, rate, cost="0.000001")
+
+    with pytest.raises(Conflict, match="invoices generate"), db_session.begin_nested():
+        _send(db_session, _invoice_of(db_session, contract.id))
+    db_session.expire_all()
+
+    invoice = _invoice_of(db_session, contract.id)
+    assert (invoice.status, _linked(db_session)) == (InvoiceStatus.DRAFT, [])
+    service.generate(db_session, 2025, 11, settings)
+    _send(db_session, invoice)
+    assert invoice.subtotal == Decimal("100.00") and late.id in _linked(db_session, invoice)
 
 
 def test_numbers_are_sequential_per_year_and_never_reused(

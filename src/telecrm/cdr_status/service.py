@@ -117,7 +117,7 @@ def invalid_report(
 
 def follow_billing(session: Session) -> dict[str, int]:
     """After rating or invoicing: valid CDRs become rated or unrated, rated ones on an
-    invoice become invoiced (and go back to rated when a draft invoice releases them).
+    invoice (a sent one) become invoiced, and go back to rated if it releases them.
     An invalid CDR stays invalid whatever the rating engine did with it."""
     return repository.follow_billing(session)
 

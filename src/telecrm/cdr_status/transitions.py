@@ -13,7 +13,7 @@ TRANSITIONS: dict[CdrState, frozenset[CdrState]] = {
     # re-rating can lose or find a rate
     CdrState.RATED: frozenset({CdrState.UNRATED, CdrState.INVOICED}),
     CdrState.UNRATED: frozenset({CdrState.RATED}),
-    # a draft invoice that is generated again releases its CDRs
+    # released by an invoice: drafts held calls until migration 0005 took them off
     CdrState.INVOICED: frozenset({CdrState.RATED}),
 }
 

@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -58,40 +58,30 @@ def period_invoices(session: Session, period_start: dt.datetime) -> Sequence[Inv
     return session.scalars(select(Invoice).where(Invoice.period_start == period_start)).all()
 
 
-def _period_drafts(period_start: dt.datetime) -> Any:
-    return select(Invoice.id).where(
-        Invoice.period_start == period_start, Invoice.status == InvoiceStatus.DRAFT
-    )
+def _billable_calls(period_start: dt.datetime, period_end: dt.datetime) -> list[Any]:
+    """The month's rated, valid calls of a contract that are on no invoice: what a
+    draft sums, and what sending it links (only a sent invoice holds calls)."""
+    return [
+        Cdr.rating_status == RatingStatus.RATED,
+        Cdr.status != CdrState.INVALID.value,
+        Cdr.start_time >= period_start,
+        Cdr.start_time < period_end,
+        Cdr.contract_id.is_not(None),
+        Cdr.invoice_id.is_(None),
+    ]
 
 
-def unlink_ineligible_calls(session: Session, period_start: dt.datetime) -> None:
-    """Take off the month's drafts the calls that no longer belong there (rerated
-    as unrated, found invalid, or to another contract)."""
-    session.execute(
-        update(Cdr)
-        .where(
-            Cdr.invoice_id == Invoice.id,
-            Invoice.period_start == period_start,
-            Invoice.status == InvoiceStatus.DRAFT,
-            or_(
-                Cdr.rating_status != RatingStatus.RATED,
-                Cdr.status == CdrState.INVALID.value,
-                Cdr.contract_id.is_distinct_from(Invoice.contract_id),
-            ),
-        )
-        .values(invoice_id=None)
-        .execution_options(synchronize_session=False)
-    )
+def _billed() -> Any:
+    """1 for a billed call (answered or cost something), else 0."""
+    return case((or_(Cdr.billable_seconds > 0, Cdr.cost > 0), 1), else_=0)
 
 
 def destination_sums(
     session: Session, period_start: dt.datetime, period_end: dt.datetime
 ) -> list[DestinationSum]:
-    """The month's rated calls that are on no invoice or on one of its drafts,
-    summed per contract and destination (the rate's description, else the matched
-    prefix). A billed call is one that was answered or cost something."""
+    """The month's rated calls that are on no invoice, summed per contract and
+    destination (the rate's description, else the matched prefix)."""
     destination = func.coalesce(Rate.description, Cdr.matched_prefix)
-    billed = case((or_(Cdr.billable_seconds > 0, Cdr.cost > 0), 1), else_=0)
     query = (
         select(
             Cdr.contract_id,
@@ -99,19 +89,12 @@ def destination_sums(
             func.min(Cdr.matched_prefix),
             func.max(Cdr.matched_prefix),
             func.count(),
-            func.sum(billed),
+            func.sum(_billed()),
             func.coalesce(func.sum(Cdr.billable_seconds), 0),
             func.sum(Cdr.cost),
         )
         .outerjoin(Rate, Rate.id == Cdr.rate_id)
-        .where(
-            Cdr.rating_status == RatingStatus.RATED,
-            Cdr.status != CdrState.INVALID.value,
-            Cdr.start_time >= period_start,
-            Cdr.start_time < period_end,
-            Cdr.contract_id.is_not(None),
-            or_(Cdr.invoice_id.is_(None), Cdr.invoice_id.in_(_period_drafts(period_start))),
-        )
+        .where(*_billable_calls(period_start, period_end))
         .group_by(Cdr.contract_id, destination)
     )
     return [DestinationSum(*row) for row in session.execute(query)]
@@ -149,23 +132,45 @@ def replace_lines(
         session.execute(insert(InvoiceLine), list(lines))
 
 
-def link_calls(session: Session, period_start: dt.datetime, period_end: dt.datetime) -> None:
-    """Put each of the month's rated calls that is on no invoice on its contract's
-    draft: one set-based UPDATE (calls already on the draft are not rewritten)."""
+def link_calls(session: Session, invoice: Invoice) -> None:
+    """Put on ``invoice`` its contract's calls of its month that are on no invoice:
+    one set-based UPDATE, the same calls its draft summed."""
     session.execute(
         update(Cdr)
         .where(
-            Cdr.contract_id == Invoice.contract_id,
-            Invoice.period_start == period_start,
-            Invoice.status == InvoiceStatus.DRAFT,
-            Cdr.rating_status == RatingStatus.RATED,
-            Cdr.status != CdrState.INVALID.value,
-            Cdr.start_time >= period_start,
-            Cdr.start_time < period_end,
-            Cdr.invoice_id.is_(None),
+            Cdr.contract_id == invoice.contract_id,
+            *_billable_calls(invoice.period_start, invoice.period_end),
         )
-        .values(invoice_id=Invoice.id)
+        .values(invoice_id=invoice.id)
         .execution_options(synchronize_session=False)
+    )
+
+
+def linked_calls_match(session: Session, invoice: Invoice) -> bool:
+    """Whether the calls on ``invoice`` are those its figures were computed from: as
+    many billed calls as its ``call_count``, and costs summing exactly to its lines'
+    amounts (the unrounded basis of its subtotal). Compared in SQL, exactly."""
+    billed_calls = (
+        select(func.coalesce(func.sum(_billed()), 0))
+        .where(Cdr.invoice_id == invoice.id)
+        .scalar_subquery()
+    )
+    cost_sum = (
+        select(func.coalesce(func.sum(Cdr.cost), 0))
+        .where(Cdr.invoice_id == invoice.id)
+        .scalar_subquery()
+    )
+    lines_sum = (
+        select(func.coalesce(func.sum(InvoiceLine.amount), 0))
+        .where(InvoiceLine.invoice_id == invoice.id)
+        .scalar_subquery()
+    )
+    return bool(
+        session.scalar(
+            select(and_(billed_calls == Invoice.call_count, cost_sum == lines_sum)).where(
+                Invoice.id == invoice.id
+            )
+        )
     )
 
 

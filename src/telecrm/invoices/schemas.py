@@ -90,7 +90,9 @@ class GenerateSummary(BaseModel):
     updated: int = Field(description="Drafts generated again.")
     removed: int = Field(description="Drafts of contracts that no longer have rated calls.")
     kept: int = Field(description="Invoices already sent, awaiting approval or paid: untouched.")
-    invoiced_calls: int = Field(description="Rated calls now on a draft invoice.")
+    invoiced_calls: int = Field(
+        description="Rated calls on no invoice summed on the drafts (linked when sent)."
+    )
     late_calls: int = Field(
         description="Rated calls of contracts whose invoice for the month was already sent: "
         "on no invoice."

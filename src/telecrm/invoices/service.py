@@ -1,10 +1,11 @@
 """Monthly invoices (RATING.md §5) and their status flow.
 
-Generation is set-based: the database sums the month's rated calls per contract
-and destination (GROUP BY) and links the calls to their invoice with one UPDATE;
-Python only sees one row per contract and destination. A draft is generated again
-in place (it keeps its number); an invoice that left the draft state is never
-touched again, nor are its calls.
+Generation is set-based: the database sums the month's rated calls that are on no
+invoice per contract and destination (GROUP BY); Python only sees one row per
+contract and destination, and no call is written. A draft is generated again in
+place (it keeps its number). Sending a draft links its calls with one UPDATE, and
+only if they are still the calls it was computed from; an invoice that left the
+draft state is never touched again, nor are its calls.
 """
 
 from __future__ import annotations
@@ -162,11 +163,25 @@ def transition(
     invoice = get_invoice(session, scope, invoice_id)
     if reason := refusal(invoice.status, step_name):
         raise Conflict(f"invoice {invoice.invoice_number}: {reason}")
+    if step_name == Transition.SEND:
+        _link_calls(session, invoice)
     step = STEPS[step_name]
     invoice.status = step.target
     setattr(invoice, step.stamp, utcnow())
     session.flush()
     return invoice
+
+
+def _link_calls(session: Session, invoice: Invoice) -> None:
+    """Put the draft's calls on it as it is sent. If they are no longer the calls
+    its figures came from (rerated, imported late or found invalid since), refuse:
+    the caller's transaction rolls back, so no call stays linked."""
+    repository.link_calls(session, invoice)
+    if not repository.linked_calls_match(session, invoice):
+        raise Conflict(
+            f"invoice {invoice.invoice_number}: its calls changed since the draft was "
+            "generated; run 'invoices generate' again for its month, then send it"
+        )
 
 
 # --- generation ------------------------------------------------------------------------
@@ -239,7 +254,6 @@ def generate(session: Session, year: int, month: int, settings: Settings) -> Gen
     existing = repository.period_invoices(session, period_start)
     drafts = {inv.contract_id: inv for inv in existing if inv.status == InvoiceStatus.DRAFT}
     kept = {inv.contract_id for inv in existing if inv.status != InvoiceStatus.DRAFT}
-    repository.unlink_ineligible_calls(session, period_start)
     bills = _bills(repository.destination_sums(session, period_start, period_end))
     late_calls = sum(bills.pop(contract_id).call_count for contract_id in kept & bills.keys())
 
@@ -287,7 +301,6 @@ def generate(session: Session, year: int, month: int, settings: Settings) -> Gen
             for position, line in enumerate(lines, start=1)
         ],
     )
-    repository.link_calls(session, period_start, period_end)
     repository.set_sequence(session, year, last_number)
 
     statuses = repository.rating_status_counts(session, period_start, period_end)
