@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine, create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from telecrm.auth.models import Role
 from telecrm.config import Settings, get_settings
 from telecrm.db import get_session, make_engine, unit_of_work
 from tests import factories
+from tests.crm.fake_hubspot import FakeHubSpot
 
 TEST_DATABASE_ENV = "TELECRM_TEST_DATABASE_URL"
 # Tables whose rows a migration writes (reference data): never emptied between tests.
@@ -192,3 +194,25 @@ def auth_headers(db_session: Session, settings: Settings) -> Callable[..., dict[
         return factories.bearer(user, settings)
 
     return make
+
+
+@pytest.fixture()
+def hubspot() -> Iterator[FakeHubSpot]:
+    """The fake HubSpot on loopback (tests/crm/fake_hubspot.py)."""
+    with FakeHubSpot() as server:
+        yield server
+
+
+@pytest.fixture()
+def crm_settings(settings: Settings, hubspot: FakeHubSpot) -> Settings:
+    """The test settings with HubSpot at the fake, and retries that do not wait."""
+    return settings.model_copy(
+        update={
+            "hubspot_token": SecretStr(hubspot.token),
+            "hubspot_base_url": hubspot.url,
+            "hubspot_max_attempts": 3,
+            "hubspot_backoff_seconds": 0.0,
+            "hubspot_retry_after_max_seconds": 0.0,
+            "hubspot_read_timeout": 5.0,
+        }
+    )

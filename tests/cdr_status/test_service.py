@@ -121,3 +121,37 @@ def test_transition_table_allows_no_way_out_of_invalid_but_validation() -> None:
     assert sources_of(CdrState.INVALID) == ["new"]
     assert sources_of(CdrState.RATED) == ["invoiced", "unrated", "valid"]
     assert all(CdrState.NEW not in targets for targets in TRANSITIONS.values())
+
+
+def test_a_run_report_counts_the_source_s_invalid_cdrs_and_each_reason(
+    db_session: Session,
+) -> None:
+    def invalid(source: str, reasons: list[str]) -> Cdr:
+        return factories.cdr(
+            db_session, source=source, status=CdrState.INVALID.value, validation_errors=reasons
+        )
+
+    before = service.last_cdr_id(db_session)
+    first = invalid("pbx-a", ["missing_src", "billsec_exceeds_duration"])
+    invalid("pbx-a", ["billsec_exceeds_duration"])
+    invalid("pbx-a", ["src_not_a_number"])
+    invalid("pbx-b", ["missing_src"])  # another source
+    factories.cdr(db_session, source="pbx-a", status=CdrState.VALID.value)
+    up_to = service.last_cdr_id(db_session)
+    invalid("pbx-a", ["missing_dst"])  # after the run: the next report's
+
+    report = service.invalid_report(db_session, "pbx-a", before, up_to, max_examples=1)
+
+    assert report.invalid == 3
+    assert report.reasons == {
+        "missing_src": 1,  # not counted inside "src_not_a_number"
+        "billsec_exceeds_duration": 2,
+        "src_not_a_number": 1,
+    }
+    assert report.examples == [
+        {
+            "cdr_id": first.id,
+            "call_id": first.call_id,
+            "reasons": "missing_src, billsec_exceeds_duration",
+        }
+    ]

@@ -15,29 +15,9 @@ from telecrm.cdrs.sources.base import CANONICAL, Chunk, Parsed, canonical, csv_f
 
 NAME = "asterisk-csv"
 
-BASE = (
-    "accountcode",
-    "src",
-    "dst",
-    "dcontext",
-    "clid",
-    "channel",
-    "dstchannel",
-    "lastapp",
-    "lastdata",
-    "start",
-    "answer",
-    "end",
-    "duration",
-    "billsec",
-    "disposition",
-    "amaflags",
-)
-LAYOUTS = {
-    16: BASE,
-    18: (*BASE, "uniqueid", "userfield"),
-    21: (*BASE, "uniqueid", "userfield", "peeraccount", "linkedid", "sequence"),
-}
+# cdr_csv.c writes the canonical fields in their order: the first 16, then
+# uniqueid and userfield (18), then peeraccount, linkedid and sequence (21).
+LAYOUTS = {count: CANONICAL[:count] for count in (16, 18, 21)}
 
 
 def asterisk_identity() -> pl.Expr:
