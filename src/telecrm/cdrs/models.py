@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, synonym
 
+from telecrm.cdr_status.models import CdrState
 from telecrm.db import (
     Base,
     BigIntegerPK,
@@ -54,6 +55,12 @@ class Cdr(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("duration >= 0", name="duration_not_negative"),
         CheckConstraint("billsec >= 0", name="billsec_not_negative"),
+        # the known statuses (telecrm.cdr_status): a CHECK, not a foreign key, which
+        # would be looked up for every imported row (migration 0006)
+        CheckConstraint(
+            "status IN ({})".format(", ".join(f"'{state.value}'" for state in CdrState)),
+            name="status_known",
+        ),
         # Every index is paid for by each imported and each rated call (a rating
         # rewrites the row, so every index whose condition holds gets a new entry):
         # only those a query needs are kept, and a column that is empty until billing
@@ -95,9 +102,7 @@ class Cdr(TimestampMixin, Base):
     sequence: Mapped[int | None] = mapped_column(BigInteger)
 
     # seed 000's lifecycle
-    status: Mapped[str] = mapped_column(
-        String(20), ForeignKey("cdr_status.status_id"), default="new", index=True
-    )
+    status: Mapped[str] = mapped_column(String(20), default=CdrState.NEW.value)
     sync_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     # CDR management (telecrm.cdr_status, telecrm.call_sync): every reason a CDR is
     # invalid, and where it stands with the CRM.
