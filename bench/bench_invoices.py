@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from telecrm import migrations
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import CdrRating
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
@@ -50,11 +50,15 @@ DATA = Path(__file__).parent / "data"
 POSTGRES = os.environ.get(
     "TELECRM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-COLUMNS = (
-    "unique_key, accountcode, src, dst, start_time, duration, billsec, disposition, status, "
-    "sync_status, rating_status, contract_id, cleaned_number, matched_prefix, rate_id, "
-    "billable_seconds, cost"
+CDR_COLUMNS = (
+    "id, unique_key, accountcode, src, dst, start_time, duration, billsec, disposition, "
+    "status, sync_status"
 )
+RATING_COLUMNS = (
+    "cdr_id, start_time, rating_status, contract_id, cleaned_number, matched_prefix, rate_id, "
+    "billable_seconds, rated_at, cost"
+)
+CDR_WIDTH = len(CDR_COLUMNS.split(","))
 console = Console()
 
 
@@ -101,7 +105,8 @@ def _reference_data(engine: Engine) -> None:
 
 
 def _cdrs(period: tuple[dt.datetime, dt.datetime]) -> Iterator[tuple[object, ...]]:
-    """Rated calls spread over the month: (…, start_time, …, cost in micro-units)."""
+    """Rated calls spread over the month: the ``cdrs`` row (``CDR_COLUMNS``) then its
+    rating's (``RATING_COLUMNS``), the cost last, in micro-units."""
     rng = random.Random(2025)
     start, end = period
     span = int((end - start).total_seconds())
@@ -112,23 +117,28 @@ def _cdrs(period: tuple[dt.datetime, dt.datetime]) -> Iterator[tuple[object, ...
         billsec = rng.choice((0, 0, 5, 33, 61, 95, 180, 300, 610))
         billable = 0 if billsec == 0 else -(-billsec // 60) * 60
         cost_micros = billable * rng.randint(500_000_000, 5_000_000_000) // 60 // 1000
+        call_start = start + dt.timedelta(seconds=rng.randrange(span))
         yield (
+            index + 1,
             f"bench-{index:08d}",
             f"BENCH{contract:04d}",
             "1001",
             f"0{800 + prefix}{index:07d}",
-            start + dt.timedelta(seconds=rng.randrange(span)),
+            call_start,
             billsec + 3,
             billsec,
             "ANSWERED" if billsec else "NO ANSWER",
-            "rated",
+            "valid",
             "pending",
+            index + 1,
+            call_start,
             "rated",
             contract,
             f"62{800 + prefix}{index:07d}",
             f"62{800 + prefix}",
             (group - 1) * PREFIXES_PER_GROUP + prefix + 1,
             billable,
+            start,
             cost_micros,
         )
 
@@ -137,12 +147,18 @@ def _load_postgres(engine: Engine, period: tuple[dt.datetime, dt.datetime]) -> N
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        with cursor.copy(f"COPY cdrs ({COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for row in _cdrs(period):
+        rows = list(_cdrs(period))
+        with cursor.copy(f"COPY cdrs ({CDR_COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row(row[:CDR_WIDTH])
+        with cursor.copy(f"COPY cdr_ratings ({RATING_COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            for row in rows:
                 micros = row[-1]
-                copy.write_row((*row[:-1], Decimal(micros).scaleb(-6)))  # type: ignore[operator]
+                copy.write_row((*row[CDR_WIDTH:-1], Decimal(micros).scaleb(-6)))  # type: ignore[operator]
+        cursor.execute("SELECT setval('cdrs_id_seq', %s)", (len(rows),))
         raw.commit()
         cursor.execute("ANALYZE cdrs")
+        cursor.execute("ANALYZE cdr_ratings")
         raw.commit()
     finally:
         raw.close()
@@ -151,12 +167,22 @@ def _load_postgres(engine: Engine, period: tuple[dt.datetime, dt.datetime]) -> N
 def _load_sqlite(path: Path, period: tuple[dt.datetime, dt.datetime]) -> None:
     # The stored forms of UTCDateTime (naive UTC text) and Money (scaled integer).
     connection = sqlite3.connect(path)
-    placeholders = ", ".join("?" * len(COLUMNS.split(",")))
-    rows = (
-        (*row[:4], row[4].strftime("%Y-%m-%d %H:%M:%S.%f"), *row[5:])  # type: ignore[attr-defined]
+    rows = [
+        tuple(
+            value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, dt.datetime) else value
+            for value in row
+        )
         for row in _cdrs(period)
+    ]
+    marks = ", ".join("?" * CDR_WIDTH)
+    connection.executemany(
+        f"INSERT INTO cdrs ({CDR_COLUMNS}) VALUES ({marks})", [row[:CDR_WIDTH] for row in rows]
     )
-    connection.executemany(f"INSERT INTO cdrs ({COLUMNS}) VALUES ({placeholders})", rows)
+    marks = ", ".join("?" * (len(rows[0]) - CDR_WIDTH))
+    connection.executemany(
+        f"INSERT INTO cdr_ratings ({RATING_COLUMNS}) VALUES ({marks})",
+        [row[CDR_WIDTH:] for row in rows],
+    )
     connection.commit()
     connection.execute("ANALYZE")
     connection.close()
@@ -167,8 +193,8 @@ def _expected_totals(engine: Engine, period: tuple[dt.datetime, dt.datetime]) ->
     sums: dict[int, Decimal] = defaultdict(Decimal)
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Cdr.contract_id, Cdr.cost).where(
-                Cdr.start_time >= period[0], Cdr.start_time < period[1]
+            select(CdrRating.contract_id, CdrRating.cost).where(
+                CdrRating.start_time >= period[0], CdrRating.start_time < period[1]
             )
         )
         for contract_id, cost in rows:
@@ -193,7 +219,7 @@ def _measure(label: str, engine: Engine, url: str) -> float:
             f"{summary.invoiced_calls:,} calls in {timings[-1]:.2f} s"
         )
     with engine.connect() as connection:
-        linked = connection.scalar(select(func.count()).where(Cdr.invoice_id.is_not(None)))
+        linked = connection.scalar(select(func.count()).where(CdrRating.invoice_id.is_not(None)))
         draft_ids = connection.scalars(select(Invoice.id).order_by(Invoice.id)).all()
     assert linked == 0, f"generation linked {linked} calls"
 
@@ -206,7 +232,7 @@ def _measure(label: str, engine: Engine, url: str) -> float:
         f"{time.perf_counter() - started:.2f} s"
     )
     with engine.connect() as connection:
-        unlinked = connection.scalar(select(func.count()).where(Cdr.invoice_id.is_(None)))
+        unlinked = connection.scalar(select(func.count()).where(CdrRating.invoice_id.is_(None)))
         totals = dict(connection.execute(select(Invoice.contract_id, Invoice.amount)).all())
     assert unlinked == 0, f"{unlinked} calls on no invoice once every invoice is sent"
     assert totals == _expected_totals(engine, period), "invoice totals differ from the costs"

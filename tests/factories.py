@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from telecrm.accounts.models import Account, Region
 from telecrm.auth import service as auth_service
 from telecrm.auth.models import ApiKey, Role, User
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.config import Settings
 from telecrm.contacts.models import Contact, LeadSource
 from telecrm.contracts.models import Contract, ContractStatus
@@ -122,6 +122,19 @@ def customer(session: Session, contract_obj: Contract | None = None) -> User:
     return user(session, role=Role.CUSTOMER, contract_id=(contract_obj or contract(session)).id)
 
 
+RATING_FIELDS = (
+    "rating_status",
+    "rating_reason",
+    "contract_id",
+    "cleaned_number",
+    "matched_prefix",
+    "rate_id",
+    "billable_seconds",
+    "invoice_id",
+    "rated_at",
+)
+
+
 def cdr(
     session: Session,
     contract_obj: Contract | None = None,
@@ -133,9 +146,10 @@ def cdr(
     **fields: Any,
 ) -> Cdr:
     """A call of ``contract_obj``; rated (with ``cost``, on ``rate_obj``) when a cost
-    is given, pending otherwise."""
+    is given, or when a ``rating_status`` is; pending otherwise (no rating)."""
     start = start_time or dt.datetime(2025, 11, 5, 9, 30, tzinfo=dt.UTC)
     rated = cost is not None
+    rating = {name: fields.pop(name) for name in RATING_FIELDS if name in fields}
     obj = Cdr(
         unique_key=unique("cdr-"),
         call_id=fields.pop("call_id", unique("call-")),
@@ -148,19 +162,35 @@ def cdr(
         duration=fields.pop("duration", billsec),
         billsec=billsec,
         disposition=fields.pop("disposition", "ANSWERED" if billsec else "NO ANSWER"),
-        rating_status=fields.pop(
-            "rating_status", RatingStatus.RATED if rated else RatingStatus.PENDING
-        ),
-        contract_id=contract_obj.id if contract_obj and rated else fields.pop("contract_id", None),
-        rate_id=rate_obj.id if rate_obj else None,
-        matched_prefix=rate_obj.destination_prefix if rate_obj else None,
-        billable_seconds=fields.pop("billable_seconds", billsec if rated else None),
-        cost=Decimal(cost) if rated else None,
         **fields,
     )
     session.add(obj)
     session.flush()
+    status = rating.pop("rating_status", RatingStatus.RATED if rated else RatingStatus.PENDING)
+    if status != RatingStatus.PENDING:
+        defaults: dict[str, Any] = {
+            "contract_id": contract_obj.id if contract_obj and rated else None,
+            "rate_id": rate_obj.id if rate_obj else None,
+            "matched_prefix": rate_obj.destination_prefix if rate_obj else None,
+            "billable_seconds": billsec if rated else None,
+            "cost": Decimal(cost) if rated else None,
+            "rated_at": dt.datetime.now(dt.UTC),
+        }
+        session.add(
+            CdrRating(cdr_id=obj.id, start_time=start, rating_status=status, **(defaults | rating))
+        )
+        session.flush()
+    session.expire(obj, ["rating"])
     return obj
+
+
+def rate_cdr(session: Session, cdr_obj: Cdr, **fields: Any) -> None:
+    """Change the rating of a rated call (``invoice_id``, ``cost``...)."""
+    rating = session.get_one(CdrRating, cdr_obj.id)
+    for name, value in fields.items():
+        setattr(rating, name, value)
+    session.flush()
+    session.expire(cdr_obj, ["rating"])
 
 
 def invoice(

@@ -91,7 +91,7 @@ def test_a_slow_crm_does_not_hold_up_the_pipeline(committed_db: Engine, settings
     assert finished_while_crm_stalled
     assert calls_meanwhile == 0
     with Session(committed_db) as session:
-        assert session.get(Cdr, rated_id).status == "rated"  # type: ignore[union-attr]
+        assert session.get_one(Cdr, rated_id).lifecycle_status == "rated"
     assert _count(committed_db, Cdr.sync_status == "synced") == 301
 
 
@@ -163,9 +163,9 @@ def test_one_round_fetches_validates_rates_and_syncs_every_enabled_source(
     assert [run.trigger for run in runs] == ["worker"]  # the disabled source is left alone
     answered, unanswered = cdrs["1762333200.1"], cdrs["1762336800.2"]
     # 61 s at 1200 a minute, billed by the minute (RATING.md's first worked example)
-    assert (answered.status, answered.matched_prefix) == ("rated", "628")
+    assert (answered.lifecycle_status, answered.matched_prefix) == ("rated", "628")
     assert answered.cost == Decimal("2400.000000")
-    assert (unanswered.status, unanswered.cost) == ("rated", Decimal("0.000000"))
+    assert (unanswered.lifecycle_status, unanswered.cost) == ("rated", Decimal("0.000000"))
     assert summary.synced == 2 and calls == 2
 
 
@@ -180,5 +180,5 @@ def test_worker_once_is_one_round_for_cron(
     assert "one round done: 0 calls synced" in result.stdout
     with Session(committed_db) as session:
         cdr = session.get(Cdr, rated_id)
-        assert cdr is not None and cdr.status == "rated"
+        assert cdr is not None and cdr.lifecycle_status == "rated"
         assert cdr.sync_status == "pending"  # no CRM configured: nothing is pushed

@@ -49,7 +49,7 @@ class Worker:
 
     def pipeline_once(self) -> None:
         """Fetch every enabled source (each in its own transaction: one broken PBX does
-        not stop the others), rate what is new, and move the statuses along."""
+        not stop the others), then rate what is new."""
         with session_scope(self.engine) as session:
             names = [source.name for source in cdr_sources.list_sources(session, enabled_only=True)]
         for name in names:
@@ -64,8 +64,7 @@ class Worker:
             return
         with session_scope(self.engine) as session:
             rated = cdr_status.rate_new_cdrs(session, self.settings)
-            moved = cdr_status.follow_billing(session)
-        log.info("worker: %d CDRs rated; statuses moved %s", rated, moved)
+        log.info("worker: %d CDRs rated", rated)
 
     def sync_once(self) -> call_sync.SyncSummary:
         """Push due CDRs batch by batch, each batch committed on its own, until none is

@@ -12,6 +12,7 @@ from telecrm.call_sync import service
 from telecrm.call_sync.models import CrmDailyUsage, SyncLog
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
+from telecrm.rating.types import RatingStatus
 from tests import factories
 from tests.call_sync.helpers import company, contact, valid_cdrs
 from tests.crm.fake_hubspot import FakeHubSpot
@@ -95,8 +96,14 @@ def test_a_call_carries_the_cdr_with_its_contact_and_company(
 def test_only_validated_cdrs_are_pushed(
     db_session: Session, sync_settings: Settings, hubspot: FakeHubSpot
 ) -> None:
-    for status in ("new", "invalid", "valid", "rated", "unrated", "invoiced"):
-        factories.cdr(db_session, status=status)
+    factories.cdr(db_session, status="new")
+    factories.cdr(db_session, status="invalid")
+    factories.cdr(db_session, status="valid")
+    factories.cdr(db_session, cost="1", status="valid")  # rated
+    factories.cdr(db_session, rating_status=RatingStatus.UNRATED, status="valid")
+    invoiced = factories.cdr(db_session, cost="1", status="valid")
+    factories.rate_cdr(db_session, invoiced, invoice_id=factories.invoice(db_session).id)
+    assert invoiced.lifecycle_status == "invoiced"
     assert _sync(db_session, sync_settings).synced == 4
     assert hubspot.count("calls") == 4
 

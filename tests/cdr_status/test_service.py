@@ -10,7 +10,7 @@ from telecrm.audit.service import set_actor
 from telecrm.cdr_status import service
 from telecrm.cdr_status.models import CdrState
 from telecrm.cdr_status.transitions import TRANSITIONS, sources_of
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.rating.types import RatingStatus
 from tests import factories
 
@@ -75,45 +75,58 @@ def test_a_validation_through_the_api_is_in_the_audit_log(db_session: Session) -
 
 
 def test_status_follows_rating_and_invoicing(db_session: Session) -> None:
+    """A valid call's status is read from its rating: rated or unrated, invoiced once a
+    sent invoice holds it, rated again if it is released; validation's outcome
+    (new, invalid) stays whatever rating did. Counted the same way in SQL."""
     contract = factories.contract(db_session)
     rated = factories.cdr(db_session, contract)
     unrated = factories.cdr(db_session, contract)
     invalid = factories.cdr(db_session, contract, billsec=90, duration=60)
     service.validate_cdrs(db_session)
     not_validated = factories.cdr(db_session, contract)
-    # what the rating engine writes
+    pending = factories.cdr(db_session, contract, status=CdrState.VALID.value)
     for cdr, outcome in (
         (rated, RatingStatus.RATED),
         (unrated, RatingStatus.UNRATED),
-        (invalid, RatingStatus.RATED),
         (not_validated, RatingStatus.RATED),
     ):
-        cdr.rating_status = outcome
-        cdr.cost = Decimal(0) if outcome is RatingStatus.RATED else None
+        db_session.add(
+            CdrRating(
+                cdr_id=cdr.id,
+                start_time=cdr.start_time,
+                rating_status=outcome,
+                cost=Decimal(0) if outcome is RatingStatus.RATED else None,
+                rated_at=cdr.start_time,
+            )
+        )
     db_session.flush()
-
-    assert service.follow_billing(db_session) == {"rated": 1, "unrated": 1, "invoiced": 0}
-    for cdr in (rated, unrated, invalid, not_validated):
+    for cdr in (rated, unrated, invalid, not_validated, pending):
         db_session.refresh(cdr)
-    assert [rated.status, unrated.status, invalid.status, not_validated.status] == [
+    assert [c.lifecycle_status for c in (rated, unrated, invalid, not_validated, pending)] == [
         "rated",
         "unrated",
         "invalid",
         "new",
+        "valid",
     ]
+    counts = dict((status.status_id, n) for status, n in service.statuses_with_counts(db_session))
+    assert counts == {
+        "new": 1,
+        "valid": 1,
+        "invalid": 1,
+        "rated": 1,
+        "unrated": 1,
+        "invoiced": 0,
+    }
 
     invoice = factories.invoice(db_session, contract)
-    rated.invoice_id = invoice.id
-    db_session.flush()
-    assert service.follow_billing(db_session)["invoiced"] == 1
-    db_session.refresh(rated)
-    assert rated.status == "invoiced"
+    factories.rate_cdr(db_session, rated, invoice_id=invoice.id)
+    assert rated.lifecycle_status == "invoiced"
+    counts = dict((status.status_id, n) for status, n in service.statuses_with_counts(db_session))
+    assert (counts["rated"], counts["invoiced"]) == (0, 1)
 
-    rated.invoice_id = None  # released, as migration 0005 does with drafts' calls
-    db_session.flush()
-    service.follow_billing(db_session)
-    db_session.refresh(rated)
-    assert rated.status == "rated"
+    factories.rate_cdr(db_session, rated, invoice_id=None)  # released
+    assert rated.lifecycle_status == "rated"
 
 
 def test_transition_table_allows_no_way_out_of_invalid_but_validation() -> None:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.config import get_settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
@@ -165,8 +165,12 @@ def test_rerate_leaves_calls_on_a_sent_invoice_alone(
             status=InvoiceStatus.DRAFT,
             period_start=dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
         )
-        session.execute(update(Cdr).where(Cdr.id == calls["early"]).values(invoice_id=sent.id))
-        session.execute(update(Cdr).where(Cdr.id == calls["late"]).values(invoice_id=draft.id))
+        for call, invoice in (("early", sent), ("late", draft)):
+            session.execute(
+                update(CdrRating)
+                .where(CdrRating.cdr_id == calls[call])
+                .values(invoice_id=invoice.id)
+            )
         session.execute(
             update(Rate).values(billing_rate=Decimal(30)).where(Rate.area_prefix == "812")
         )
@@ -204,8 +208,8 @@ def test_a_valid_cdr_moves_to_rated_one_not_validated_keeps_its_status(
     with Session(committed_db) as session, session.begin():
         session.execute(update(Cdr).where(Cdr.id == calls["early"]).values(status="valid"))
     assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
-    assert cdr_of(committed_db, calls["early"]).status == "rated"
-    assert cdr_of(committed_db, calls["late"]).status == "new"
+    assert cdr_of(committed_db, calls["early"]).lifecycle_status == "rated"
+    assert cdr_of(committed_db, calls["late"]).lifecycle_status == "new"
 
 
 def test_bad_reference_data_stops_rating_with_the_reason(
@@ -290,7 +294,9 @@ def test_rating_respects_a_db_rate_that_ends(committed_db: Engine, cli: Cli, jak
         ids = before.id, after.id
     assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
     with Session(committed_db) as session:
-        costs = session.scalars(select(Cdr.cost).where(Cdr.id.in_(ids)).order_by(Cdr.id)).all()
+        costs = session.scalars(
+            select(CdrRating.cost).where(CdrRating.cdr_id.in_(ids)).order_by(CdrRating.cdr_id)
+        ).all()
     assert costs == [Decimal(100), Decimal(200)]
 
 
@@ -318,7 +324,7 @@ def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
     with Session(committed_db) as session:
         cdrs = {c.call_id: c for c in session.scalars(select(Cdr))}
     good, bad = cdrs["1.1"], cdrs["1.2"]
-    assert (good.status, good.cost) == ("rated", Decimal("1200"))
+    assert (good.lifecycle_status, good.cost) == ("rated", Decimal("1200"))
     assert good.invoice_id is None  # a draft holds no calls: sending links them
     with Session(committed_db) as session:
         draft = session.scalars(select(Invoice)).one()

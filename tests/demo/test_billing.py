@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.contracts.models import Contract
 from telecrm.demo import billing, billing_data
 from telecrm.invoices.models import Invoice
@@ -25,7 +25,9 @@ def _snapshot(engine: Engine) -> tuple[object, ...]:
             session.scalar(select(func.count()).select_from(Rate)),
             session.scalar(select(func.count()).select_from(Contract)),
             session.scalar(select(func.count()).select_from(Cdr)),
-            session.scalar(select(func.count()).where(Cdr.rating_status == RatingStatus.RATED)),
+            session.scalar(
+                select(func.count()).where(CdrRating.rating_status == RatingStatus.RATED)
+            ),
             sorted(session.execute(select(Invoice.invoice_number, Invoice.amount)).all()),
         )
 
@@ -55,12 +57,12 @@ def test_the_billing_demo_loads_once_and_invoices_every_contract(
     with Session(committed_db) as session:
         types = set(session.scalars(select(Rate.rate_type).distinct()))
         cycles = set(session.scalars(select(Rate.billing_cycle).distinct()))
-        linked = session.scalar(select(func.count()).where(Cdr.invoice_id.is_not(None)))
+        linked = session.scalar(select(func.count()).where(CdrRating.invoice_id.is_not(None)))
         billed = session.scalar(select(func.sum(Invoice.call_count)))
         billable = session.scalar(
             select(func.count()).where(
-                Cdr.rating_status == RatingStatus.RATED,
-                or_(Cdr.billable_seconds > 0, Cdr.cost > 0),
+                CdrRating.rating_status == RatingStatus.RATED,
+                or_(CdrRating.billable_seconds > 0, CdrRating.cost > 0),
             )
         )
     assert types == set(RateType)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import Role
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import CdrRating
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceStatus
@@ -183,13 +183,23 @@ def test_sending_a_draft_whose_calls_changed_is_a_conflict_and_links_nothing(
     assert "invoices generate" in response.json()["error"]
     db_session.expire_all()
     assert db_session.get(Invoice, invoice.id).status == InvoiceStatus.DRAFT  # type: ignore[union-attr]
-    assert db_session.scalars(select(Cdr.id).where(Cdr.invoice_id.is_not(None))).all() == []
+    assert (
+        db_session.scalars(select(CdrRating.cdr_id).where(CdrRating.invoice_id.is_not(None))).all()
+        == []
+    )
 
     client.post("/api/invoices/generate", json={"year": 2025, "month": 11}, headers=billing)
     sent = client.post(f"/api/invoices/{invoice.id}/send", headers=billing)
     assert sent.status_code == 200, sent.text
     assert sent.json()["subtotal"] == "105.00"
-    assert len(db_session.scalars(select(Cdr.id).where(Cdr.invoice_id == invoice.id)).all()) == 2
+    assert (
+        len(
+            db_session.scalars(
+                select(CdrRating.cdr_id).where(CdrRating.invoice_id == invoice.id)
+            ).all()
+        )
+        == 2
+    )
 
 
 def test_the_pdf_has_what_a_customer_needs(

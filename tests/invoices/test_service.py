@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from telecrm.cdr_status import repository as cdr_status_repository
 from telecrm.cdr_status.models import CdrState
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.config import Settings
 from telecrm.contracts.scope import EVERYTHING, ContractScope
 from telecrm.db import session_factory
@@ -49,8 +50,12 @@ def _invoice_of(session: Session, contract_id: int) -> Invoice:
 
 def _linked(session: Session, invoice: Invoice | None = None) -> list[int]:
     """The ids of the calls on ``invoice``, or on any invoice."""
-    on_invoice = Cdr.invoice_id.is_not(None) if invoice is None else Cdr.invoice_id == invoice.id
-    return list(session.scalars(select(Cdr.id).where(on_invoice).order_by(Cdr.id)))
+    on_invoice = (
+        CdrRating.invoice_id.is_not(None) if invoice is None else CdrRating.invoice_id == invoice.id
+    )
+    return list(
+        session.scalars(select(CdrRating.cdr_id).where(on_invoice).order_by(CdrRating.cdr_id))
+    )
 
 
 def _send(session: Session, invoice: Invoice) -> Invoice:
@@ -205,8 +210,9 @@ def test_a_call_rerated_away_leaves_the_draft_and_an_empty_draft_is_removed(
     call = factories.cdr(db_session, contract, NOV, rate, cost="100")
     service.generate(db_session, 2025, 11, settings)
 
-    call.rating_status, call.rating_reason, call.cost = RatingStatus.UNRATED, "no_rate", None
-    db_session.flush()
+    factories.rate_cdr(
+        db_session, call, rating_status=RatingStatus.UNRATED, rating_reason="no_rate", cost=None
+    )
     summary = service.generate(db_session, 2025, 11, settings)
 
     assert (summary.removed, summary.unrated_calls) == (1, 1)
@@ -232,8 +238,8 @@ def test_an_invoice_that_left_draft_is_never_touched_nor_its_calls(
     before = (invoice.invoice_number, invoice.subtotal, invoice.amount, invoice.updated_at)
 
     late = factories.cdr(db_session, contract, NOV, rate, cost="999")
-    on_invoice.cost = Decimal(1)  # even a changed cost does not reopen a sent invoice
-    db_session.flush()
+    # even a changed cost does not reopen a sent invoice
+    factories.rate_cdr(db_session, on_invoice, cost=Decimal(1))
     summary = service.generate(db_session, 2025, 11, settings)
 
     db_session.refresh(invoice)
@@ -267,21 +273,26 @@ def test_sending_a_draft_links_the_calls_it_was_generated_from(
     assert set(_linked(db_session)).isdisjoint({other.id, october.id})
 
 
-def _rerated(call: Cdr) -> None:
-    call.cost = Decimal("100.000001")
+def _rerated(session: Session, call: Cdr) -> None:
+    factories.rate_cdr(session, call, cost=Decimal("100.000001"))
 
 
-def _found_invalid(call: Cdr) -> None:
-    call.status = CdrState.INVALID.value
+def _found_invalid(session: Session, call: Cdr) -> None:
+    """Validated late (it was rated while new): found invalid, it loses its rating."""
+    cdr_status_repository.mark_invalid(session, {call.id: ["billsec is longer than duration"]})
+    session.refresh(call)
+    assert (call.status, call.rating) == (CdrState.INVALID.value, None)
 
 
-def _unrated(call: Cdr) -> None:
-    call.rating_status, call.rating_reason, call.cost = RatingStatus.UNRATED, "no_rate", None
+def _unrated(session: Session, call: Cdr) -> None:
+    factories.rate_cdr(
+        session, call, rating_status=RatingStatus.UNRATED, rating_reason="no_rate", cost=None
+    )
 
 
 @pytest.mark.parametrize("change", [_rerated, _found_invalid, _unrated])
 def test_a_draft_whose_calls_changed_since_it_was_generated_is_not_sent(
-    db_session: Session, settings: Settings, change: Callable[[Cdr], None]
+    db_session: Session, settings: Settings, change: Callable[[Session, Cdr], None]
 ) -> None:
     group = factories.rate_group(db_session)
     rate = factories.rate(db_session, group)
@@ -290,7 +301,7 @@ def test_a_draft_whose_calls_changed_since_it_was_generated_is_not_sent(
     call = factories.cdr(db_session, contract, NOV, rate, cost="100")
     service.generate(db_session, 2025, 11, settings)
     invoice = _invoice_of(db_session, contract.id)
-    change(call)
+    change(db_session, call)
     db_session.flush()
 
     with pytest.raises(Conflict, match="calls changed since the draft was generated"):
@@ -333,11 +344,9 @@ def test_numbers_are_sequential_per_year_and_never_reused(
     assert numbers == {"A1": "INV-2025-000001", "A2": "INV-2025-000002"}
 
     # A1's draft goes away (its call is rerated away) and comes back: a new number.
-    dropped.rating_status = RatingStatus.UNRATED
-    db_session.flush()
+    factories.rate_cdr(db_session, dropped, rating_status=RatingStatus.UNRATED)
     service.generate(db_session, 2025, 11, settings)
-    dropped.rating_status = RatingStatus.RATED
-    db_session.flush()
+    factories.rate_cdr(db_session, dropped, rating_status=RatingStatus.RATED)
     service.generate(db_session, 2025, 11, settings)
     assert _invoice_of(db_session, first.id).invoice_number == "INV-2025-000003"
 

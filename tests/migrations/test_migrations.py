@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from telecrm import migrations
-from telecrm.cdrs.models import Cdr
-from telecrm.db import make_engine
+from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.db import Money, UTCDateTime, make_engine
 from telecrm.invoices.models import InvoiceStatus
 from telecrm.models import Base
+from telecrm.rating.types import RatingStatus
 from tests import factories
 
 
@@ -77,18 +80,55 @@ def test_upgrading_a_database_with_data_keeps_its_references(empty_database_url:
         engine.dispose()
 
 
-def test_upgrading_takes_the_calls_off_drafts_and_leaves_sent_invoices_theirs(
+RATING_NAMES = (
+    "rating_reason",
+    "contract_id",
+    "rate_id",
+    "matched_prefix",
+    "billable_seconds",
+    "cost",
+    "rated_at",
+    "invoice_id",
+)
+_OLD_CDRS = sa.table(
+    "cdrs",
+    sa.column("id", sa.BigInteger()),
+    sa.column("unique_key", sa.String()),
+    sa.column("accountcode", sa.String()),
+    sa.column("src", sa.String()),
+    sa.column("dst", sa.String()),
+    sa.column("start_time", UTCDateTime()),
+    sa.column("duration", sa.Integer()),
+    sa.column("billsec", sa.Integer()),
+    sa.column("disposition", sa.String()),
+    sa.column("status", sa.String()),
+    sa.column("sync_status", sa.String()),
+    sa.column("rating_status", sa.String()),
+    sa.column("rating_reason", sa.String()),
+    sa.column("contract_id", sa.Integer()),
+    sa.column("rate_id", sa.Integer()),
+    sa.column("matched_prefix", sa.String()),
+    sa.column("billable_seconds", sa.Integer()),
+    sa.column("cost", Money(scale=6)),
+    sa.column("rated_at", UTCDateTime()),
+    sa.column("invoice_id", sa.Integer()),
+)
+
+
+def test_upgrading_moves_ratings_to_their_table_and_takes_the_calls_off_drafts(
     empty_database_url: str,
 ) -> None:
-    """0005: calls are linked when an invoice is sent, so drafts give theirs back."""
+    """0005: calls are linked when an invoice is sent, so drafts give theirs back.
+    0007: each rated or unrated call's rating moves to ``cdr_ratings`` as it was, and
+    its status goes back to validation's outcome; a pending call has no rating."""
     engine = make_engine(empty_database_url)
     try:
-        migrations.upgrade(engine, "0004")  # 0005 changes no table: the models fit
+        migrations.upgrade(engine, "0004")
+        november = dt.datetime(2025, 11, 10, tzinfo=dt.UTC)
         with Session(engine) as session, session.begin():
             group = factories.rate_group(session)
             rate = factories.rate(session, group)
             contract = factories.contract(session, group)
-            november = dt.datetime(2025, 11, 10, tzinfo=dt.UTC)
             draft = factories.invoice(session, contract)
             sent = factories.invoice(
                 session,
@@ -96,15 +136,78 @@ def test_upgrading_takes_the_calls_off_drafts_and_leaves_sent_invoices_theirs(
                 status=InvoiceStatus.SENT,
                 period_start=dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
             )
-            on_draft = factories.cdr(session, contract, november, rate, cost="1")
-            on_sent = factories.cdr(session, contract, november, rate, cost="2")
-            on_draft.invoice_id, on_sent.invoice_id = draft.id, sent.id
-            ids = on_draft.id, on_sent.id, sent.id
+            call = {
+                "accountcode": contract.accountcode,
+                "src": "1001",
+                "dst": "08123456789",
+                "start_time": november,
+                "duration": 61,
+                "billsec": 61,
+                "disposition": "ANSWERED",
+                "sync_status": "pending",
+                "rating_reason": None,
+                "contract_id": contract.id,
+                "rate_id": rate.id,
+                "matched_prefix": rate.destination_prefix,
+                "billable_seconds": 120,
+                "rated_at": november,
+            }
+            rated = {**call, "status": "rated", "rating_status": "rated"}
+            unrated = {**call, "status": "unrated", "rating_status": "unrated"}
+            unrated |= {"rating_reason": "no_rate", "rate_id": None, "cost": None}
+            unrated |= {"invoice_id": None}
+            pending = {**call, **dict.fromkeys(RATING_NAMES), "rating_status": "pending"}
+            rows = [
+                {**rated, "id": 1, "cost": Decimal("1.5"), "invoice_id": draft.id},
+                {**rated, "id": 2, "cost": Decimal("2.000001"), "invoice_id": sent.id}
+                | {"status": "invoiced"},
+                {**unrated, "id": 3},
+                {**pending, "id": 4, "status": "valid"},
+                {**pending, "id": 5, "status": "invalid"},
+            ]
+            session.execute(
+                sa.insert(_OLD_CDRS), [row | {"unique_key": f"k{row['id']}"} for row in rows]
+            )
+            sent_id = sent.id
 
         migrations.upgrade(engine)
 
         with Session(engine) as session:
-            links = [session.get_one(Cdr, cdr_id).invoice_id for cdr_id in ids[:2]]
-        assert links == [None, ids[2]]
+            ratings = {
+                r.cdr_id: (r.rating_status, r.rating_reason, r.cost, r.invoice_id, r.start_time)
+                for r in session.scalars(select(CdrRating))
+            }
+            statuses = {c.id: (c.status, c.lifecycle_status) for c in session.scalars(select(Cdr))}
+        assert ratings == {
+            1: (RatingStatus.RATED, None, Decimal("1.5"), None, november),
+            2: (RatingStatus.RATED, None, Decimal("2.000001"), sent_id, november),
+            3: (RatingStatus.UNRATED, "no_rate", None, None, november),
+        }
+        assert statuses == {
+            1: ("valid", "rated"),
+            2: ("valid", "invoiced"),
+            3: ("valid", "unrated"),
+            4: ("valid", "valid"),
+            5: ("invalid", "invalid"),
+        }
+
+        migrations.downgrade(engine, "0006")
+        with engine.connect() as connection:
+            back = connection.execute(
+                sa.select(
+                    _OLD_CDRS.c.id,
+                    _OLD_CDRS.c.status,
+                    _OLD_CDRS.c.rating_status,
+                    _OLD_CDRS.c.cost,
+                    _OLD_CDRS.c.invoice_id,
+                ).order_by(_OLD_CDRS.c.id)
+            ).all()
+        assert [tuple(row) for row in back] == [
+            (1, "rated", "rated", Decimal("1.5"), None),
+            (2, "invoiced", "rated", Decimal("2.000001"), sent_id),
+            (3, "unrated", "unrated", None, None),
+            (4, "valid", "pending", None, None),
+            (5, "invalid", "pending", None, None),
+        ]
     finally:
         engine.dispose()

@@ -18,7 +18,8 @@ from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract
 
 # A CDR goes to the CRM once it passed validation; new and invalid ones wait.
-SYNCABLE_STATES = [CdrState.VALID, CdrState.RATED, CdrState.UNRATED, CdrState.INVOICED]
+# Every valid call (rated, unrated or invoiced ones are valid calls with a rating).
+SYNCABLE_STATES = [CdrState.VALID]
 
 
 def _due(now: dt.datetime, max_attempts: int) -> Any:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 import polars as pl
-from sqlalchemy import String, and_, case, cast, func, or_, select, update
+from sqlalchemy import String, case, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from telecrm.cdr_status.models import CdrState, CdrStatus
 from telecrm.cdr_status.transitions import sources_of
 from telecrm.cdr_status.validation import COLUMNS, Reason
-from telecrm.cdrs.models import Cdr
-from telecrm.rating.types import RatingStatus
+from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
 
 # Bound parameters per statement stay well under SQLite's limit (32766).
 _IDS_PER_STATEMENT = 5000
@@ -36,7 +34,14 @@ def statuses(session: Session) -> Sequence[CdrStatus]:
 
 
 def count_by_status(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Cdr.status, func.count()).group_by(Cdr.status)).all()
+    """How many CDRs are in each lifecycle status (``Cdr.lifecycle_status``)."""
+    status = lifecycle_status_expression()
+    rows = session.execute(
+        select(status, func.count())
+        .select_from(Cdr)
+        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .group_by(status)
+    ).all()
     return {status: count for status, count in rows}
 
 
@@ -88,6 +93,20 @@ def mark_invalid(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
         ],
         execution_options={"synchronize_session": False},
     )
+    # A call found invalid is not billed: a rating it got before it was validated
+    # goes (unless a sent invoice holds it already).
+    ids = list(reasons_by_id)
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        session.execute(
+            delete(CdrRating).where(
+                CdrRating.cdr_id.in_(chunk),
+                CdrRating.invoice_id.is_(None),
+                CdrRating.cdr_id.in_(
+                    select(Cdr.id).where(Cdr.id.in_(chunk), Cdr.status == CdrState.INVALID.value)
+                ),
+            )
+        )
 
 
 def cdr_call_ids(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
@@ -98,33 +117,13 @@ def cdr_call_ids(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
 def pending_rating_window(session: Session) -> tuple[dt.datetime, dt.datetime] | None:
     """From the earliest to just after the latest start of the CDRs not rated yet."""
     first, last = session.execute(
-        select(func.min(Cdr.start_time), func.max(Cdr.start_time)).where(
-            Cdr.rating_status == RatingStatus.PENDING
-        )
+        select(func.min(Cdr.start_time), func.max(Cdr.start_time))
+        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .where(CdrRating.cdr_id.is_(None), Cdr.status != CdrState.INVALID.value)
     ).one()
     if first is None:
         return None
     return first, last + dt.timedelta(microseconds=1)
-
-
-def follow_billing(session: Session) -> dict[str, int]:
-    """Move each CDR's status after what rating and invoicing did to it; returns how
-    many moved to each status."""
-    targets: dict[CdrState, Any] = {
-        CdrState.RATED: and_(Cdr.rating_status == RatingStatus.RATED, Cdr.invoice_id.is_(None)),
-        CdrState.UNRATED: Cdr.rating_status == RatingStatus.UNRATED,
-        CdrState.INVOICED: Cdr.invoice_id.is_not(None),
-    }
-    moved: dict[str, int] = {}
-    for target, condition in targets.items():
-        result = session.execute(
-            update(Cdr)
-            .where(Cdr.status.in_(sources_of(target)), condition)
-            .values(status=target.value)
-            .execution_options(synchronize_session=False)
-        )
-        moved[target.value] = result.rowcount or 0  # type: ignore[attr-defined]
-    return moved
 
 
 def max_cdr_id(session: Session) -> int:

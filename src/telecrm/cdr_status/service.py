@@ -115,13 +115,6 @@ def invalid_report(
     )
 
 
-def follow_billing(session: Session) -> dict[str, int]:
-    """After rating or invoicing: valid CDRs become rated or unrated, rated ones on an
-    invoice (a sent one) become invoiced, and go back to rated if it releases them.
-    An invalid CDR stays invalid whatever the rating engine did with it."""
-    return repository.follow_billing(session)
-
-
 def statuses_with_counts(session: Session) -> list[tuple[CdrStatus, int]]:
     counts = repository.count_by_status(session)
     return [(status, counts.get(status.status_id, 0)) for status in repository.statuses(session)]

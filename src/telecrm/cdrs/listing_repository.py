@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
 from telecrm.rating.types import RatingStatus
@@ -43,21 +43,26 @@ def list_cdrs(
     ``(start_time, id)`` in this order (the previous page's last)."""
     query = (
         select(Cdr)
-        .where(scope_clause(scope, Cdr.contract_id))
+        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .where(scope_clause(scope, CdrRating.contract_id))
         .order_by(Cdr.start_time.desc(), Cdr.id.desc())
         .limit(limit)
     )
     conditions = {
         Cdr.accountcode: filters.accountcode,
-        Cdr.contract_id: filters.contract_id,
-        Cdr.status: filters.status,
-        Cdr.rating_status: filters.rating_status,
-        Cdr.rating_reason: filters.rating_reason,
-        Cdr.invoice_id: filters.invoice_id,
+        CdrRating.contract_id: filters.contract_id,
+        CdrRating.rating_reason: filters.rating_reason,
+        CdrRating.invoice_id: filters.invoice_id,
     }
     for column, value in conditions.items():
         if value is not None:
             query = query.where(column == value)
+    if filters.status is not None:
+        query = query.where(lifecycle_status_expression() == filters.status)
+    if filters.rating_status is RatingStatus.PENDING:
+        query = query.where(CdrRating.cdr_id.is_(None))
+    elif filters.rating_status is not None:
+        query = query.where(CdrRating.rating_status == filters.rating_status)
     if filters.start_from is not None:
         query = query.where(Cdr.start_time >= filters.start_from)
     if filters.start_to is not None:

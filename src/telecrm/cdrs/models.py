@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -12,9 +13,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    case,
+    cast,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, synonym
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from telecrm.cdr_status.models import CdrState
 from telecrm.db import (
@@ -28,14 +31,18 @@ from telecrm.db import (
 )
 from telecrm.rating.types import RatingStatus
 
+# What ``cdrs.status`` holds: validation's outcome. Rated, unrated and invoiced are
+# read from the call's rating (``Cdr.lifecycle_status``): rating a month never
+# rewrites the calls themselves.
+STORED_STATES = (CdrState.NEW, CdrState.VALID, CdrState.INVALID)
 COST_SCALE = 6  # RATING.md §4: a call's cost is rounded once, to 6 decimal places
 
 
-def _where_set(*columns: str) -> Index:
+def _where_set(*columns: str, table: str = "cdrs") -> Index:
     """An index of the rows where the first column is not null (on both databases)."""
     condition = text(f"{columns[0]} IS NOT NULL")
     return Index(
-        f"ix_cdrs_{'_'.join(columns)}",
+        f"ix_{table}_{'_'.join(columns)}",
         *columns,
         postgresql_where=condition,
         sqlite_where=condition,
@@ -48,7 +55,7 @@ class Cdr(TimestampMixin, Base):
     same columns (the seed names are ORM synonyms). Times are UTC instants.
 
     ``unique_key`` identifies the call whatever file or source it came from, so that
-    importing it twice stores it once. The rating columns explain its cost.
+    importing it twice stores it once. Its rating (``CdrRating``) explains its cost.
     """
 
     __tablename__ = "cdrs"
@@ -58,16 +65,10 @@ class Cdr(TimestampMixin, Base):
         # the known statuses (telecrm.cdr_status): a CHECK, not a foreign key, which
         # would be looked up for every imported row (migration 0006)
         CheckConstraint(
-            "status IN ({})".format(", ".join(f"'{state.value}'" for state in CdrState)),
+            "status IN ({})".format(", ".join(f"'{state.value}'" for state in STORED_STATES)),
             name="status_known",
         ),
-        # Every index is paid for by each imported and each rated call (a rating
-        # rewrites the row, so every index whose condition holds gets a new entry):
-        # only those a query needs are kept, and a column that is empty until billing
-        # sets it is indexed only where set. (bench/README.md has the figures.)
-        _where_set("contract_id", "start_time"),
-        _where_set("rate_id"),
-        _where_set("invoice_id"),
+        # Every index is paid for by each imported call: only those a query needs.
     )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
@@ -113,23 +114,95 @@ class Cdr(TimestampMixin, Base):
     synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     crm_call_id: Mapped[str | None] = mapped_column(String(64))
 
-    # rating (RATING.md): what the cost is and how it was found
-    rating_status: Mapped[RatingStatus] = mapped_column(
-        enum_column_type(RatingStatus, "rating_status"), default=RatingStatus.PENDING
+    # what the call costs and how it was found (RATING.md): a row of its own, made by
+    # billing; none while the call is pending
+    rating: Mapped[CdrRating | None] = relationship(
+        primaryjoin="Cdr.id == foreign(CdrRating.cdr_id)", viewonly=True, lazy="selectin"
     )
-    rating_reason: Mapped[str | None] = mapped_column(String(30))
-    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id", ondelete="SET NULL"))
-    cleaned_number: Mapped[str | None] = mapped_column(String(120))
-    matched_prefix: Mapped[str | None] = mapped_column(String(40))
-    rate_id: Mapped[int | None] = mapped_column(ForeignKey("rates.id", ondelete="RESTRICT"))
-    billable_seconds: Mapped[int | None] = mapped_column(Integer)
-    cost: Mapped[Decimal | None] = mapped_column(Money(scale=COST_SCALE))
-    rated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
 
     calldate = synonym("start_time")
     caller = synonym("src")
     callee = synonym("dst")
+
+    @property
+    def lifecycle_status(self) -> str:
+        """Seed 000's status: ``status`` until the call is rated (new, valid, invalid),
+        then rated or unrated, then invoiced once it is on a sent invoice."""
+        return lifecycle_status(self.status, self.rating)
+
+    @property
+    def rating_status(self) -> RatingStatus:
+        return RatingStatus.PENDING if self.rating is None else self.rating.rating_status
+
+    def _rated(self, name: str) -> Any:
+        return None if self.rating is None else getattr(self.rating, name)
+
+    rating_reason = property(lambda self: self._rated("rating_reason"))
+    contract_id = property(lambda self: self._rated("contract_id"))
+    cleaned_number = property(lambda self: self._rated("cleaned_number"))
+    matched_prefix = property(lambda self: self._rated("matched_prefix"))
+    rate_id = property(lambda self: self._rated("rate_id"))
+    billable_seconds = property(lambda self: self._rated("billable_seconds"))
+    cost = property(lambda self: self._rated("cost"))
+    rated_at = property(lambda self: self._rated("rated_at"))
+    invoice_id = property(lambda self: self._rated("invoice_id"))
+
+
+class CdrRating(Base):
+    """What a call costs and how it was found (RATING.md): a row per call once billing
+    has rated it (``rated``, possibly at cost 0) or could not (``unrated`` with the
+    reason); a call without one is pending. Only a valid call is ever rated.
+
+    A table of its own, narrow, so that rating a month writes a million short rows in
+    one COPY instead of rewriting a million wide ``cdrs`` rows and every index entry
+    they have (bench/README.md: 40 s -> a few seconds). ``start_time`` is the call's,
+    copied, so that a month's invoicing reads this table alone.
+
+    No foreign keys, on purpose: each would be checked row by row on every rating run
+    (the one on ``cdr_id`` alone tripled the COPY). ``cdrs`` rows are never deleted;
+    a rate on a rating cannot be deleted (``rates`` checks); a contract with ratings
+    cannot be deleted (``contracts`` checks); only sent invoices, never deleted, have
+    calls (``invoice_id``).
+    """
+
+    __tablename__ = "cdr_ratings"
+    __table_args__ = (
+        Index("ix_cdr_ratings_contract_id_start_time", "contract_id", "start_time"),
+        _where_set("invoice_id", table="cdr_ratings"),
+    )
+
+    cdr_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    start_time: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    rating_status: Mapped[RatingStatus] = mapped_column(
+        enum_column_type(RatingStatus, "rating_status")
+    )
+    rating_reason: Mapped[str | None] = mapped_column(String(30))
+    contract_id: Mapped[int | None] = mapped_column(Integer)
+    cleaned_number: Mapped[str | None] = mapped_column(String(120))
+    matched_prefix: Mapped[str | None] = mapped_column(String(40))
+    rate_id: Mapped[int | None] = mapped_column(Integer)
+    billable_seconds: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[Decimal | None] = mapped_column(Money(scale=COST_SCALE))
+    rated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    invoice_id: Mapped[int | None] = mapped_column(Integer)
+
+
+def lifecycle_status_expression() -> Any:
+    """``lifecycle_status`` in SQL, over ``cdrs`` outer-joined to ``cdr_ratings``."""
+    return case(
+        (Cdr.status != CdrState.VALID.value, Cdr.status),
+        (CdrRating.invoice_id.is_not(None), CdrState.INVOICED.value),
+        (CdrRating.cdr_id.is_not(None), cast(CdrRating.rating_status, String)),
+        else_=Cdr.status,
+    )
+
+
+def lifecycle_status(stored: str, rating: CdrRating | None) -> str:
+    if stored != CdrState.VALID.value or rating is None:
+        return stored
+    if rating.invoice_id is not None:
+        return CdrState.INVOICED.value
+    return str(rating.rating_status.value)
 
 
 class CdrImport(Base):

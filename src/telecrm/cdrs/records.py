@@ -24,7 +24,6 @@ import polars_hash as plh
 from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr
 from telecrm.cdrs.sources.base import REJECT_SCHEMA
-from telecrm.rating.types import RatingStatus
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 KEY_HASH_DIGITS = 40
@@ -103,7 +102,6 @@ def stored_rows(
         sequence="sequence_number",
         status=pl.lit(CdrState.NEW.value),
         sync_status=pl.lit("pending"),
-        rating_status=pl.lit(RatingStatus.PENDING.value),
         line="line",
     )
     return stored, rejects.cast(dict(REJECT_SCHEMA))  # type: ignore[arg-type]

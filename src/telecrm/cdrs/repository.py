@@ -12,11 +12,11 @@ from typing import Any
 import pgpq
 import polars as pl
 import psycopg
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import BigInteger, and_, cast, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdr_status.models import CdrState
-from telecrm.cdrs.models import COST_SCALE, Cdr, CdrImport, CdrReject
+from telecrm.cdrs.models import COST_SCALE, Cdr, CdrImport, CdrRating, CdrReject
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceStatus
 from telecrm.rates.models import RATE_SCALE, Rate
@@ -260,6 +260,46 @@ _RATABLE_SCHEMA = pl.Schema(
 )
 
 
+def _ratable_query(start: dt.datetime, end: dt.datetime, wanted: list[RatingStatus]) -> Any:
+    """The CDRs starting in ``[start, end)`` whose rating status (pending when they
+    have no rating yet) is ``wanted``, except the invalid ones and those on an invoice
+    that was sent, awaits payment or is paid; with their current rating."""
+    status = func.coalesce(CdrRating.rating_status, RatingStatus.PENDING.value)
+    return (
+        select(
+            Cdr.id,
+            Cdr.accountcode,
+            Cdr.dst,
+            Cdr.start_time,
+            Cdr.billsec,
+            Cdr.disposition,
+            status,
+            *(getattr(CdrRating, name) for name in RATING_COLUMNS[1:]),
+        )
+        # the rating's copy of the start time lets the join read the window's ratings
+        # alone (by their index), not the whole table
+        .outerjoin(
+            CdrRating,
+            and_(
+                CdrRating.cdr_id == Cdr.id,
+                CdrRating.start_time >= start,
+                CdrRating.start_time < end,
+            ),
+        )
+        .outerjoin(Invoice, Invoice.id == CdrRating.invoice_id)
+        .where(
+            Cdr.start_time >= start,
+            Cdr.start_time < end,
+            Cdr.status != CdrState.INVALID.value,
+            status.in_([value.value for value in wanted]),
+            or_(
+                Invoice.status.is_(None),
+                Invoice.status.not_in([value.value for value in LOCKED_INVOICE_STATUSES]),
+            ),
+        )
+    )
+
+
 def ratable_cdrs(
     session: Session, start: dt.datetime, end: dt.datetime, rerate: bool
 ) -> pl.DataFrame:
@@ -270,57 +310,29 @@ def ratable_cdrs(
     wanted = [RatingStatus.PENDING, RatingStatus.UNRATED]
     if rerate:
         wanted.append(RatingStatus.RATED)
-    settled = select(Invoice.id).where(Invoice.status.in_(LOCKED_INVOICE_STATUSES))
+    query = _ratable_query(start, end, wanted)
     if _is_postgres(session):
-        return _ratable_postgres(session, start, end, wanted)
-    query = select(
-        Cdr.id,
-        Cdr.accountcode,
-        Cdr.dst,
-        Cdr.start_time,
-        Cdr.billsec,
-        Cdr.disposition,
-        *(getattr(Cdr, name) for name in RATING_COLUMNS),
-    ).where(
-        Cdr.start_time >= start,
-        Cdr.start_time < end,
-        Cdr.rating_status.in_(wanted),
-        Cdr.status != CdrState.INVALID.value,
-        or_(Cdr.invoice_id.is_(None), Cdr.invoice_id.not_in(settled)),
-    )
+        return _ratable_postgres(session, query)
     rows = session.execute(query).all()
     return pl.DataFrame(
-        [(*row[:6], row[6].value, *row[7:]) for row in rows],
+        [(*row[:6], getattr(row[6], "value", row[6]), *row[7:]) for row in rows],
         schema=_RATABLE_SCHEMA,
         orient="row",
     )
 
 
-def _ratable_postgres(
-    session: Session, start: dt.datetime, end: dt.datetime, wanted: list[RatingStatus]
-) -> pl.DataFrame:
+def _ratable_postgres(session: Session, query: Any) -> pl.DataFrame:
     """The same rows through ``COPY ... TO STDOUT`` as CSV, read by Polars: a million
     rows without a million Python tuples. Times go out as microseconds since 1970."""
-    columns = ", ".join(f"c.{name}" for name in RATING_COLUMNS)
-    sql = (
-        "COPY (SELECT c.id, c.accountcode, c.dst, "
-        "(extract(epoch FROM c.start_time) * 1000000)::bigint, c.billsec, c.disposition, "
-        f"{columns} FROM cdrs c LEFT JOIN invoices i ON i.id = c.invoice_id "
-        "WHERE c.start_time >= %(start)s AND c.start_time < %(end)s "
-        "AND c.rating_status = ANY(%(wanted)s) AND c.status <> %(invalid)s "
-        "AND (i.status IS NULL OR NOT i.status = ANY(%(locked)s))) "
-        "TO STDOUT WITH (FORMAT csv)"
+    columns = list(query.selected_columns)
+    columns[3] = cast(func.extract("epoch", Cdr.start_time) * 1_000_000, BigInteger)
+    compiled = query.with_only_columns(*columns).compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
     )
-    params = {
-        "start": start,
-        "end": end,
-        "wanted": [status.value for status in wanted],
-        "invalid": CdrState.INVALID.value,
-        "locked": [status.value for status in LOCKED_INVOICE_STATUSES],
-    }
+    sql = f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv)"
     buffer = bytearray()
-    with _driver_connection(session).cursor() as cursor, cursor.copy(sql, params) as copy:
-        for data in copy:
+    with _driver_connection(session).cursor() as cursor, cursor.copy(sql, compiled.params) as copy:
+        while data := copy.read():
             buffer += data
     schema = dict(_RATABLE_SCHEMA) | {"start_time": pl.Int64, "old_cost": pl.String}
     frame = pl.read_csv(bytes(buffer), has_header=False, schema=schema)
@@ -330,70 +342,76 @@ def _ratable_postgres(
     )
 
 
-def write_ratings(session: Session, ratings: pl.DataFrame, rated_at: dt.datetime) -> None:
+def write_ratings(
+    session: Session, ratings: pl.DataFrame, first_ratings: pl.Series, rated_at: dt.datetime
+) -> None:
     """Store each CDR's new rating (``engine.RESULT_SCHEMA`` columns, ``cdr_id``
-    first), and move its status along seed 000's flow where it allows (a valid CDR
-    becomes rated or unrated; one not validated yet keeps its status)."""
+    first, plus the CDR's ``start_time``): a new ``cdr_ratings`` row where
+    ``first_ratings`` is true (the CDR was pending), the row rewritten otherwise."""
     if ratings.is_empty():
         return
-    if _is_postgres(session):
-        _write_ratings_postgres(session, ratings, rated_at)
-    else:
-        _write_ratings_sqlite(session, ratings, rated_at)
-
-
-_MOVABLE = (CdrState.VALID.value, CdrState.RATED.value, CdrState.UNRATED.value)
-
-
-def _write_ratings_postgres(session: Session, ratings: pl.DataFrame, rated_at: dt.datetime) -> None:
-    connection = _driver_connection(session)
     frame = ratings.select(
-        pl.col("cdr_id").alias("id"),
+        pl.col("cdr_id"),
+        pl.col("start_time"),
         *RATING_COLUMNS[:2],
         pl.col("contract_id").cast(pl.Int32),
         *RATING_COLUMNS[3:5],
         pl.col("rate_id").cast(pl.Int32),
         pl.col("billable_seconds").cast(pl.Int32),
         pl.col("cost"),
+        rated_at=pl.lit(rated_at, pl.Datetime("us", "UTC")),
     )
-    assignments = ", ".join(f"{name} = r.{name}" for name in RATING_COLUMNS)
-    movable = ", ".join(f"'{state}'" for state in _MOVABLE)
+    new, changed = frame.filter(first_ratings), frame.filter(~first_ratings)
+    if _is_postgres(session):
+        _write_ratings_postgres(session, new, changed)
+    else:
+        _write_ratings_sqlite(session, new, changed)
+
+
+def _write_ratings_postgres(session: Session, new: pl.DataFrame, changed: pl.DataFrame) -> None:
+    connection = _driver_connection(session)
     with connection.cursor() as cursor:
+        if not new.is_empty():
+            _copy_binary(cursor, "cdr_ratings", new)
+        if changed.is_empty():
+            return
+        columns = [*RATING_COLUMNS, "rated_at"]
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS cdr_rating_stage ON COMMIT DELETE ROWS AS "
-            f"SELECT id, {', '.join(RATING_COLUMNS)} FROM cdrs WITH NO DATA"
+            f"SELECT cdr_id, {', '.join(columns)} FROM cdr_ratings WITH NO DATA"
         )
         cursor.execute("TRUNCATE cdr_rating_stage")
-        _copy_binary(cursor, "cdr_rating_stage", frame)
+        _copy_binary(cursor, "cdr_rating_stage", changed.drop("start_time"))
+        assignments = ", ".join(f"{name} = r.{name}" for name in columns)
         cursor.execute(
-            f"UPDATE cdrs SET {assignments}, rated_at = %(at)s, updated_at = %(at)s, "
-            f"status = CASE WHEN cdrs.status IN ({movable}) THEN r.rating_status "
-            "ELSE cdrs.status END "
-            "FROM cdr_rating_stage r WHERE cdrs.id = r.id",
-            {"at": rated_at},
+            f"UPDATE cdr_ratings SET {assignments} FROM cdr_rating_stage r "
+            "WHERE cdr_ratings.cdr_id = r.cdr_id"
         )
         cursor.execute("TRUNCATE cdr_rating_stage")
 
 
-def _write_ratings_sqlite(session: Session, ratings: pl.DataFrame, rated_at: dt.datetime) -> None:
+def _write_ratings_sqlite(session: Session, new: pl.DataFrame, changed: pl.DataFrame) -> None:
     connection = _driver_connection(session)
-    at = rated_at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
-    values = ratings.select(
-        *RATING_COLUMNS[:-1],
-        # Money on SQLite: an integer count of 10**-6 units
-        (pl.col("cost") * 10**COST_SCALE).cast(pl.Int64).alias("cost"),
-        pl.lit(at).alias("rated_at"),
-        pl.lit(at).alias("updated_at"),
-        pl.col("rating_status").alias("status"),
-        pl.col("cdr_id"),
-    ).rows()
-    assignments = ", ".join(f"{name} = ?" for name in (*RATING_COLUMNS, "rated_at", "updated_at"))
-    movable = ", ".join(f"'{state}'" for state in _MOVABLE)
-    connection.executemany(
-        f"UPDATE cdrs SET {assignments}, "
-        f"status = CASE WHEN status IN ({movable}) THEN ? ELSE status END WHERE id = ?",
-        values,
-    )
+
+    def values(frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+        return frame.with_columns(
+            # Money on SQLite: an integer count of 10**-6 units
+            (pl.col("cost") * 10**COST_SCALE).cast(pl.Int64),
+            pl.col(pl.Datetime).dt.strftime(_SQLITE_TIME),
+        ).rows()
+
+    if not new.is_empty():
+        marks = ", ".join("?" * new.width)
+        connection.executemany(
+            f"INSERT INTO cdr_ratings ({', '.join(new.columns)}) VALUES ({marks})", values(new)
+        )
+    if not changed.is_empty():
+        changed = changed.drop("start_time")
+        names = changed.columns[1:]
+        connection.executemany(
+            f"UPDATE cdr_ratings SET {', '.join(f'{name} = ?' for name in names)} WHERE cdr_id = ?",
+            values(changed.select(*names, "cdr_id")),
+        )
 
 
 # --- export -------------------------------------------------------------------
@@ -417,16 +435,25 @@ EXPORT_COLUMNS = (
 )
 
 
+_RATING_EXPORTED = frozenset(RATING_COLUMNS)
+
+
 def export_rows(
     session: Session, start: dt.datetime, end: dt.datetime, batch: int
 ) -> Iterator[Sequence[Any]]:
     """The CDRs starting in ``[start, end)``, oldest first, fetched ``batch`` at a
     time (keyset on ``(start_time, id)``): memory holds one batch."""
     after: tuple[dt.datetime, int] | None = None
-    columns = [getattr(Cdr, name) for name in EXPORT_COLUMNS]
+    columns = [
+        func.coalesce(CdrRating.rating_status, RatingStatus.PENDING.value).label(name)
+        if name == "rating_status"
+        else getattr(CdrRating if name in _RATING_EXPORTED else Cdr, name)
+        for name in EXPORT_COLUMNS
+    ]
     while True:
         query = (
             select(*columns)
+            .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
             .where(Cdr.start_time >= start, Cdr.start_time < end)
             .order_by(Cdr.start_time, Cdr.id)
             .limit(batch)

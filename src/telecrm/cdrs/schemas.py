@@ -26,7 +26,11 @@ class CdrRead(BaseModel):
     duration: int
     billsec: int
     disposition: str
-    status: str
+    status: str = Field(
+        validation_alias="lifecycle_status",
+        description="new, valid or invalid (validation); then rated or unrated; then "
+        "invoiced once on a sent invoice",
+    )
     sync_status: str
     rating_status: RatingStatus
     rating_reason: str | None

@@ -311,9 +311,13 @@ def process_billing(
     only the CDRs whose rating changes are written."""
     policy = rating_policy(settings)
     contracts = repository.contracts_frame(session)
-    # every rate that may apply in the window, read once; the engine keeps, for each
-    # day, those in effect then
+    # every rate that may apply in the window, read and laid out once; each day is
+    # rated with the rates in effect at its calls
     rates = repository.rates_frame(session, start, end)
+    try:
+        book = engine.rate_book(rates, start, end)
+    except engine.RatingError as exc:
+        raise ValidationFailed(f"cannot rate: {exc}") from exc
     summary = BillingSummary()
     zone = zone_info(settings.timezone)
     day_start = start
@@ -324,11 +328,13 @@ def process_billing(
         cdrs = repository.ratable_cdrs(session, day_start, day_end, rerate)
         if not cdrs.is_empty():
             try:
-                results = engine.rate(cdrs, contracts, rates, policy)
+                results = engine.rate(cdrs, contracts, rates, policy, book)
             except engine.RatingError as exc:
                 raise ValidationFailed(f"cannot rate: {exc}") from exc
-            changed = _changed(results, cdrs)
-            repository.write_ratings(session, changed, utcnow())
+            differs = _differs(results, cdrs)
+            changed = results.with_columns(start_time=cdrs.get_column("start_time")).filter(differs)
+            first = cdrs.get_column("old_rating_status").filter(differs) == "pending"
+            repository.write_ratings(session, changed, first, utcnow())
             summary.add(results, contracts, changed.height)
         if on_day is not None:
             on_day(local.date(), cdrs.height)
@@ -337,13 +343,14 @@ def process_billing(
     return summary
 
 
-def _changed(results: pl.DataFrame, cdrs: pl.DataFrame) -> pl.DataFrame:
-    """The results that differ from what the CDRs have (results keep the CDRs' order)."""
-    differs = pl.any_horizontal(
-        pl.col(name).ne_missing(pl.lit(cdrs.get_column(f"old_{name}")))
-        for name in repository.RATING_COLUMNS
-    )
-    return results.filter(differs)
+def _differs(results: pl.DataFrame, cdrs: pl.DataFrame) -> pl.Series:
+    """Which results differ from what the CDRs have (results keep the CDRs' order)."""
+    return results.select(
+        pl.any_horizontal(
+            pl.col(name).ne_missing(pl.lit(cdrs.get_column(f"old_{name}")))
+            for name in repository.RATING_COLUMNS
+        )
+    ).to_series()
 
 
 # --- export -------------------------------------------------------------------

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from telecrm.accounts.models import Account
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import CdrRating
 from telecrm.contracts.models import Contract, ContractStatus
 from telecrm.contracts.scope import ContractScope
 from telecrm.invoices.models import Invoice
@@ -92,7 +92,9 @@ def invoice_count(session: Session, contract_id: int) -> int:
 
 def has_calls(session: Session, contract_id: int) -> bool:
     return (
-        session.scalar(select(select(Cdr.id).where(Cdr.contract_id == contract_id).exists()))
+        session.scalar(
+            select(select(CdrRating.cdr_id).where(CdrRating.contract_id == contract_id).exists())
+        )
         or False
     )
 

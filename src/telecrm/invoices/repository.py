@@ -10,8 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_status.models import CdrState
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
 from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceSequence, InvoiceStatus
@@ -59,21 +58,21 @@ def period_invoices(session: Session, period_start: dt.datetime) -> Sequence[Inv
 
 
 def _billable_calls(period_start: dt.datetime, period_end: dt.datetime) -> list[Any]:
-    """The month's rated, valid calls of a contract that are on no invoice: what a
-    draft sums, and what sending it links (only a sent invoice holds calls)."""
+    """The month's rated calls that are on no invoice: what a draft sums, and what
+    sending it links (only a sent invoice holds calls). Only a valid call has a
+    rating (validation takes it off a call it finds invalid)."""
     return [
-        Cdr.rating_status == RatingStatus.RATED,
-        Cdr.status != CdrState.INVALID.value,
-        Cdr.start_time >= period_start,
-        Cdr.start_time < period_end,
-        Cdr.contract_id.is_not(None),
-        Cdr.invoice_id.is_(None),
+        CdrRating.rating_status == RatingStatus.RATED,
+        CdrRating.start_time >= period_start,
+        CdrRating.start_time < period_end,
+        CdrRating.contract_id.is_not(None),
+        CdrRating.invoice_id.is_(None),
     ]
 
 
 def _billed() -> Any:
     """1 for a billed call (answered or cost something), else 0."""
-    return case((or_(Cdr.billable_seconds > 0, Cdr.cost > 0), 1), else_=0)
+    return case((or_(CdrRating.billable_seconds > 0, CdrRating.cost > 0), 1), else_=0)
 
 
 def destination_sums(
@@ -81,21 +80,21 @@ def destination_sums(
 ) -> list[DestinationSum]:
     """The month's rated calls that are on no invoice, summed per contract and
     destination (the rate's description, else the matched prefix)."""
-    destination = func.coalesce(Rate.description, Cdr.matched_prefix)
+    destination = func.coalesce(Rate.description, CdrRating.matched_prefix)
     query = (
         select(
-            Cdr.contract_id,
+            CdrRating.contract_id,
             destination,
-            func.min(Cdr.matched_prefix),
-            func.max(Cdr.matched_prefix),
+            func.min(CdrRating.matched_prefix),
+            func.max(CdrRating.matched_prefix),
             func.count(),
             func.sum(_billed()),
-            func.coalesce(func.sum(Cdr.billable_seconds), 0),
-            func.sum(Cdr.cost),
+            func.coalesce(func.sum(CdrRating.billable_seconds), 0),
+            func.sum(CdrRating.cost),
         )
-        .outerjoin(Rate, Rate.id == Cdr.rate_id)
+        .outerjoin(Rate, Rate.id == CdrRating.rate_id)
         .where(*_billable_calls(period_start, period_end))
-        .group_by(Cdr.contract_id, destination)
+        .group_by(CdrRating.contract_id, destination)
     )
     return [DestinationSum(*row) for row in session.execute(query)]
 
@@ -103,12 +102,18 @@ def destination_sums(
 def rating_status_counts(
     session: Session, period_start: dt.datetime, period_end: dt.datetime
 ) -> dict[RatingStatus, int]:
-    rows = session.execute(
-        select(Cdr.rating_status, func.count())
-        .where(Cdr.start_time >= period_start, Cdr.start_time < period_end)
-        .group_by(Cdr.rating_status)
+    """How many of the month's calls are rated, unrated, and pending (no rating)."""
+    calls = session.scalar(
+        select(func.count()).where(Cdr.start_time >= period_start, Cdr.start_time < period_end)
     )
-    return {status: count for status, count in rows}
+    rows = session.execute(
+        select(CdrRating.rating_status, func.count())
+        .where(CdrRating.start_time >= period_start, CdrRating.start_time < period_end)
+        .group_by(CdrRating.rating_status)
+    )
+    counts: dict[RatingStatus, int] = {status: count for status, count in rows}
+    pending = (calls or 0) - sum(counts.values())
+    return {RatingStatus.PENDING: pending, **counts} if pending else counts
 
 
 def add_all(session: Session, invoices: Collection[Invoice]) -> None:
@@ -117,7 +122,15 @@ def add_all(session: Session, invoices: Collection[Invoice]) -> None:
 
 
 def delete_invoices(session: Session, invoices: Collection[Invoice]) -> None:
-    """Their calls are taken off by the foreign key (ON DELETE SET NULL)."""
+    """Their calls, if any, are taken off first."""
+    ids = [invoice.id for invoice in invoices]
+    if ids:
+        session.execute(
+            update(CdrRating)
+            .where(CdrRating.invoice_id.in_(ids))
+            .values(invoice_id=None)
+            .execution_options(synchronize_session=False)
+        )
     for invoice in invoices:
         session.delete(invoice)
     session.flush()
@@ -136,9 +149,9 @@ def link_calls(session: Session, invoice: Invoice) -> None:
     """Put on ``invoice`` its contract's calls of its month that are on no invoice:
     one set-based UPDATE, the same calls its draft summed."""
     session.execute(
-        update(Cdr)
+        update(CdrRating)
         .where(
-            Cdr.contract_id == invoice.contract_id,
+            CdrRating.contract_id == invoice.contract_id,
             *_billable_calls(invoice.period_start, invoice.period_end),
         )
         .values(invoice_id=invoice.id)
@@ -152,12 +165,12 @@ def linked_calls_match(session: Session, invoice: Invoice) -> bool:
     amounts (the unrounded basis of its subtotal). Compared in SQL, exactly."""
     billed_calls = (
         select(func.coalesce(func.sum(_billed()), 0))
-        .where(Cdr.invoice_id == invoice.id)
+        .where(CdrRating.invoice_id == invoice.id)
         .scalar_subquery()
     )
     cost_sum = (
-        select(func.coalesce(func.sum(Cdr.cost), 0))
-        .where(Cdr.invoice_id == invoice.id)
+        select(func.coalesce(func.sum(CdrRating.cost), 0))
+        .where(CdrRating.invoice_id == invoice.id)
         .scalar_subquery()
     )
     lines_sum = (

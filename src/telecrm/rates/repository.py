@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.models import CdrRating
 from telecrm.contracts.models import Contract
 from telecrm.rates.models import Rate, RateGroup
 
@@ -56,7 +56,11 @@ def group_counts(session: Session, group_id: int) -> tuple[int, int]:
 
 
 def group_has_used_rates(session: Session, group_id: int) -> bool:
-    used = select(Cdr.id).join(Rate, Rate.id == Cdr.rate_id).where(Rate.rate_group_id == group_id)
+    used = (
+        select(CdrRating.cdr_id)
+        .join(Rate, Rate.id == CdrRating.rate_id)
+        .where(Rate.rate_group_id == group_id)
+    )
     return bool(session.scalar(select(used.exists())))
 
 
@@ -137,5 +141,7 @@ def used_rate_ids(session: Session, rate_ids: Collection[int]) -> set[int]:
     """Those of ``rate_ids`` that a rated call refers to."""
     if not rate_ids:
         return set()
-    found = session.scalars(select(Cdr.rate_id).where(Cdr.rate_id.in_(rate_ids)).distinct())
+    found = session.scalars(
+        select(CdrRating.rate_id).where(CdrRating.rate_id.in_(rate_ids)).distinct()
+    )
     return {rate_id for rate_id in found if rate_id is not None}

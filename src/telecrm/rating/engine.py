@@ -94,10 +94,23 @@ class RatingError(ValueError):
     two contracts with one account code...): nothing is rated until it is fixed."""
 
 
+def rate_book(rates: pl.DataFrame, first: dt.datetime, last: dt.datetime) -> RateBook:
+    """``rates`` laid out once for CDRs starting from ``first`` to ``last``, for
+    several calls of ``rate`` over parts of that window (a day at a time, say)."""
+    _require_columns("rates", rates, RATE_COLUMNS)
+    return RateBook.build(rates, first, last)
+
+
 def rate(
-    cdrs: pl.DataFrame, contracts: pl.DataFrame, rates: pl.DataFrame, policy: RatingPolicy
+    cdrs: pl.DataFrame,
+    contracts: pl.DataFrame,
+    rates: pl.DataFrame,
+    policy: RatingPolicy,
+    book: RateBook | None = None,
 ) -> pl.DataFrame:
-    """Rate every CDR of ``cdrs`` (see the module's docstring for the frames)."""
+    """Rate every CDR of ``cdrs`` (see the module's docstring for the frames), with
+    ``book`` (from ``rate_book`` over ``rates``) when given: it must cover their
+    start times."""
     _require_columns("cdrs", cdrs, CDR_COLUMNS)
     _require_columns("contracts", contracts, CONTRACT_COLUMNS)
     _require_columns("rates", rates, RATE_COLUMNS)
@@ -106,7 +119,10 @@ def rate(
     first, last = cdrs.select(
         first=pl.col("start_time").min(), last=pl.col("start_time").max()
     ).row(0)
-    book = _RateBook.build(rates, first, last)
+    if book is None:
+        book = RateBook.build(rates, first, last)
+    elif not book.first <= first <= last <= book.last:
+        raise ValueError(f"the rate book covers {book.first} to {book.last}, not {first} to {last}")
     accounts, rulesets = _accounts(cdrs, contracts, book, policy)
     account = pl.col("accountcode").replace_strict(
         accounts.get_column("accountcode"),
@@ -209,7 +225,7 @@ def _rewritten(number: pl.Expr, rule: pl.Expr, rulesets: list[RewriteRules]) -> 
 
 
 def _accounts(
-    cdrs: pl.DataFrame, contracts: pl.DataFrame, book: _RateBook, policy: RatingPolicy
+    cdrs: pl.DataFrame, contracts: pl.DataFrame, book: RateBook, policy: RatingPolicy
 ) -> tuple[pl.DataFrame, list[RewriteRules]]:
     """Each distinct account code of the CDRs, as written, with its contract (matched
     after trimming), the contract's rate group (as a book group) and rule set. Rule set
@@ -308,13 +324,15 @@ def _priced(numeric: pl.DataType) -> list[pl.Expr]:
 
 
 @dataclass(frozen=True)
-class _RateBook:
+class RateBook:
     """The rates laid out for the sorted search. ``entries``: one row per rate in effect
     in a book, numbered by ``entry``; ``segment_keys``: sorted ``book * 2**60 + start
     of segment``, each owned by the entry in ``segment_owners`` (null: no prefix covers
     it); ``boundaries``: sorted ``group * 2**64 + shifted microseconds`` of the instants
     where a group's rates change while the CDRs are being rated."""
 
+    first: dt.datetime
+    last: dt.datetime
     group_positions: dict[int, int]
     boundaries: pl.Series
     entries: pl.DataFrame
@@ -323,7 +341,7 @@ class _RateBook:
     segment_owners: pl.Series
 
     @classmethod
-    def build(cls, rates: pl.DataFrame, first: dt.datetime, last: dt.datetime) -> _RateBook:
+    def build(cls, rates: pl.DataFrame, first: dt.datetime, last: dt.datetime) -> RateBook:
         """The book for CDRs that start from ``first`` to ``last``: rates in effect
         only outside that time are left out, and only changes inside it cut epochs."""
         rates = _checked_rates(rates).filter(
@@ -403,7 +421,9 @@ class _RateBook:
         parents = _parents(entries)
         segment_keys, segment_owners = _segments(entries, parents, books.height)
         fitting = _fitting(entries.get_column("prefix_length"), parents)
-        return cls(group_positions, boundaries, entries, fitting, segment_keys, segment_owners)
+        return cls(
+            first, last, group_positions, boundaries, entries, fitting, segment_keys, segment_owners
+        )
 
     def entry(self) -> pl.Expr:
         """The entry of a row's longest prefix: null where the row has a reason already,
