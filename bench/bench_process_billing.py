@@ -91,10 +91,13 @@ def main() -> None:
             connection.execute("VACUUM ANALYZE cdrs")
             connection.execute("CHECKPOINT")
         first = _billing(env)
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("CHECKPOINT")
         again = _billing(env, "--rerate")
         with psycopg.connect(url) as connection:
             counts = connection.execute(
-                "SELECT rating_status, count(*), sum(cost) FROM cdrs GROUP BY 1 ORDER BY 1"
+                "SELECT coalesce(r.rating_status, 'pending'), count(*), sum(r.cost) "
+                "FROM cdrs c LEFT JOIN cdr_ratings r ON r.cdr_id = c.id GROUP BY 1 ORDER BY 1"
             ).fetchall()
         console.print(
             f"process-billing, November 2025, {ROWS:,} CDRs on PostgreSQL: {first:.1f} s "
