@@ -4,7 +4,6 @@ when one of its commands runs (telecrm.cli.lazy)."""
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
 
 import typer
@@ -127,7 +126,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return 0
-
-
-def run() -> None:
-    sys.exit(main())
