@@ -94,7 +94,7 @@ def _fill(hubspot: FakeHubSpot) -> None:
 def _run(env: dict[str, str], *args: str) -> tuple[float, int, str]:
     """Wall seconds, peak memory (max RSS, bytes) and output of ``telecrm ARGS`` run
     in a child process."""
-    code = "import sys; from telecrm.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    code = "from telecrm.cli import run; run()"
     log = DATA / "command.log"
     started = time.perf_counter()
     with log.open("w") as out:

@@ -29,7 +29,8 @@ from telecrm.app import create_app
 from telecrm.audit.service import ACTOR_KEY
 from telecrm.auth.models import Role
 from telecrm.config import Settings, get_settings
-from telecrm.db import get_session, make_engine, unit_of_work
+from telecrm.db import make_engine, unit_of_work
+from telecrm.dependencies import get_session
 from tests import factories
 from tests.crm.fake_hubspot import FakeHubSpot
 

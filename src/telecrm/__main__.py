@@ -1,3 +1,3 @@
-from telecrm.cli.main import run
+from telecrm.cli import run
 
 run()

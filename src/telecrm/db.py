@@ -7,9 +7,8 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -225,18 +224,3 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         raise
     else:
         session.commit()
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """The unit of work of one API request."""
-    session: Session = request.app.state.session_factory()
-    try:
-        with unit_of_work(session):
-            yield session
-    finally:
-        session.close()
-
-
-# scope="function": the commit happens before the response is sent, so a client
-# never sees 2xx for a change that failed to commit.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -12,7 +12,7 @@ from telecrm.config import Settings
 from telecrm.crm.connector import CrmConnector
 from telecrm.crm.dependencies import crm_connector, crm_reader, crm_writer
 from telecrm.crm.schemas import Page
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
 

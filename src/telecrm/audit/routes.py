@@ -9,7 +9,7 @@ from telecrm.audit.schemas import AuditEntryRead
 from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["audit"])
 

@@ -12,7 +12,7 @@ from telecrm.auth import service
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 from telecrm.errors import Forbidden, NotAuthenticated
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)

@@ -18,7 +18,7 @@ from telecrm.auth.schemas import (
 )
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["auth"])
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telecrm.config import Settings
-from telecrm.crm.hubspot import HubSpotClient
 from telecrm.errors import ExternalServiceError
+
+if TYPE_CHECKING:
+    from telecrm.crm.hubspot import HubSpotClient
 
 OBJECT_TYPE = "calls"
 CONTACT_ASSOCIATION = "call_to_contact"
@@ -88,6 +90,8 @@ class HubSpotCalls:
 
     @classmethod
     def from_settings(cls, settings: Settings, **client_options: Any) -> HubSpotCalls:
+        from telecrm.crm.hubspot import HubSpotClient  # httpx: only when calls are pushed
+
         return cls(
             HubSpotClient.from_settings(settings, **client_options), settings.crm_call_key_property
         )

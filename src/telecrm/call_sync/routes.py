@@ -16,7 +16,7 @@ from telecrm.call_sync.schemas import (
     SyncResult,
 )
 from telecrm.config import Settings
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["crm call sync"])
 

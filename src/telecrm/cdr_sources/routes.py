@@ -23,7 +23,7 @@ from telecrm.cdr_sources.schemas import (
     PushResult,
 )
 from telecrm.config import Settings
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["cdr sources"])
 push_router = APIRouter(prefix="/api", tags=["cdr sources"])

@@ -7,7 +7,7 @@ from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.cdr_status import service
 from telecrm.cdr_status.schemas import CdrStatusRead
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["cdr status"])
 

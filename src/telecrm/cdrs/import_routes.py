@@ -8,7 +8,7 @@ from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.cdrs import service
 from telecrm.cdrs.import_schemas import CdrImportRead, CdrRejectRead
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api/cdrs", tags=["cdrs"])
 

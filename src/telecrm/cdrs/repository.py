@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pgpq
 import polars as pl
-import psycopg
 from sqlalchemy import BigInteger, and_, cast, func, insert, or_, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,9 @@ from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceStatus
 from telecrm.rates.models import RATE_SCALE, Rate
 from telecrm.rating.types import RatingStatus
+
+if TYPE_CHECKING:
+    import psycopg
 
 # CDRs on these invoices are settled: re-rating them would change a bill the customer has.
 LOCKED_INVOICE_STATUSES = (
@@ -99,6 +101,8 @@ def _insert_cdrs_postgres(session: Session, rows: pl.DataFrame) -> int:
     """COPY straight into ``cdrs``, the fast path of new calls; when a key is already
     there (a re-import, an overlap) the COPY fails, is rolled back to its savepoint, and
     the batch goes through a staging table and ``INSERT ... ON CONFLICT DO NOTHING``."""
+    import psycopg  # only on PostgreSQL: SQLite runs never load the driver
+
     connection = _driver_connection(session)
     with connection.cursor() as cursor:
         cursor.execute("SAVEPOINT cdr_copy")

@@ -12,7 +12,7 @@ from telecrm.cdrs.listing_repository import CdrFilters
 from telecrm.cdrs.schemas import CdrPage, CdrRead
 from telecrm.config import Settings
 from telecrm.contracts.scope import ContractScope
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 from telecrm.rating.types import RatingStatus, UnratedReason
 
 router = APIRouter(prefix="/api", tags=["cdrs"])

@@ -1,9 +1,9 @@
-"""The ``telecrm`` command: one Typer app, one group per domain."""
+"""The ``telecrm`` command: one Typer app, one group per domain, each imported only
+when one of its commands runs (telecrm.cli.lazy)."""
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Sequence
 
 import typer
@@ -12,34 +12,67 @@ from rich.logging import RichHandler
 from sqlalchemy.exc import SQLAlchemyError
 
 import telecrm.models  # noqa: F401  (every table known before the first query)
-from telecrm.auth.cli import api_keys_app, users_app
-from telecrm.cdrs.cli import cdr_app
-from telecrm.cli import db, demo, serve, worker
 from telecrm.cli.console import err_console
+from telecrm.cli.lazy import LazyCommand, LazyGroup
 from telecrm.config import get_settings
-from telecrm.contracts.cli import contracts_app
-from telecrm.crm.cli import crm_app
 from telecrm.errors import AppError
-from telecrm.invoices.cli import invoices_app
-from telecrm.rates.cli import rate_groups_app, rates_app
+
+# Every command of ``telecrm``, in the order ``telecrm --help`` lists them, with the
+# first paragraph of its help.
+COMMANDS = {
+    "demo": LazyCommand(
+        "telecrm.cli.demo:app",
+        "Load the demo data set (migrating the database first) and print a summary.",
+        single=True,
+    ),
+    "serve": LazyCommand(
+        "telecrm.cli.serve:app",
+        "Serve the HTTP API (OpenAPI at /docs). Stateless: run several behind a load balancer.",
+        single=True,
+    ),
+    "worker": LazyCommand(
+        "telecrm.cli.worker:app",
+        "Fetch -> validate -> rate -> sync for every enabled source, at an interval, until "
+        "SIGTERM or Ctrl-C (the batch in hand is finished first).",
+        single=True,
+    ),
+    "db": LazyCommand("telecrm.cli.db:app", "Database schema: migrate, show the revision."),
+    "users": LazyCommand("telecrm.auth.cli:users_app", "People who log in to the API."),
+    "api-keys": LazyCommand(
+        "telecrm.auth.cli:api_keys_app", "Keys for machines (a PBX pushing CDRs)."
+    ),
+    "crm": LazyCommand(
+        "telecrm.crm.cli:crm_app",
+        "The CRM (accounts, contacts, deals): extract from HubSpot, update, aggregate.",
+    ),
+    "contracts": LazyCommand(
+        "telecrm.contracts.cli:contracts_app", "Customer contracts (seed 004)."
+    ),
+    "rate-groups": LazyCommand(
+        "telecrm.rates.cli:rate_groups_app", "Rate groups: named price lists."
+    ),
+    "rates": LazyCommand("telecrm.rates.cli:rates_app", "Rates: the price of calls to a prefix."),
+    "invoices": LazyCommand(
+        "telecrm.invoices.cli:invoices_app", "Monthly invoices: generate, list, PDF."
+    ),
+    "cdr": LazyCommand(
+        "telecrm.cdrs.cli:cdr_app",
+        "Call detail records: import PBX files, rate them, export them.",
+    ),
+}
+
+
+class TelecrmGroup(LazyGroup):
+    lazy_commands = COMMANDS
+
 
 app = typer.Typer(
+    cls=TelecrmGroup,
     help="telecrm: telecom CRM and billing. Settings come from TELECRM_* variables or .env.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(db.app, name="db")
-app.add_typer(users_app, name="users")
-app.add_typer(api_keys_app, name="api-keys")
-app.add_typer(crm_app, name="crm")
-app.add_typer(contracts_app, name="contracts")
-app.add_typer(rate_groups_app, name="rate-groups")
-app.add_typer(rates_app, name="rates")
-app.add_typer(invoices_app, name="invoices")
-app.add_typer(cdr_app, name="cdr")
-app.registered_commands += demo.app.registered_commands + serve.app.registered_commands
-app.registered_commands += worker.app.registered_commands
 
 
 @app.callback()
@@ -93,7 +126,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     return 0
-
-
-def run() -> None:
-    sys.exit(main())

@@ -9,7 +9,7 @@ from telecrm.contracts import service
 from telecrm.contracts.models import ContractStatus
 from telecrm.contracts.schemas import ContractCreate, ContractRead, ContractUpdate
 from telecrm.contracts.scope import ContractScope
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["contracts"])
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from telecrm.auth.models import Role
-from telecrm.auth.service import Principal
+
+if TYPE_CHECKING:  # the auth service (argon2, JWT) is not needed to scope a query
+    from telecrm.auth.service import Principal
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
@@ -41,6 +40,9 @@ from telecrm.crm.repository_base import CrmRepository
 from telecrm.crm.schemas import Content, CrmFields, ListQuery, Page
 from telecrm.db import utcnow
 from telecrm.errors import AppError, Conflict, ExternalServiceError, NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ModelT = TypeVar("ModelT", bound=CrmSyncMixin)
 DtoT = TypeVar("DtoT", bound=CrmFields)
@@ -257,6 +259,8 @@ class CrmService(Generic[ModelT, DtoT]):
         return CleanResult(records, rejected)
 
     def load_to_df(self) -> pd.DataFrame:
+        import pandas as pd  # the seed API's promise; nothing else here needs pandas
+
         return pd.DataFrame(
             [record.model_dump() for record in self.find_all()], columns=list(self.dto.model_fields)
         )

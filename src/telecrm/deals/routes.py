@@ -10,9 +10,9 @@ from telecrm.config import Settings
 from telecrm.crm.connector import CrmConnector
 from telecrm.crm.dependencies import crm_connector, crm_reader, crm_writer
 from telecrm.crm.schemas import Page
-from telecrm.db import SessionDep
 from telecrm.deals.schemas import DealCreate, DealQuery, DealRead, DealUpdate
 from telecrm.deals.service import DealService
+from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api/deals", tags=["deals"])
 

@@ -7,7 +7,7 @@ from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
 from telecrm.contracts.scope import ContractScope
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 from telecrm.invoices import service
 from telecrm.invoices.models import InvoiceStatus
 from telecrm.invoices.schemas import (

@@ -38,7 +38,6 @@ from telecrm.invoices.arithmetic import (
     invoice_totals,
 )
 from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceStatus
-from telecrm.invoices.pdf import render_invoice
 from telecrm.invoices.schemas import GenerateSummary
 from telecrm.rating.types import RatingStatus
 
@@ -133,6 +132,8 @@ def list_invoices(
 
 
 def _pdf(session: Session, invoice: Invoice, settings: Settings) -> tuple[Invoice, bytes]:
+    from telecrm.invoices.pdf import render_invoice  # fpdf: only when a PDF is made
+
     contract = contracts_repository.get(session, invoice.contract_id)
     if contract is None:  # the foreign key is RESTRICT: only a broken database gets here
         raise NotFound(f"contract {invoice.contract_id} of invoice {invoice.invoice_number}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import httpx
-
 if TYPE_CHECKING:
     from telecrm.notifications.service import RunReport
 
@@ -18,6 +16,8 @@ class WebhookChannel:
         self.timeout = timeout
 
     def send(self, report: RunReport) -> None:
+        import httpx  # only when a report is sent, not for every command that may send one
+
         response = httpx.post(
             self.url,
             json=report.as_json(),

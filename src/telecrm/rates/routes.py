@@ -9,7 +9,7 @@ from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
 from telecrm.csvimport import ImportSummary
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 from telecrm.rates import service
 from telecrm.rates.schemas import (
     RateCreate,

@@ -9,7 +9,7 @@ from telecrm.auth.service import Principal
 from telecrm.config import Settings
 from telecrm.crm.dependencies import crm_reader, crm_writer
 from telecrm.crm.schemas import Page
-from telecrm.db import SessionDep
+from telecrm.dependencies import SessionDep
 from telecrm.reports import service
 from telecrm.reports.schemas import (
     AggregationCompute,

@@ -1,0 +1,27 @@
+"""The unit of work of an API request, as a FastAPI dependency. Kept out of
+``telecrm.db`` so that the models, the CLI and the jobs load without FastAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from telecrm.db import unit_of_work
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The unit of work of one API request."""
+    session: Session = request.app.state.session_factory()
+    try:
+        with unit_of_work(session):
+            yield session
+    finally:
+        session.close()
+
+
+# scope="function": the commit happens before the response is sent, so a client
+# never sees 2xx for a change that failed to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
