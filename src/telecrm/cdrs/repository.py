@@ -49,15 +49,22 @@ def _driver_connection(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
+# Rows encoded at a time for a binary COPY: the server works on one piece while the
+# next is encoded, instead of waiting for a whole batch to be.
+_COPY_PIECE_ROWS = 8192
+
+
 def _copy_binary(cursor: psycopg.Cursor[Any], table: str, frame: pl.DataFrame) -> None:
     """COPY ``frame`` into ``table`` (its columns, by name) in PostgreSQL's binary
     format: no text to format here nor to parse on the server."""
-    arrow = frame.to_arrow()
+    # Polars' own string layout (Arrow's string views): pgpq encodes it as it is,
+    # where the default export would first copy every string into another layout.
+    arrow = frame.to_arrow(compat_level=pl.CompatLevel.newest())
     encoder = pgpq.ArrowToPostgresBinaryEncoder(arrow.schema)
     columns = ", ".join(frame.columns)
     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)") as copy:
         copy.write(encoder.write_header())
-        for batch in arrow.to_batches():
+        for batch in arrow.to_batches(max_chunksize=_COPY_PIECE_ROWS):
             copy.write(encoder.write_batch(batch))
         copy.write(encoder.finish())
 
