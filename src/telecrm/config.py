@@ -136,7 +136,7 @@ class Settings(BaseSettings):
         description="The CDR dispositions of calls that cost money.",
     )
     cdr_import_batch_size: int = Field(
-        default=100_000,
+        default=50_000,
         ge=1,
         description="Rows per committed batch of 'cdr import' (what a crash may redo).",
     )

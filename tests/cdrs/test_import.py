@@ -222,3 +222,23 @@ def test_ctrl_c_keeps_the_committed_batches_and_a_rerun_completes(
     assert cli(*args).exit_code == 0
     assert imports(committed_db) == [(3, 3, 0, 0)]
     assert len(stored(committed_db)) == 3
+
+
+def test_calls_are_stored_validated_and_a_repeated_line_counted_once(
+    cli: Cli, committed_db: Engine, tmp_path: Path
+) -> None:
+    good, other, _ = (FIXTURES / "Master-16.csv").read_text().splitlines()
+    anonymous = good.replace('"1001","0812', '"anonymous","0812').replace("ANSWERED", "HUNG UP")
+    no_billsec = other.replace(",30,0,", ",30,,")
+    path = tmp_path / "Master.csv"
+    path.write_text("\n".join([good, good, anonymous, no_billsec, other]) + "\n")
+    run_import(cli, str(path), "--format", "asterisk-csv")
+    assert imports(committed_db) == [(5, 3, 1, 1)]
+    by_src = {cdr.src: cdr for cdr in stored(committed_db)}
+    assert [(cdr.status, cdr.validation_errors) for cdr in by_src.values()] == [
+        ("valid", None),
+        ("invalid", ["unknown_disposition", "src_not_a_number"]),
+        ("valid", None),
+    ]
+    [reject] = rejects(committed_db)
+    assert (reject.line_number, reject.reason) == (4, "billsec  is not a whole number")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
-from telecrm.cdrs.sources import PARSERS, FileFormat
+from telecrm.cdrs.sources import PARSERS, FileFormat, base
 from telecrm.cdrs.sources.base import Chunk, Parsed, read_chunks
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "cdrs"
@@ -131,3 +132,36 @@ def test_files_are_read_in_chunks_of_whole_lines(tmp_path: Path) -> None:
     ]
     rows = pl.concat(PARSERS[FileFormat.ASTERISK_CSV](c).rows for c in chunks)
     assert rows.get_column("line").to_list() == list(range(1, 10))
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
+def test_chunks_cut_from_blocks_are_the_files_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    monkeypatch.setattr(base, "_READ_BLOCK", block)
+    lines = [b"a" * (i % 9) + b"\r\n" if i % 5 == 0 else b"b" * (i % 13) + b"\n" for i in range(50)]
+    path = tmp_path / "Master.csv"
+    path.write_bytes(b"".join(lines) + b"last, without a line end")
+    lines.append(b"last, without a line end")
+    for size in (1, 3, 25, 49, 50, 51, 1000):
+        for first in (0, 7):
+            offset = sum(len(line) for line in lines[:first])
+            chunks = list(read_chunks(path, offset, first + 1, size))
+            expected = [lines[at : at + size] for at in range(first, len(lines), size)]
+            assert [c.data for c in chunks] == [b"".join(part) for part in expected]
+            assert [c.line_count for c in chunks] == [len(part) for part in expected]
+            assert [c.first_line for c in chunks] == list(range(first + 1, len(lines) + 1, size))
+            assert [c.offset for c in chunks] == [offset] + [c.end for c in chunks[:-1]]
+
+
+def test_lines_of_different_field_counts_and_blank_lines_in_one_chunk() -> None:
+    sixteen = (FIXTURES / "Master-16.csv").read_bytes().splitlines(keepends=True)
+    twenty_one = (FIXTURES / "Master-21.csv").read_bytes().splitlines(keepends=True)
+    data = twenty_one[0] + sixteen[0] + b"\n" + twenty_one[1] + sixteen[1]
+    result = PARSERS[FileFormat.ASTERISK_CSV](Chunk(data, 0, 1))
+    rows = result.rows.select("line", "sequence", "start").to_dicts()
+    # grouped by field count (16, then 21), each line with its number
+    numbered = [(r["line"], r["sequence"]) for r in rows]
+    assert numbered == [(2, None), (5, None), (1, "41"), (4, "42")]
+    assert rows[0]["start"] == "2025-11-05 09:00:00"
+    assert result.rejects.is_empty()

@@ -23,7 +23,7 @@ import polars_hash as plh
 
 from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr
-from telecrm.cdrs.sources.base import REJECT_SCHEMA
+from telecrm.cdrs.sources.base import REJECT_SCHEMA, empty_rejects
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 KEY_HASH_DIGITS = 40
@@ -74,13 +74,20 @@ def stored_rows(
             for name in ("duration", "billsec", "sequence")
         ]
     )
-    frame = frame.with_columns(reason=_reason(zone))
-    rejects = frame.filter(pl.col("reason").is_not_null()).select("line", "reason")
-    good = frame.filter(pl.col("reason").is_null())
+    # The checks are cheap; saying why a row fails is not: only failing rows are told.
+    checks = _checks(zone)
+    failing = frame.select(
+        pl.any_horizontal(condition.fill_null(False) for condition, _ in checks)
+    ).to_series()
+    if failing.any():
+        rejects = frame.filter(failing).select("line", reason=_first_reason(checks))
+        good = frame.filter(~failing)
+    else:
+        rejects, good = empty_rejects(), frame
     stored = good.select(
         unique_key=pl.concat_str(
             [
-                pl.col("start").str.replace_all(r"[^0-9]", ""),
+                _digits(good.get_column("start")),
                 plh.col("identity").chash.sha2_256().str.slice(0, KEY_HASH_DIGITS),
             ],
             separator="-",
@@ -107,8 +114,23 @@ def stored_rows(
     return stored, rejects.cast(dict(REJECT_SCHEMA))  # type: ignore[arg-type]
 
 
-def _reason(zone: str) -> pl.Expr:
-    """Why the row cannot be stored (null: it can): the first problem found."""
+_PLAIN_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+
+
+def _digits(start: pl.Series) -> pl.Expr:
+    """The start time as written, digits only. When every start is written exactly as
+    ``TIME_FORMAT`` writes it (as PBXes do), dropping its three separators gives the
+    same text as the regular expression, for a third of its cost."""
+    column = pl.col(start.name)
+    if start.str.contains(_PLAIN_TIME).all():
+        for separator in ("-", " ", ":"):
+            column = column.str.replace_all(separator, "", literal=True)
+        return column
+    return column.str.replace_all(r"[^0-9]", "")
+
+
+def _checks(zone: str) -> list[tuple[pl.Expr, pl.Expr]]:
+    """Each reason a row cannot be stored: (when it applies, what it says), in order."""
     checks: list[tuple[pl.Expr, pl.Expr]] = [
         (pl.col("start").fill_null("") == "", pl.lit("no start time")),
     ]
@@ -130,14 +152,11 @@ def _reason(zone: str) -> pl.Expr:
             ),
         ]
     for name in ("duration", "billsec"):
-        number = pl.col(f"{name}_number")
+        number, given = pl.col(f"{name}_number"), pl.col(name).fill_null("")
         checks += [
-            (
-                number.is_null(),
-                pl.format("{} {} is not a whole number", pl.lit(name), pl.col(name)),
-            ),
-            (number < 0, pl.format("{} {} is negative", pl.lit(name), pl.col(name))),
-            (number > INT32_MAX, pl.format("{} {} is too large", pl.lit(name), pl.col(name))),
+            (number.is_null(), pl.format("{} {} is not a whole number", pl.lit(name), given)),
+            (number < 0, pl.format("{} {} is negative", pl.lit(name), given)),
+            (number > INT32_MAX, pl.format("{} {} is too large", pl.lit(name), given)),
         ]
     checks.append(
         (
@@ -153,6 +172,11 @@ def _reason(zone: str) -> pl.Expr:
                 pl.lit(f"{name} is longer than {limit} characters"),
             )
         )
+    return checks
+
+
+def _first_reason(checks: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+    """Why the row cannot be stored (null: it can): the first problem found."""
     reason: Any = None  # a when/then chain, grown one check at a time
     for condition, text in checks:
         step = pl.when(condition) if reason is None else reason.when(condition)

@@ -6,7 +6,8 @@ transaction; none of them commits."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pgpq
@@ -41,6 +42,11 @@ RATING_COLUMNS = (
     "cost",
 )
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # how SQLAlchemy stores a DateTime in SQLite
+# Rows encoded at a time for a binary COPY: the server works on one piece while the
+# next is encoded, instead of waiting for a whole batch to be.
+_COPY_PIECE_ROWS = 8192
+# Rows turned into Python values at a time for SQLite's executemany.
+_SQLITE_SLICE_ROWS = 8192
 
 
 def _is_postgres(session: Session) -> bool:
@@ -54,12 +60,14 @@ def _driver_connection(session: Session) -> Any:
 def _copy_binary(cursor: psycopg.Cursor[Any], table: str, frame: pl.DataFrame) -> None:
     """COPY ``frame`` into ``table`` (its columns, by name) in PostgreSQL's binary
     format: no text to format here nor to parse on the server."""
-    arrow = frame.to_arrow()
+    # Polars' own string layout (Arrow's string views): pgpq encodes it as it is,
+    # where the default export would first copy every string into another layout.
+    arrow = frame.to_arrow(compat_level=pl.CompatLevel.newest())
     encoder = pgpq.ArrowToPostgresBinaryEncoder(arrow.schema)
     columns = ", ".join(frame.columns)
     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT binary)") as copy:
         copy.write(encoder.write_header())
-        for batch in arrow.to_batches():
+        for batch in arrow.to_batches(max_chunksize=_COPY_PIECE_ROWS):
             copy.write(encoder.write_batch(batch))
         copy.write(encoder.finish())
 
@@ -132,12 +140,28 @@ def _insert_cdrs_postgres(session: Session, rows: pl.DataFrame) -> int:
 
 def _insert_cdrs_sqlite(session: Session, rows: pl.DataFrame) -> int:
     connection = _driver_connection(session)
-    values = rows.with_columns(pl.col(pl.Datetime).dt.strftime(_SQLITE_TIME)).rows()
+    frame = rows.with_columns(pl.col(pl.Datetime).dt.strftime(_SQLITE_TIME))
+    columns = ", ".join(frame.columns)
+    marks = ", ".join("?" * frame.width)
+    # ON CONFLICT on the key alone: OR IGNORE would also skip, silently, a row that
+    # breaks a NOT NULL or CHECK constraint, and count it as a duplicate
+    sql = f"INSERT INTO cdrs ({columns}) VALUES ({marks}) ON CONFLICT (unique_key) DO NOTHING"
     before = connection.total_changes
-    columns = ", ".join(rows.columns)
-    marks = ", ".join("?" * len(rows.columns))
-    connection.executemany(f"INSERT OR IGNORE INTO cdrs ({columns}) VALUES ({marks})", values)
+    # Python values a slice at a time, streamed to executemany: a batch is never all
+    # tuples at once, and a column holding one value gives that one object each row.
+    for part in frame.iter_slices(_SQLITE_SLICE_ROWS):
+        values = (_python_values(column) for column in part.iter_columns())
+        connection.executemany(sql, zip(*values, strict=True))
     return int(connection.total_changes - before)
+
+
+def _python_values(column: pl.Series) -> Iterable[Any]:
+    first = column[0]
+    if first is None:
+        alike = column.null_count() == column.len()
+    else:
+        alike = column.null_count() == 0 and bool((column == first).all())
+    return itertools.repeat(first, column.len()) if alike else column.to_list()
 
 
 def add_rejects(session: Session, file_name: str | None, rejects: list[dict[str, Any]]) -> None:

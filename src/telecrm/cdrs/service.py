@@ -9,7 +9,6 @@ import csv
 import datetime as dt
 import enum
 import hashlib
-import itertools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,7 +77,9 @@ class _Prepared:
 
 def _prepare(parsed: Parsed, zone: str, source: str | None, import_id: int | None) -> _Prepared:
     rows, bad = records.stored_rows(parsed.rows, zone, source, import_id)
-    unique = rows.unique("unique_key", keep="first", maintain_order=True)
+    unique = rows
+    if rows.get_column("unique_key").n_unique() < rows.height:
+        unique = rows.filter(pl.col("unique_key").is_first_distinct())
     return _Prepared(
         _validated(unique.drop("line")), rows.height, pl.concat([parsed.rejects, bad]).sort("line")
     )
@@ -88,16 +89,24 @@ def _validated(rows: pl.DataFrame) -> pl.DataFrame:
     """Each call stored already validated (seed 000): ``valid``, or ``invalid`` with
     every reason. Done here, in the same write, so an invalid call is never rated nor
     billed, and a million calls are not rewritten afterwards to record their status."""
-    reasons = validation.validate(rows.with_row_index("id").select(validation.COLUMNS)).get_column(
-        "reasons"
-    )
-    failed = reasons.list.len() > 0
+    failed = validation.invalid(rows.with_row_index("id").select(validation.COLUMNS))
+    if failed.is_empty():
+        return rows.with_columns(
+            status=pl.lit(CdrState.VALID.value), validation_errors=pl.lit(None, pl.String)
+        )
+    reasons = pl.col("reasons")
     as_json = pl.concat_str([pl.lit('["'), reasons.list.join('","'), pl.lit('"]')])
+    errors = (
+        rows.with_row_index("row")
+        .select("row")
+        .join(failed.select("row", errors=as_json), on="row", how="left", maintain_order="left")
+        .get_column("errors")
+    )
     return rows.with_columns(
-        status=pl.when(failed)
-        .then(pl.lit(CdrState.INVALID.value))
-        .otherwise(pl.lit(CdrState.VALID.value)),
-        validation_errors=pl.when(failed).then(as_json).otherwise(pl.lit(None, pl.String)),
+        status=pl.when(errors.is_null())
+        .then(pl.lit(CdrState.VALID.value))
+        .otherwise(pl.lit(CdrState.INVALID.value)),
+        validation_errors=errors,
     )
 
 
@@ -190,20 +199,24 @@ def import_file(
     chunks = read_chunks(path, record.bytes_read, record.lines_read + 1, batch_lines)
     zone, import_id = record.timezone, record.id
 
-    def prepared(chunk: Chunk) -> tuple[Chunk, _Prepared]:
-        return chunk, _prepare(parse(chunk), zone, source, import_id)
+    def next_batch() -> tuple[Chunk, str, _Prepared] | None:
+        """The next chunk read, the SHA-256 of the file up to its end, and its batch."""
+        chunk = next(chunks, None)
+        if chunk is None:
+            return None
+        hasher.update(chunk.data)
+        return chunk, hasher.hexdigest(), _prepare(parse(chunk), zone, source, import_id)
 
-    # The next batch is parsed in a second thread while this one is written: Polars,
-    # hashlib and the database drivers let go of Python's lock while they work, so
-    # the two cores share the import.
+    # The next batch is read, hashed and parsed in a second thread while this one is
+    # written: Polars, hashlib, file reads and the database drivers let go of Python's
+    # lock while they work, so the two cores share the import. Only that thread reads.
     with ThreadPoolExecutor(max_workers=1) as ahead:
-        pending = [ahead.submit(prepared, chunk) for chunk in itertools.islice(chunks, 1)]
-        while pending:
-            chunk, batch = pending.pop().result()
-            pending = [ahead.submit(prepared, chunk) for chunk in itertools.islice(chunks, 1)]
+        pending = ahead.submit(next_batch)
+        while (ready := pending.result()) is not None:
+            chunk, sha256, batch = ready
+            pending = ahead.submit(next_batch)
             counts = _store(session, batch, chunk.lines, source, record)
-            hasher.update(chunk.data)
-            _advance(record, chunk, counts, hasher.hexdigest())
+            _advance(record, chunk, counts, sha256)
             session.flush()
             yield record
     record.status = "done"

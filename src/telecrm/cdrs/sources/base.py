@@ -10,9 +10,9 @@ the text its unique key is made of; and the lines it could not read, with the re
 from __future__ import annotations
 
 import csv
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,9 @@ CANONICAL = (
     "sequence",
 )
 REJECT_SCHEMA = pl.Schema({"line": pl.Int64, "reason": pl.String})
+# Files are read in blocks of at least this size (about what the lines still wanted
+# take) and cut at a line end: reading line by line costs a Python call per line.
+_READ_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Chunk:
     def end(self) -> int:
         return self.offset + len(self.data)
 
-    @property
+    @cached_property
     def line_count(self) -> int:
         return self.data.count(b"\n") + (0 if self.data.endswith(b"\n") else 1)
 
@@ -80,15 +83,47 @@ class Parsed:
 def read_chunks(path: Path, offset: int, first_line: int, lines_per_chunk: int) -> Iterator[Chunk]:
     """The file from byte ``offset`` (a line start) on, ``lines_per_chunk`` lines at a
     time, streamed: memory holds one chunk, whatever the file's size."""
-    with path.open("rb") as handle:
+    with path.open("rb", buffering=0) as handle:
         handle.seek(offset)
+        buffer, start, lines = b"", 0, 0  # not handed on yet: buffer[start:], with ``lines`` ends
+        line_size = 0.0  # bytes per line, as far as read
         while True:
-            data = b"".join(itertools.islice(handle, lines_per_chunk))
-            if not data:
+            if lines < lines_per_chunk:
+                blocks = [buffer[start:]]
+                while lines < lines_per_chunk:
+                    wanted = int((lines_per_chunk - lines) * line_size)
+                    block = handle.read(max(_READ_BLOCK, wanted))
+                    if not block:
+                        break
+                    blocks.append(block)
+                    ends = block.count(b"\n")
+                    lines += ends
+                    line_size = len(block) / ends if ends else line_size
+                buffer, start = b"".join(blocks), 0
+            if lines >= lines_per_chunk:
+                end = _after_line(buffer, start, lines, lines_per_chunk)
+                lines -= lines_per_chunk
+            else:  # the file's end: its last line may have no line end
+                end, lines = len(buffer), 0
+            if end == start:
                 return
-            chunk = Chunk(data, offset, first_line)
+            chunk = Chunk(buffer[start:end], offset, first_line)
             yield chunk
-            offset, first_line = chunk.end, first_line + chunk.line_count
+            start, offset, first_line = end, chunk.end, first_line + chunk.line_count
+
+
+def _after_line(data: bytes, start: int, lines: int, count: int) -> int:
+    """Where the ``count``-th line from ``start`` ends (just after its line end), with
+    ``lines`` line ends after ``start``: searched from whichever side is nearer."""
+    if count <= lines - count:
+        at = start - 1
+        for _ in range(count):
+            at = data.find(b"\n", at + 1)
+    else:
+        at = len(data)
+        for _ in range(lines - count + 1):
+            at = data.rfind(b"\n", start, at)
+    return at + 1
 
 
 def csv_fields(
@@ -103,18 +138,7 @@ def csv_fields(
     each line go through Python's csv module on its own, so that the bad line is
     rejected alone and every good one still counts."""
     widest = max(counts)
-    try:
-        frame = pl.read_csv(
-            chunk.data,
-            has_header=False,
-            schema={f"f{i}": pl.String for i in range(widest + 1)},
-            truncate_ragged_lines=True,
-            missing_columns="insert",
-            encoding="utf8-lossy",
-            quote_char='"',
-        )
-    except pl.exceptions.PolarsError:
-        frame = None
+    frame = _read_csv(chunk.data, widest + 1)
     if frame is None or frame.height != chunk.line_count:
         frame = _fields_line_by_line(chunk, widest + 1)
     else:
@@ -128,13 +152,23 @@ def csv_fields(
             ),
             error=pl.lit(None, pl.String),
         )
-    frame = frame.filter(pl.col("fields") > 0)  # blank lines are not calls
+    found = set(frame.get_column("fields").unique().to_list())
+    if 0 in found:
+        frame = frame.filter(pl.col("fields") > 0)  # blank lines are not calls
+
+    def lines_of(count: int) -> pl.DataFrame:
+        if count not in found:
+            return frame.clear()
+        if found <= {0, count}:  # most files: every line has the same count
+            return frame
+        return frame.filter(pl.col("fields") == count)
+
     by_count = {
-        count: frame.filter(pl.col("fields") == count).select(
-            [f"f{i}" for i in range(count)] + ["line"]
-        )
+        count: lines_of(count).select([f"f{i}" for i in range(count)] + ["line"])
         for count in counts
     }
+    if found <= {0, *counts}:
+        return by_count, empty_rejects()
     expected = " or ".join(str(count) for count in counts)
     rejects = frame.filter(~pl.col("fields").is_in(counts)).select(
         "line",
@@ -144,6 +178,25 @@ def csv_fields(
         ),
     )
     return by_count, rejects
+
+
+def _read_csv(data: bytes, width: int) -> pl.DataFrame | None:
+    """The lines' fields by Polars' CSV reader, or None when it cannot read them. Text
+    that is not UTF-8 is read again with the bad bytes replaced (strict is faster)."""
+    for encoding in ("utf8", "utf8-lossy"):
+        try:
+            return pl.read_csv(
+                data,
+                has_header=False,
+                schema={f"f{i}": pl.String for i in range(width)},
+                truncate_ragged_lines=True,
+                missing_columns="insert",
+                encoding=encoding,
+                quote_char='"',
+            )
+        except pl.exceptions.PolarsError:
+            continue
+    return None
 
 
 def _fields_line_by_line(chunk: Chunk, width: int) -> pl.DataFrame:

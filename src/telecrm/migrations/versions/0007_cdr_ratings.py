@@ -33,7 +33,8 @@ RATING = (
     "rated_at",
     "invoice_id",
 )
-STORED = "status IN ('new', 'valid', 'invalid')"
+# OR, not IN: SQLite evaluates an IN list by building a table for each inserted row
+STORED = "status = 'new' OR status = 'valid' OR status = 'invalid'"
 ALL_STATUSES = "status IN ('new', 'valid', 'invalid', 'rated', 'unrated', 'invoiced')"
 
 
