@@ -255,6 +255,16 @@ def _postgres() -> tuple[Engine, str] | None:
     return make_engine(bench_url), bench_url
 
 
+def _drop_postgres() -> None:
+    url = make_url(Settings.model_validate({"database_url": POSTGRES}).database_url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS telecrm_bench_invoices WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
 def main() -> None:
     DATA.mkdir(exist_ok=True)
     period = billing_month(YEAR, MONTH, Settings(_env_file=None, timezone=TIMEZONE).tz)  # type: ignore[call-arg]
@@ -272,8 +282,11 @@ def main() -> None:
         started = time.perf_counter()
         _load_postgres(engine, period)
         console.print(f"  PostgreSQL: loaded in {time.perf_counter() - started:.1f} s")
-        results["PostgreSQL"] = _measure("PostgreSQL", engine, url)
-        engine.dispose()
+        try:
+            results["PostgreSQL"] = _measure("PostgreSQL", engine, url)
+        finally:
+            engine.dispose()
+            _drop_postgres()
 
     database = DATA / "invoices.db"
     for leftover in DATA.glob("invoices.db*"):
