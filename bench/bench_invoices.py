@@ -59,6 +59,7 @@ RATING_COLUMNS = (
     "billable_seconds, rated_at, cost"
 )
 CDR_WIDTH = len(CDR_COLUMNS.split(","))
+BENCH_DB = "telecrm_bench_invoices"
 console = Console()
 
 
@@ -239,30 +240,27 @@ def _measure(label: str, engine: Engine, url: str) -> float:
     return timings[0]
 
 
-def _postgres() -> tuple[Engine, str] | None:
+def _admin(*statements: str) -> None:
+    """Run ``statements`` on the PostgreSQL server's own database (outside a transaction)."""
     url = make_url(Settings.model_validate({"database_url": POSTGRES}).database_url)
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS telecrm_bench_invoices WITH (FORCE)"))
-            connection.execute(text("CREATE DATABASE telecrm_bench_invoices"))
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def _postgres() -> tuple[Engine, str] | None:
+    url = make_url(Settings.model_validate({"database_url": POSTGRES}).database_url)
+    try:
+        _admin(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)", f"CREATE DATABASE {BENCH_DB}")
     except Exception as exc:  # no server here: the SQLite figure still stands
         console.print(f"  PostgreSQL at {url.host}:{url.port} unavailable ({type(exc).__name__})")
         return None
-    finally:
-        admin.dispose()
-    bench_url = url.set(database="telecrm_bench_invoices").render_as_string(hide_password=False)
+    bench_url = url.set(database=BENCH_DB).render_as_string(hide_password=False)
     return make_engine(bench_url), bench_url
-
-
-def _drop_postgres() -> None:
-    url = make_url(Settings.model_validate({"database_url": POSTGRES}).database_url)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS telecrm_bench_invoices WITH (FORCE)"))
-    finally:
-        admin.dispose()
 
 
 def main() -> None:
@@ -286,7 +284,7 @@ def main() -> None:
             results["PostgreSQL"] = _measure("PostgreSQL", engine, url)
         finally:
             engine.dispose()
-            _drop_postgres()
+            _admin(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
     database = DATA / "invoices.db"
     for leftover in DATA.glob("invoices.db*"):

@@ -100,7 +100,6 @@ def mark_invalid(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
         chunk = ids[start : start + _IDS_PER_STATEMENT]
         session.execute(
             delete(CdrRating).where(
-                CdrRating.cdr_id.in_(chunk),
                 CdrRating.invoice_id.is_(None),
                 CdrRating.cdr_id.in_(
                     select(Cdr.id).where(Cdr.id.in_(chunk), Cdr.status == CdrState.INVALID.value)

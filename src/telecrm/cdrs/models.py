@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, NoReturn, TypeVar, overload
+from typing import cast as cast_type
 
 from sqlalchemy import (
     JSON,
@@ -47,6 +48,35 @@ def _where_set(*columns: str, table: str = "cdrs") -> Index:
         postgresql_where=condition,
         sqlite_where=condition,
     )
+
+
+T = TypeVar("T")
+
+
+class _FromRating(Generic[T]):
+    """A field of a call's rating, read through the call (``cdr.cost``): ``default``
+    while the call has no rating. Not a column of ``cdrs``: used in a query
+    (``Cdr.cost``), it says so instead of comparing a Python object to the value."""
+
+    def __init__(self, default: T | None = None) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, call: None, owner: type) -> NoReturn: ...
+
+    @overload
+    def __get__(self, call: Cdr, owner: type) -> T: ...
+
+    def __get__(self, call: Cdr | None, owner: type) -> T:
+        if call is None:
+            raise AttributeError(
+                f"Cdr.{self.name} is a field of the call's rating: query CdrRating.{self.name}"
+            )
+        rating = call.rating
+        return cast_type(T, self.default if rating is None else getattr(rating, self.name))
 
 
 class Cdr(TimestampMixin, Base):
@@ -132,22 +162,16 @@ class Cdr(TimestampMixin, Base):
         then rated or unrated, then invoiced once it is on a sent invoice."""
         return lifecycle_status(self.status, self.rating)
 
-    @property
-    def rating_status(self) -> RatingStatus:
-        return RatingStatus.PENDING if self.rating is None else self.rating.rating_status
-
-    def _rated(self, name: str) -> Any:
-        return None if self.rating is None else getattr(self.rating, name)
-
-    rating_reason = property(lambda self: self._rated("rating_reason"))
-    contract_id = property(lambda self: self._rated("contract_id"))
-    cleaned_number = property(lambda self: self._rated("cleaned_number"))
-    matched_prefix = property(lambda self: self._rated("matched_prefix"))
-    rate_id = property(lambda self: self._rated("rate_id"))
-    billable_seconds = property(lambda self: self._rated("billable_seconds"))
-    cost = property(lambda self: self._rated("cost"))
-    rated_at = property(lambda self: self._rated("rated_at"))
-    invoice_id = property(lambda self: self._rated("invoice_id"))
+    rating_status = _FromRating[RatingStatus](RatingStatus.PENDING)
+    rating_reason = _FromRating[str | None]()
+    contract_id = _FromRating[int | None]()
+    cleaned_number = _FromRating[str | None]()
+    matched_prefix = _FromRating[str | None]()
+    rate_id = _FromRating[int | None]()
+    billable_seconds = _FromRating[int | None]()
+    cost = _FromRating[Decimal | None]()
+    rated_at = _FromRating[dt.datetime | None]()
+    invoice_id = _FromRating[int | None]()
 
 
 class CdrRating(Base):

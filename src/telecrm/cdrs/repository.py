@@ -20,6 +20,7 @@ from telecrm.cdrs.models import COST_SCALE, Cdr, CdrImport, CdrRating, CdrReject
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceStatus
 from telecrm.rates.models import RATE_SCALE, Rate
+from telecrm.rating import engine
 from telecrm.rating.types import RatingStatus
 
 if TYPE_CHECKING:
@@ -31,16 +32,8 @@ LOCKED_INVOICE_STATUSES = (
     InvoiceStatus.PENDING_APPROVAL,
     InvoiceStatus.PAID,
 )
-RATING_COLUMNS = (
-    "rating_status",
-    "rating_reason",
-    "contract_id",
-    "cleaned_number",
-    "matched_prefix",
-    "rate_id",
-    "billable_seconds",
-    "cost",
-)
+# a rating as the engine gives it, after ``cdr_id``
+RATING_COLUMNS = tuple(engine.RESULT_SCHEMA)[1:]
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # how SQLAlchemy stores a DateTime in SQLite
 # Rows encoded at a time for a binary COPY: the server works on one piece while the
 # next is encoded, instead of waiting for a whole batch to be.
@@ -140,19 +133,25 @@ def _insert_cdrs_postgres(session: Session, rows: pl.DataFrame) -> int:
 
 def _insert_cdrs_sqlite(session: Session, rows: pl.DataFrame) -> int:
     connection = _driver_connection(session)
-    frame = rows.with_columns(pl.col(pl.Datetime).dt.strftime(_SQLITE_TIME))
-    columns = ", ".join(frame.columns)
-    marks = ", ".join("?" * frame.width)
+    columns = ", ".join(rows.columns)
+    marks = ", ".join("?" * rows.width)
     # ON CONFLICT on the key alone: OR IGNORE would also skip, silently, a row that
     # breaks a NOT NULL or CHECK constraint, and count it as a duplicate
     sql = f"INSERT INTO cdrs ({columns}) VALUES ({marks}) ON CONFLICT (unique_key) DO NOTHING"
     before = connection.total_changes
-    # Python values a slice at a time, streamed to executemany: a batch is never all
-    # tuples at once, and a column holding one value gives that one object each row.
+    _executemany_sqlite(connection, sql, rows)
+    return int(connection.total_changes - before)
+
+
+def _executemany_sqlite(connection: Any, sql: str, frame: pl.DataFrame) -> None:
+    """Run ``sql`` once per row of ``frame`` (its columns in order as the parameters),
+    times as SQLAlchemy stores them in SQLite. Python values a slice at a time,
+    streamed to executemany: a batch is never all tuples at once, and a column
+    holding one value gives that one object each row."""
+    frame = frame.with_columns(pl.col(pl.Datetime).dt.strftime(_SQLITE_TIME))
     for part in frame.iter_slices(_SQLITE_SLICE_ROWS):
         values = (_python_values(column) for column in part.iter_columns())
         connection.executemany(sql, zip(*values, strict=True))
-    return int(connection.total_changes - before)
 
 
 def _python_values(column: pl.Series) -> Iterable[Any]:
@@ -265,25 +264,13 @@ def rates_frame(session: Session, start: dt.datetime, end: dt.datetime) -> pl.Da
 
 _RATABLE_SCHEMA = pl.Schema(
     {
-        "cdr_id": pl.Int64,
-        "accountcode": pl.String,
-        "dst": pl.String,
+        "cdr_id": pl.Int64(),
+        "accountcode": pl.String(),
+        "dst": pl.String(),
         "start_time": pl.Datetime("us", "UTC"),
-        "billsec": pl.Int64,
-        "disposition": pl.String,
-        **{
-            f"old_{name}": dtype
-            for name, dtype in (
-                ("rating_status", pl.String),
-                ("rating_reason", pl.String),
-                ("contract_id", pl.Int64),
-                ("cleaned_number", pl.String),
-                ("matched_prefix", pl.String),
-                ("rate_id", pl.Int64),
-                ("billable_seconds", pl.Int64),
-                ("cost", pl.Decimal(38, COST_SCALE)),
-            )
-        },
+        "billsec": pl.Int64(),
+        "disposition": pl.String(),
+        **{f"old_{name}": engine.RESULT_SCHEMA[name] for name in RATING_COLUMNS},
     }
 )
 
@@ -381,12 +368,11 @@ def write_ratings(
     frame = ratings.select(
         pl.col("cdr_id"),
         pl.col("start_time"),
-        *RATING_COLUMNS[:2],
-        pl.col("contract_id").cast(pl.Int32),
-        *RATING_COLUMNS[3:5],
-        pl.col("rate_id").cast(pl.Int32),
-        pl.col("billable_seconds").cast(pl.Int32),
-        pl.col("cost"),
+        # the table's whole numbers are 4-byte (COPY's binary format says so)
+        *(
+            pl.col(name).cast(pl.Int32) if engine.RESULT_SCHEMA[name] == pl.Int64 else name
+            for name in RATING_COLUMNS
+        ),
         rated_at=pl.lit(rated_at, pl.Datetime("us", "UTC")),
     )
     new, changed = frame.filter(first_ratings), frame.filter(~first_ratings)
@@ -420,25 +406,17 @@ def _write_ratings_postgres(session: Session, new: pl.DataFrame, changed: pl.Dat
 
 def _write_ratings_sqlite(session: Session, new: pl.DataFrame, changed: pl.DataFrame) -> None:
     connection = _driver_connection(session)
-
-    def values(frame: pl.DataFrame) -> list[tuple[Any, ...]]:
-        return frame.with_columns(
-            # Money on SQLite: an integer count of 10**-6 units
-            (pl.col("cost") * 10**COST_SCALE).cast(pl.Int64),
-            pl.col(pl.Datetime).dt.strftime(_SQLITE_TIME),
-        ).rows()
-
+    # Money on SQLite: an integer count of 10**-6 units
+    micro_units = (pl.col("cost") * 10**COST_SCALE).cast(pl.Int64)
     if not new.is_empty():
         marks = ", ".join("?" * new.width)
-        connection.executemany(
-            f"INSERT INTO cdr_ratings ({', '.join(new.columns)}) VALUES ({marks})", values(new)
-        )
+        sql = f"INSERT INTO cdr_ratings ({', '.join(new.columns)}) VALUES ({marks})"
+        _executemany_sqlite(connection, sql, new.with_columns(micro_units))
     if not changed.is_empty():
-        changed = changed.drop("start_time")
-        names = changed.columns[1:]
-        connection.executemany(
-            f"UPDATE cdr_ratings SET {', '.join(f'{name} = ?' for name in names)} WHERE cdr_id = ?",
-            values(changed.select(*names, "cdr_id")),
+        names = [name for name in changed.columns if name not in ("cdr_id", "start_time")]
+        sql = f"UPDATE cdr_ratings SET {', '.join(f'{n} = ?' for n in names)} WHERE cdr_id = ?"
+        _executemany_sqlite(
+            connection, sql, changed.select(*names, "cdr_id").with_columns(micro_units)
         )
 
 
@@ -463,9 +441,6 @@ EXPORT_COLUMNS = (
 )
 
 
-_RATING_EXPORTED = frozenset(RATING_COLUMNS)
-
-
 def export_rows(
     session: Session, start: dt.datetime, end: dt.datetime, batch: int
 ) -> Iterator[Sequence[Any]]:
@@ -475,7 +450,7 @@ def export_rows(
     columns = [
         func.coalesce(CdrRating.rating_status, RatingStatus.PENDING.value).label(name)
         if name == "rating_status"
-        else getattr(CdrRating if name in _RATING_EXPORTED else Cdr, name)
+        else getattr(CdrRating if name in RATING_COLUMNS else Cdr, name)
         for name in EXPORT_COLUMNS
     ]
     while True:
