@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
 from telecrm.config import Settings
+from telecrm.invoices.models import InvoiceStatus
 from telecrm.rating.types import RatingStatus
 from tests import factories
 
@@ -76,6 +77,40 @@ def test_filters_narrow_the_list(
     assert invalid.status_code == 422
     bad_reason = client.get("/api/cdrs", params={"rating_reason": "because"}, headers=headers)
     assert bad_reason.status_code == 422
+
+
+def test_the_status_filter_follows_the_whole_lifecycle(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    """``status`` is seed 000's: validation's outcome, then what the rating says."""
+    contract = factories.contract(db_session)
+    valid = {"status": "valid"}
+    calls = {
+        "new": factories.cdr(db_session, contract, T0),
+        "invalid": factories.cdr(db_session, contract, T0, status="invalid"),
+        "valid": factories.cdr(db_session, contract, T0, **valid),
+        "rated": factories.cdr(db_session, contract, T0, cost="1", **valid),
+        "unrated": factories.cdr(
+            db_session, contract, T0, rating_status=RatingStatus.UNRATED, **valid
+        ),
+        "invoiced": factories.cdr(db_session, contract, T0, cost="2", **valid),
+    }
+    invoice = factories.invoice(db_session, contract, status=InvoiceStatus.SENT)
+    factories.rate_cdr(db_session, calls["invoiced"], invoice_id=invoice.id)
+    headers = auth_headers(Role.BILLING)
+
+    def listed(**params: object) -> dict[int, str]:
+        response = client.get(
+            "/api/cdrs", params={"accountcode": contract.accountcode} | params, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return {item["id"]: item["status"] for item in response.json()["items"]}
+
+    assert listed() == {call.id: status for status, call in calls.items()}
+    for status, call in calls.items():
+        assert listed(status=status) == {call.id: status}
+    pending = {calls[name].id for name in ("new", "invalid", "valid")}
+    assert set(listed(rating_status="pending")) == pending
 
 
 def test_a_call_explains_its_cost(
