@@ -16,6 +16,8 @@ from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr
 from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract
+from telecrm.rating.engine import ACCOUNTCODE_BLANKS
+from telecrm.rating.policy import RewriteRules, rewrite_rules
 
 # A CDR goes to the CRM once it passed validation; new and invalid ones wait.
 # Every valid call (rated, unrated or invoiced ones are valid calls with a rating).
@@ -90,6 +92,22 @@ def contact_crm_ids(session: Session, phones: Iterable[str]) -> dict[str, str]:
         .order_by(Contact.id.desc())
     ).all()
     return {phone: crm_id for phone, crm_id in rows if phone and crm_id}
+
+
+def contract_rewrite_rules(
+    session: Session, accountcodes: Iterable[str]
+) -> dict[str, RewriteRules]:
+    """Account code (trimmed, as the rating matches it) -> the rewrite rules of its
+    contract, for the contracts that have rules of their own."""
+    wanted = sorted({code.strip(ACCOUNTCODE_BLANKS) for code in accountcodes} - {""})
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Contract.accountcode, Contract.rewrite_rules).where(
+            Contract.accountcode.in_(wanted), Contract.rewrite_rules.is_not(None)
+        )
+    ).all()
+    return {code: rewrite_rules(rules) for code, rules in rows if rules is not None}
 
 
 def company_crm_ids(session: Session, accountcodes: Iterable[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ ends the run without counting against any CDR."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
@@ -38,6 +39,8 @@ from telecrm.contacts.phones import InvalidPhoneNumber, to_e164
 from telecrm.db import utcnow
 from telecrm.errors import ExternalServiceError
 from telecrm.notifications.service import RunReport, notify
+from telecrm.rating.engine import ACCOUNTCODE_BLANKS
+from telecrm.rating.reference import clean_number
 from telecrm.retry import RetryPolicy
 
 
@@ -102,14 +105,17 @@ class SyncSummary:
 # --- what a call looks like ------------------------------------------------------
 
 
-# RATING.md §1: a number shorter than this is an extension (an internal call).
+# A number with fewer digits is an extension, whatever the rating's setting (RATING.md §1).
 _MIN_EXTERNAL_DIGITS = 7
+# E.164: a country code (never 0) and at most 15 digits in all.
+_E164_DIGITS = re.compile(r"[1-9][0-9]{6,14}")
 
 
 @lru_cache(maxsize=65_536)
 def _e164(number: str, region: str) -> str | None:
-    """The number as contacts store it (E.164); None for an extension or junk.
-    Cached: the same numbers (the office's lines, regular customers) come back all day."""
+    """The number as contacts store it (E.164), read by the numbering plan of
+    ``region``; None for an extension or junk. Cached: the same numbers (the office's
+    lines, regular customers) come back all day."""
     if "<" in number:  # "Name <number>"
         number = number.split("<")[-1].rstrip(">")
     if sum(character.isdigit() for character in number) < _MIN_EXTERNAL_DIGITS:
@@ -118,6 +124,39 @@ def _e164(number: str, region: str) -> str | None:
         return to_e164(number.strip(), region)
     except InvalidPhoneNumber:
         return None
+
+
+def _from_cleaned(cleaned: str | None, min_number_length: int) -> str | None:
+    """A number cleaned as the rating cleans it (RATING.md §1: the country code first,
+    no international prefix) in E.164; None when the rating would not bill it as an
+    external number (an extension, junk) or it is no E.164 number."""
+    if cleaned is None or len(cleaned) < min_number_length:
+        return None
+    return f"+{cleaned}" if _E164_DIGITS.fullmatch(cleaned) else None
+
+
+def _called_numbers(
+    session: Session, cdrs: Sequence[Cdr], settings: Settings
+) -> dict[int, str | None]:
+    """Each call's called number in E.164, read as the rating reads it: the cleaned
+    number of its rating; for a call not rated yet, its number cleaned now by the same
+    rules (its contract's, else the installation's), so that rating it later changes
+    nothing. A number the rules do not make an E.164 one falls back to the numbering
+    plan of ``phone_default_region``, as a caller's number is read."""
+    default_rules = tuple((prefix, new) for prefix, new in settings.rewrite_rules)
+    pending = [cdr for cdr in cdrs if cdr.rating is None]
+    own_rules = repository.contract_rewrite_rules(session, [cdr.accountcode for cdr in pending])
+    numbers: dict[int, str | None] = {}
+    for cdr in cdrs:
+        if cdr.rating is not None:
+            cleaned = cdr.rating.cleaned_number
+        else:
+            rules = own_rules.get(cdr.accountcode.strip(ACCOUNTCODE_BLANKS))
+            cleaned = clean_number(cdr.dst, default_rules if rules is None else rules)
+        numbers[cdr.id] = _from_cleaned(cleaned, settings.min_number_length) or _e164(
+            cdr.dst, settings.phone_default_region
+        )
+    return numbers
 
 
 def _direction(src_e164: str | None, dst_e164: str | None) -> str | None:
@@ -147,10 +186,12 @@ def _body(cdr: Cdr) -> str:
     return "; ".join(parts) + " (telecrm)"
 
 
-def build_calls(session: Session, cdrs: Sequence[Cdr], region: str) -> list[OutgoingCall]:
+def build_calls(session: Session, cdrs: Sequence[Cdr], settings: Settings) -> list[OutgoingCall]:
     """The calls of these CDRs, each with its contact (the one whose phone is the
     other party's number) and its company (the one of the CDR's contract)."""
-    numbers = {cdr.id: (_e164(cdr.src, region), _e164(cdr.dst, region)) for cdr in cdrs}
+    called = _called_numbers(session, cdrs, settings)
+    region = settings.phone_default_region
+    numbers = {cdr.id: (_e164(cdr.src, region), called[cdr.id]) for cdr in cdrs}
     contacts = repository.contact_crm_ids(
         session, [number for pair in numbers.values() for number in pair if number]
     )
@@ -228,7 +269,7 @@ def claim_batch(
     )
     if not cdrs:
         return None
-    calls = build_calls(session, cdrs, settings.phone_default_region)
+    calls = build_calls(session, cdrs, settings)
     for cdr in cdrs:
         cdr.next_sync_at = now + SYNC_LEASE
     session.flush()
