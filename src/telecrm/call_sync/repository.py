@@ -141,6 +141,33 @@ def logs(
     return session.scalars(query).all()
 
 
+# What a lease can be on: a CDR still to be pushed. Once a run records its batch the
+# CDR is synced (or failed and free of the lease), and no release touches it.
+_LEASABLE = (SyncStatus.PENDING.value, SyncStatus.FAILED.value)
+
+
+def leases(session: Session) -> dict[str, int]:
+    """Run (host:pid) -> how many CDRs it holds leased."""
+    rows = session.execute(
+        select(Cdr.sync_lease_owner, func.count())
+        .where(Cdr.sync_lease_owner.is_not(None), Cdr.sync_status.in_(_LEASABLE))
+        .group_by(Cdr.sync_lease_owner)
+    ).all()
+    return {owner: count for owner, count in rows if owner}
+
+
+def release_leases(session: Session, owner: str) -> int:
+    """The CDRs ``owner`` holds leased, due again now: one conditional write, so that
+    a CDR the run recorded meanwhile (no lease any more) is left as it is."""
+    query = (
+        update(Cdr)
+        .where(Cdr.sync_lease_owner == owner, Cdr.sync_status.in_(_LEASABLE))
+        .values(next_sync_at=None, sync_lease_owner=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(query).rowcount or 0  # type: ignore[attr-defined]
+
+
 def requeue_failed(session: Session, cdr_ids: Sequence[int] | None) -> int:
     query = (
         update(Cdr)

@@ -13,7 +13,9 @@ ends the run without counting against any CDR."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import socket
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
@@ -230,9 +232,12 @@ def _day(settings: Settings, now: dt.datetime) -> dt.date:
     return now.astimezone(settings.tz).date()
 
 
-# While a batch is out at the CRM its CDRs are leased: other runs skip them until the
-# lease ends. Longer than the client's worst case (its retries with Retry-After).
-SYNC_LEASE = dt.timedelta(minutes=15)
+def lease_owner() -> str:
+    """This run, as a lease names it: its host and process. While a batch is out at
+    the CRM its CDRs are leased, for ``crm_call_sync_lease_minutes``: other runs skip
+    them until the lease ends, or until ``release_dead_leases`` releases the leases of
+    a run that no longer runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass
@@ -250,9 +255,11 @@ def claim_batch(
     after_id: int = 0,
     cdr_ids: Sequence[int] | None = None,
     now: dt.datetime | None = None,
+    owner: str | None = None,
 ) -> Claim | BatchOutcome | None:
-    """The next due CDRs, leased, with their calls; a ``BatchOutcome`` that says stop
-    when the daily request budget is spent; None when nothing is due."""
+    """The next due CDRs, leased to ``owner`` (this run by default), with their calls;
+    a ``BatchOutcome`` that says stop when the daily request budget is spent; None
+    when nothing is due."""
     now = now or utcnow()
     day = _day(settings, now)
     max_attempts = settings.crm_call_sync_max_attempts
@@ -270,8 +277,11 @@ def claim_batch(
     if not cdrs:
         return None
     calls = build_calls(session, cdrs, settings)
+    lease_end = now + dt.timedelta(minutes=settings.crm_call_sync_lease_minutes)
+    holder = owner or lease_owner()
     for cdr in cdrs:
-        cdr.next_sync_at = now + SYNC_LEASE
+        cdr.next_sync_at = lease_end
+        cdr.sync_lease_owner = holder
     session.flush()
     return Claim([cdr.id for cdr in cdrs], calls, cdrs[-1].id)
 
@@ -303,6 +313,7 @@ def record_batch(
         repository.add_requests(session, _day(settings, now), 1)
         for cdr in cdrs:
             cdr.next_sync_at = None  # due again on the next run, no attempt used
+            cdr.sync_lease_owner = None
         _log_all(session, cdrs, "deferred", result.message, now)
         outcome.stop_reason = f"the CRM's rate limit: {result.message}"
         outcome.selected = 0
@@ -317,6 +328,7 @@ def record_batch(
     entries: list[dict[str, Any]] = []
     for cdr in cdrs:
         cdr.sync_attempts += 1
+        cdr.sync_lease_owner = None
         crm_id = result.written.get(cdr.unique_key)
         if crm_id is not None:
             cdr.sync_status = SyncStatus.SYNCED.value
@@ -484,6 +496,59 @@ def requeue_failed(session: Session, cdr_ids: Sequence[int] | None = None) -> in
     if count:
         record(session, "requeue", "cdrs", None, {"cdr_ids": list(cdr_ids or []), "count": count})
     return count
+
+
+@dataclass
+class LeaseRelease:
+    """What ``release_dead_leases`` did: CDRs released per run that no longer runs,
+    and the leases it kept (run -> CDRs), with why."""
+
+    released: dict[str, int] = field(default_factory=dict)
+    running: dict[str, int] = field(default_factory=dict)
+    elsewhere: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.released.values())
+
+
+def _runs_here(owner: str, host: str) -> bool | None:
+    """Whether the run ``host:pid`` still runs: None when it is on another machine,
+    where this one cannot tell."""
+    owner_host, _, pid = owner.rpartition(":")
+    if owner_host != host or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it runs
+        return True
+    return True
+
+
+def release_dead_leases(session: Session, dead: Sequence[str] = ()) -> LeaseRelease:
+    """Release the leases of the runs that died, so that their batches are pushed on
+    the next run instead of after the lease: those of this machine's runs whose
+    process is gone, and those of the runs named in ``dead`` (``host:pid``, for
+    another machine's, which only a person can know to be gone). A run of this
+    machine that still runs keeps its leases even when named: releasing them would
+    push its batch twice."""
+    host = socket.gethostname()
+    outcome = LeaseRelease()
+    for owner, count in sorted(repository.leases(session).items()):
+        running = _runs_here(owner, host)
+        if running:
+            outcome.running[owner] = count
+        elif running is None and owner not in dead:
+            outcome.elsewhere[owner] = count
+        else:
+            released = repository.release_leases(session, owner)
+            if released:
+                outcome.released[owner] = released
+    if outcome.total:
+        record(session, "release_leases", "cdrs", None, {"released": outcome.released})
+    return outcome
 
 
 def sync_log(
