@@ -107,8 +107,9 @@ class SyncSummary:
 # --- what a call looks like ------------------------------------------------------
 
 
-# A number with fewer digits is an extension, whatever the rating's setting (RATING.md §1).
+# A caller's number with fewer digits is an extension (RATING.md §1's default length).
 _MIN_EXTERNAL_DIGITS = 7
+_DIGITS = re.compile(r"[0-9]+")
 # E.164: a country code (never 0) and at most 15 digits in all.
 _E164_DIGITS = re.compile(r"[1-9][0-9]{6,14}")
 
@@ -128,13 +129,16 @@ def _e164(number: str, region: str) -> str | None:
         return None
 
 
-def _from_cleaned(cleaned: str | None, min_number_length: int) -> str | None:
-    """A number cleaned as the rating cleans it (RATING.md §1: the country code first,
-    no international prefix) in E.164; None when the rating would not bill it as an
-    external number (an extension, junk) or it is no E.164 number."""
-    if cleaned is None or len(cleaned) < min_number_length:
-        return None
-    return f"+{cleaned}" if _E164_DIGITS.fullmatch(cleaned) else None
+def _called_number(cleaned: str | None, dst: str, settings: Settings) -> str | None:
+    """The called number in E.164 from the number cleaned as the rating cleans it
+    (RATING.md §1: the country code first, no international prefix): None for an
+    extension; by the numbering plan when the rules did not make an E.164 number."""
+    if cleaned is not None and _DIGITS.fullmatch(cleaned):
+        if len(cleaned) < settings.min_number_length:
+            return None  # an extension (RATING.md §1.4), whatever else it looks like
+        if _E164_DIGITS.fullmatch(cleaned):
+            return f"+{cleaned}"
+    return _e164(dst, settings.phone_default_region)
 
 
 def _called_numbers(
@@ -144,7 +148,8 @@ def _called_numbers(
     number of its rating; for a call not rated yet, its number cleaned now by the same
     rules (its contract's, else the installation's), so that rating it later changes
     nothing. A number the rules do not make an E.164 one falls back to the numbering
-    plan of ``phone_default_region``, as a caller's number is read."""
+    plan of ``phone_default_region``, as a caller's number is read; one the rating
+    takes for an extension is none."""
     default_rules = tuple((prefix, new) for prefix, new in settings.rewrite_rules)
     pending = [cdr for cdr in cdrs if cdr.rating is None]
     own_rules = repository.contract_rewrite_rules(session, [cdr.accountcode for cdr in pending])
@@ -155,9 +160,7 @@ def _called_numbers(
         else:
             rules = own_rules.get(cdr.accountcode.strip(ACCOUNTCODE_BLANKS))
             cleaned = clean_number(cdr.dst, default_rules if rules is None else rules)
-        numbers[cdr.id] = _from_cleaned(cleaned, settings.min_number_length) or _e164(
-            cdr.dst, settings.phone_default_region
-        )
+        numbers[cdr.id] = _called_number(cleaned, cdr.dst, settings)
     return numbers
 
 
