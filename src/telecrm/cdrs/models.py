@@ -101,8 +101,6 @@ class Cdr(TimestampMixin, Base):
             name="status_known",
         ),
         # Every index is paid for by each imported call: only those a query needs.
-        # The calls out at the CRM, for releasing the leases of a run that died.
-        _where_set("sync_lease_owner"),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
@@ -145,7 +143,8 @@ class Cdr(TimestampMixin, Base):
     sync_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # While a batch is out at the CRM: the run (host:pid) holding its lease, which
-    # ends at next_sync_at (telecrm.call_sync).
+    # ends at next_sync_at (telecrm.call_sync). Not indexed: leased calls are pending
+    # or failed ones, which the index on sync_status finds.
     sync_lease_owner: Mapped[str | None] = mapped_column(String(255))
     sync_message: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -1,7 +1,8 @@
 """``cdrs.sync_lease_owner``: the run (``host:pid``) that holds a CDR's lease while
 its batch is out at the CRM, so that an operator can release the leases of a run
 that died without waiting for them to end, and never those of a run still going.
-Only the CDRs in flight have one: a partial index keeps them at hand for nothing.
+No index: every imported call would pay for it, and the leased calls are pending or
+failed ones, which the index on ``sync_status`` finds.
 
 Revision ID: 0008_lease
 Revises: 0007
@@ -18,22 +19,12 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-LEASED = sa.text("sync_lease_owner IS NOT NULL")
-
 
 def upgrade() -> None:
     with op.batch_alter_table("cdrs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sync_lease_owner", sa.String(length=255), nullable=True))
-        batch_op.create_index(
-            "ix_cdrs_sync_lease_owner",
-            ["sync_lease_owner"],
-            unique=False,
-            postgresql_where=LEASED,
-            sqlite_where=LEASED,
-        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("cdrs", schema=None) as batch_op:
-        batch_op.drop_index("ix_cdrs_sync_lease_owner")
         batch_op.drop_column("sync_lease_owner")
