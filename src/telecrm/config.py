@@ -218,6 +218,13 @@ class Settings(BaseSettings):
         default=300.0, ge=0, description="Wait before a failed CDR's next try; doubles each time."
     )
     crm_call_sync_backoff_max_seconds: float = Field(default=6 * 3600.0, ge=0)
+    crm_call_sync_lease_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long a batch out at the CRM is kept from other runs: longer than the "
+        "client's worst case (its retries, Retry-After). A run that dies holds its batch that "
+        "long, unless `telecrm cdr sync-release` releases it.",
+    )
     crm_call_key_property: str = Field(
         default="telecrm_cdr_key",
         description="HubSpot call property (unique values) holding each CDR's key: calls are "

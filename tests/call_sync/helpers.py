@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import subprocess
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -53,3 +56,10 @@ def valid_cdrs(
         factories.cdr(session, contract, start_time=start + dt.timedelta(minutes=index), **fields)
         for index in range(count)
     ]
+
+
+def dead_run() -> str:
+    """A sync run of this machine that is no longer running, as a lease names it."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return f"{socket.gethostname()}:{process.pid}"

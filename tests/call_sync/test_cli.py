@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from telecrm.call_sync import service
 from telecrm.config import get_settings
-from tests.call_sync.helpers import valid_cdrs
+from telecrm.db import session_scope
+from tests.call_sync.helpers import dead_run, valid_cdrs
 from tests.conftest import CliResult
 from tests.crm.fake_hubspot import FakeHubSpot
 
@@ -60,3 +62,21 @@ def test_cdr_sync_says_why_it_stopped(
     result = cli("cdr", "sync")
     assert result.exit_code == 1
     assert "daily limit of 2 CRM requests" in result.stderr
+
+
+def test_cdr_sync_release_releases_the_leases_of_a_dead_sync(
+    cli: Callable[..., CliResult], committed_db: Engine
+) -> None:
+    with Session(committed_db) as session:
+        valid_cdrs(session, 3)
+        session.commit()
+    dead = dead_run()
+    with session_scope(committed_db) as session:
+        assert isinstance(service.claim_batch(session, get_settings(), owner=dead), service.Claim)
+
+    result = cli("cdr", "sync-release")
+
+    assert result.exit_code == 0, result.output
+    assert f"released 3 CDRs leased by {dead} (no longer running)" in result.stdout
+    assert "released 3 CDRs in all" in result.stdout
+    assert "released 0 CDRs in all" in cli("cdr", "sync-release").stdout

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,10 @@ from sqlalchemy.orm import Session
 from telecrm.call_sync import service
 from telecrm.call_sync.models import CrmDailyUsage, SyncLog
 from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.service import process_billing
 from telecrm.config import Settings
+from telecrm.crm import sync
+from telecrm.crm.connector import CrmDomain
 from telecrm.rating.types import RatingStatus
 from tests import factories
 from tests.call_sync.helpers import company, contact, valid_cdrs
@@ -91,6 +95,69 @@ def test_a_call_carries_the_cdr_with_its_contact_and_company(
     assert outbound.crm_call_id == call["id"]
     assert outbound.sync_attempts == 1 and outbound.synced_at is not None
     assert _logs(db_session, outbound) == [("synced", 1)]
+
+
+# A number dialled with "00" as its international prefix, under a contract whose rules
+# read it so; the installation's rules (set below) would read any 0 as a national one.
+DIALLED_00 = "0016502533687"
+INTERNATIONAL_00 = [["+", ""], ["00", ""], ["0", "1"]]
+
+
+@pytest.fixture()
+def us_contact(
+    db_session: Session, sync_settings: Settings, hubspot: FakeHubSpot, tmp_path: Path
+) -> str:
+    """A contact whose phone HubSpot holds as "+1 650 253 3687", pulled by the extract
+    (which stores it in another notation, E.164); its CRM id."""
+    crm_id = hubspot.add(
+        "contacts",
+        {
+            "contact_id": "C-US-1",
+            "firstname": "Ada",
+            "lastname": "Byron",
+            "email": "ada@example.com",
+            "phone": "+1 650 253 3687",
+            "lead_source": "Referral",
+        },
+    )
+    connector = sync.connector_from_settings(sync_settings)
+    assert connector is not None
+    with connector:
+        extract = sync.extract(db_session, sync_settings, connector, CrmDomain.CONTACTS, tmp_path)
+    assert (extract.report.new, extract.report.rejected) == (1, [])
+    return crm_id
+
+
+@pytest.mark.parametrize("rated", [True, False], ids=["rated", "not-rated-yet"])
+def test_a_number_dialled_with_00_reaches_the_crm_in_e164_with_its_contact(
+    db_session: Session,
+    sync_settings: Settings,
+    hubspot: FakeHubSpot,
+    us_contact: str,
+    rated: bool,
+) -> None:
+    settings = sync_settings.model_copy(update={"rewrite_rules": [("0", "62")]})
+    group = factories.rate_group(db_session)
+    factories.rate(db_session, group, rate_prefix="1")
+    customer = factories.contract(db_session, group, rewrite_rules=INTERNATIONAL_00)
+    call = factories.cdr(db_session, customer, status="valid", src="1001", dst=DIALLED_00)
+    if rated:
+        day = dt.datetime(2025, 11, 5, tzinfo=dt.UTC)
+        process_billing(db_session, day, day + dt.timedelta(days=1), False, settings)
+        db_session.expire(call, ["rating"])
+        assert (call.rating_status, call.cleaned_number) == (RatingStatus.RATED, "16502533687")
+
+    assert _sync(db_session, settings).synced == 1
+
+    pushed = hubspot.find("calls", KEY, call.unique_key)
+    assert pushed is not None
+    props = pushed["properties"]
+    assert (props["hs_call_from_number"], props["hs_call_to_number"]) == ("1001", "+16502533687")
+    assert props["hs_call_direction"] == "OUTBOUND"
+    assert props["hs_call_title"] == "Outbound call to +16502533687"
+    assert hubspot.associations[("calls", "contacts")] == {
+        (pushed["id"], us_contact): "call_to_contact"
+    }
 
 
 def test_only_validated_cdrs_are_pushed(

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from telecrm import migrations
 from telecrm.cli.main import COMMANDS
+from tests.crm.fake_hubspot import FakeHubSpot
 
 
 def test_help_lists_every_group_with_its_help(cli) -> None:
@@ -73,6 +74,32 @@ def test_bad_settings_are_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> None
         "error: invalid settings: timezone: Value error, unknown time zone 'Mars/Olympus' "
         "(use an IANA name)"
     )
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_failed_crm_command_ends_on_its_error_not_under_http_request_lines(
+    cli, hubspot: FakeHubSpot, monkeypatch: pytest.MonkeyPatch, tmp_path, level: str
+) -> None:
+    """httpx logs every request at INFO; only DEBUG, where they help, shows them."""
+    from telecrm.config import get_settings
+
+    for name, value in {
+        "TELECRM_HUBSPOT_TOKEN": hubspot.token,
+        "TELECRM_HUBSPOT_BASE_URL": hubspot.url,
+        "TELECRM_HUBSPOT_BACKOFF_SECONDS": "0",
+        "TELECRM_HUBSPOT_MAX_ATTEMPTS": "3",
+        "TELECRM_LOG_LEVEL": level,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    hubspot.fail(503, times=3, path_contains="/companies")
+
+    result = cli("crm", "extract", "--output", str(tmp_path), "--domain", "accounts")
+
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "503" in errors[0]
+    assert ("HTTP Request" in result.output) == (level == "DEBUG")
 
 
 def test_serve_refuses_to_start_without_a_secret_key(cli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,5 @@
-"""``telecrm cdr sync`` and ``telecrm cdr sync-log`` (commands of the ``cdr`` group)."""
+"""``telecrm cdr sync``, ``telecrm cdr sync-release`` and ``telecrm cdr sync-log``
+(commands of the ``cdr`` group)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,31 @@ def sync(
         )
     if summary.stop_reason:
         raise AppError(f"stopped: {summary.stop_reason}")
+
+
+def sync_release(
+    owner: list[str] = typer.Option(
+        [],
+        "--owner",
+        help="A run of another machine (host:pid, as listed) known to be gone (repeatable).",
+    ),
+) -> None:
+    """Release the CDRs leased by a sync that died, so that the next sync pushes them
+    now rather than when the lease ends. A sync of this machine is released once its
+    process is gone; one of another machine only when named with --owner."""
+    with session_scope() as session:
+        outcome = service.release_dead_leases(session, owner)
+    for run, count in outcome.released.items():
+        console.print(f"released {count} CDRs leased by {run} (no longer running)", markup=False)
+    for run, count in outcome.running.items():
+        console.print(f"kept {count} CDRs leased by {run}: it is still running", markup=False)
+    for run, count in outcome.elsewhere.items():
+        console.print(
+            f"kept {count} CDRs leased by {run}, another machine: if it is gone, "
+            f"release them with --owner {run}",
+            markup=False,
+        )
+    console.print(f"released {outcome.total} CDRs in all", markup=False)
 
 
 def sync_log(

@@ -16,6 +16,8 @@ from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr
 from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract
+from telecrm.rating.engine import ACCOUNTCODE_BLANKS
+from telecrm.rating.policy import RewriteRules, rewrite_rules
 
 # A CDR goes to the CRM once it passed validation; new and invalid ones wait.
 # Every valid call (rated, unrated or invoiced ones are valid calls with a rating).
@@ -92,6 +94,22 @@ def contact_crm_ids(session: Session, phones: Iterable[str]) -> dict[str, str]:
     return {phone: crm_id for phone, crm_id in rows if phone and crm_id}
 
 
+def contract_rewrite_rules(
+    session: Session, accountcodes: Iterable[str]
+) -> dict[str, RewriteRules]:
+    """Account code (trimmed, as the rating matches it) -> the rewrite rules of its
+    contract, for the contracts that have rules of their own."""
+    wanted = sorted({code.strip(ACCOUNTCODE_BLANKS) for code in accountcodes} - {""})
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Contract.accountcode, Contract.rewrite_rules).where(
+            Contract.accountcode.in_(wanted), Contract.rewrite_rules.is_not(None)
+        )
+    ).all()
+    return {code: rewrite_rules(rules) for code, rules in rows if rules is not None}
+
+
 def company_crm_ids(session: Session, accountcodes: Iterable[str]) -> dict[str, str]:
     """Account code -> the CRM id of the company of that code's contract."""
     wanted = sorted(set(accountcodes))
@@ -121,6 +139,33 @@ def logs(
     if before_id is not None:
         query = query.where(SyncLog.log_id < before_id)
     return session.scalars(query).all()
+
+
+# What a lease can be on: a CDR still to be pushed. Once a run records its batch the
+# CDR is synced (or failed and free of the lease), and no release touches it.
+_LEASABLE = (SyncStatus.PENDING.value, SyncStatus.FAILED.value)
+
+
+def leases(session: Session) -> dict[str, int]:
+    """Run (host:pid) -> how many CDRs it holds leased."""
+    rows = session.execute(
+        select(Cdr.sync_lease_owner, func.count())
+        .where(Cdr.sync_lease_owner.is_not(None), Cdr.sync_status.in_(_LEASABLE))
+        .group_by(Cdr.sync_lease_owner)
+    ).all()
+    return {owner: count for owner, count in rows if owner}
+
+
+def release_leases(session: Session, owner: str) -> int:
+    """The CDRs ``owner`` holds leased, due again now: one conditional write, so that
+    a CDR the run recorded meanwhile (no lease any more) is left as it is."""
+    query = (
+        update(Cdr)
+        .where(Cdr.sync_lease_owner == owner, Cdr.sync_status.in_(_LEASABLE))
+        .values(next_sync_at=None, sync_lease_owner=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(query).rowcount or 0  # type: ignore[attr-defined]
 
 
 def requeue_failed(session: Session, cdr_ids: Sequence[int] | None) -> int:

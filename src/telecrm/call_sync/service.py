@@ -13,6 +13,9 @@ ends the run without counting against any CDR."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import socket
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
@@ -38,6 +41,8 @@ from telecrm.contacts.phones import InvalidPhoneNumber, to_e164
 from telecrm.db import utcnow
 from telecrm.errors import ExternalServiceError
 from telecrm.notifications.service import RunReport, notify
+from telecrm.rating.engine import ACCOUNTCODE_BLANKS
+from telecrm.rating.reference import clean_number
 from telecrm.retry import RetryPolicy
 
 
@@ -102,14 +107,18 @@ class SyncSummary:
 # --- what a call looks like ------------------------------------------------------
 
 
-# RATING.md §1: a number shorter than this is an extension (an internal call).
+# A caller's number with fewer digits is an extension (RATING.md §1's default length).
 _MIN_EXTERNAL_DIGITS = 7
+_DIGITS = re.compile(r"[0-9]+")
+# E.164: a country code (never 0) and at most 15 digits in all.
+_E164_DIGITS = re.compile(r"[1-9][0-9]{6,14}")
 
 
 @lru_cache(maxsize=65_536)
 def _e164(number: str, region: str) -> str | None:
-    """The number as contacts store it (E.164); None for an extension or junk.
-    Cached: the same numbers (the office's lines, regular customers) come back all day."""
+    """The number as contacts store it (E.164), read by the numbering plan of
+    ``region``; None for an extension or junk. Cached: the same numbers (the office's
+    lines, regular customers) come back all day."""
     if "<" in number:  # "Name <number>"
         number = number.split("<")[-1].rstrip(">")
     if sum(character.isdigit() for character in number) < _MIN_EXTERNAL_DIGITS:
@@ -118,6 +127,41 @@ def _e164(number: str, region: str) -> str | None:
         return to_e164(number.strip(), region)
     except InvalidPhoneNumber:
         return None
+
+
+def _called_number(cleaned: str | None, dst: str, settings: Settings) -> str | None:
+    """The called number in E.164 from the number cleaned as the rating cleans it
+    (RATING.md §1: the country code first, no international prefix): None for an
+    extension; by the numbering plan when the rules did not make an E.164 number."""
+    if cleaned is not None and _DIGITS.fullmatch(cleaned):
+        if len(cleaned) < settings.min_number_length:
+            return None  # an extension (RATING.md §1.4), whatever else it looks like
+        if _E164_DIGITS.fullmatch(cleaned):
+            return f"+{cleaned}"
+    return _e164(dst, settings.phone_default_region)
+
+
+def _called_numbers(
+    session: Session, cdrs: Sequence[Cdr], settings: Settings
+) -> dict[int, str | None]:
+    """Each call's called number in E.164, read as the rating reads it: the cleaned
+    number of its rating; for a call not rated yet, its number cleaned now by the same
+    rules (its contract's, else the installation's), so that rating it later changes
+    nothing. A number the rules do not make an E.164 one falls back to the numbering
+    plan of ``phone_default_region``, as a caller's number is read; one the rating
+    takes for an extension is none."""
+    default_rules = tuple((prefix, new) for prefix, new in settings.rewrite_rules)
+    pending = [cdr for cdr in cdrs if cdr.rating is None]
+    own_rules = repository.contract_rewrite_rules(session, [cdr.accountcode for cdr in pending])
+    numbers: dict[int, str | None] = {}
+    for cdr in cdrs:
+        if cdr.rating is not None:
+            cleaned = cdr.rating.cleaned_number
+        else:
+            rules = own_rules.get(cdr.accountcode.strip(ACCOUNTCODE_BLANKS))
+            cleaned = clean_number(cdr.dst, default_rules if rules is None else rules)
+        numbers[cdr.id] = _called_number(cleaned, cdr.dst, settings)
+    return numbers
 
 
 def _direction(src_e164: str | None, dst_e164: str | None) -> str | None:
@@ -147,10 +191,12 @@ def _body(cdr: Cdr) -> str:
     return "; ".join(parts) + " (telecrm)"
 
 
-def build_calls(session: Session, cdrs: Sequence[Cdr], region: str) -> list[OutgoingCall]:
+def build_calls(session: Session, cdrs: Sequence[Cdr], settings: Settings) -> list[OutgoingCall]:
     """The calls of these CDRs, each with its contact (the one whose phone is the
     other party's number) and its company (the one of the CDR's contract)."""
-    numbers = {cdr.id: (_e164(cdr.src, region), _e164(cdr.dst, region)) for cdr in cdrs}
+    called = _called_numbers(session, cdrs, settings)
+    region = settings.phone_default_region
+    numbers = {cdr.id: (_e164(cdr.src, region), called[cdr.id]) for cdr in cdrs}
     contacts = repository.contact_crm_ids(
         session, [number for pair in numbers.values() for number in pair if number]
     )
@@ -189,9 +235,12 @@ def _day(settings: Settings, now: dt.datetime) -> dt.date:
     return now.astimezone(settings.tz).date()
 
 
-# While a batch is out at the CRM its CDRs are leased: other runs skip them until the
-# lease ends. Longer than the client's worst case (its retries with Retry-After).
-SYNC_LEASE = dt.timedelta(minutes=15)
+def lease_owner() -> str:
+    """This run, as a lease names it: its host and process. While a batch is out at
+    the CRM its CDRs are leased, for ``crm_call_sync_lease_minutes``: other runs skip
+    them until the lease ends, or until ``release_dead_leases`` releases the leases of
+    a run that no longer runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass
@@ -209,9 +258,11 @@ def claim_batch(
     after_id: int = 0,
     cdr_ids: Sequence[int] | None = None,
     now: dt.datetime | None = None,
+    owner: str | None = None,
 ) -> Claim | BatchOutcome | None:
-    """The next due CDRs, leased, with their calls; a ``BatchOutcome`` that says stop
-    when the daily request budget is spent; None when nothing is due."""
+    """The next due CDRs, leased to ``owner`` (this run by default), with their calls;
+    a ``BatchOutcome`` that says stop when the daily request budget is spent; None
+    when nothing is due."""
     now = now or utcnow()
     day = _day(settings, now)
     max_attempts = settings.crm_call_sync_max_attempts
@@ -228,9 +279,12 @@ def claim_batch(
     )
     if not cdrs:
         return None
-    calls = build_calls(session, cdrs, settings.phone_default_region)
+    calls = build_calls(session, cdrs, settings)
+    lease_end = now + dt.timedelta(minutes=settings.crm_call_sync_lease_minutes)
+    holder = owner or lease_owner()
     for cdr in cdrs:
-        cdr.next_sync_at = now + SYNC_LEASE
+        cdr.next_sync_at = lease_end
+        cdr.sync_lease_owner = holder
     session.flush()
     return Claim([cdr.id for cdr in cdrs], calls, cdrs[-1].id)
 
@@ -262,6 +316,7 @@ def record_batch(
         repository.add_requests(session, _day(settings, now), 1)
         for cdr in cdrs:
             cdr.next_sync_at = None  # due again on the next run, no attempt used
+            cdr.sync_lease_owner = None
         _log_all(session, cdrs, "deferred", result.message, now)
         outcome.stop_reason = f"the CRM's rate limit: {result.message}"
         outcome.selected = 0
@@ -276,6 +331,7 @@ def record_batch(
     entries: list[dict[str, Any]] = []
     for cdr in cdrs:
         cdr.sync_attempts += 1
+        cdr.sync_lease_owner = None
         crm_id = result.written.get(cdr.unique_key)
         if crm_id is not None:
             cdr.sync_status = SyncStatus.SYNCED.value
@@ -443,6 +499,59 @@ def requeue_failed(session: Session, cdr_ids: Sequence[int] | None = None) -> in
     if count:
         record(session, "requeue", "cdrs", None, {"cdr_ids": list(cdr_ids or []), "count": count})
     return count
+
+
+@dataclass
+class LeaseRelease:
+    """What ``release_dead_leases`` did: CDRs released per run that no longer runs,
+    and the leases it kept (run -> CDRs), with why."""
+
+    released: dict[str, int] = field(default_factory=dict)
+    running: dict[str, int] = field(default_factory=dict)
+    elsewhere: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.released.values())
+
+
+def _runs_here(owner: str, host: str) -> bool | None:
+    """Whether the run ``host:pid`` still runs: None when it is on another machine,
+    where this one cannot tell."""
+    owner_host, _, pid = owner.rpartition(":")
+    if owner_host != host or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it runs
+        return True
+    return True
+
+
+def release_dead_leases(session: Session, dead: Sequence[str] = ()) -> LeaseRelease:
+    """Release the leases of the runs that died, so that their batches are pushed on
+    the next run instead of after the lease: those of this machine's runs whose
+    process is gone, and those of the runs named in ``dead`` (``host:pid``, for
+    another machine's, which only a person can know to be gone). A run of this
+    machine that still runs keeps its leases even when named: releasing them would
+    push its batch twice."""
+    host = socket.gethostname()
+    outcome = LeaseRelease()
+    for owner, count in sorted(repository.leases(session).items()):
+        running = _runs_here(owner, host)
+        if running:
+            outcome.running[owner] = count
+        elif running is None and owner not in dead:
+            outcome.elsewhere[owner] = count
+        else:
+            released = repository.release_leases(session, owner)
+            if released:
+                outcome.released[owner] = released
+    if outcome.total:
+        record(session, "release_leases", "cdrs", None, {"released": outcome.released})
+    return outcome
 
 
 def sync_log(

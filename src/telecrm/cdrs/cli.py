@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from telecrm.call_sync.cli import sync, sync_log
+from telecrm.call_sync.cli import sync, sync_log, sync_release
 from telecrm.cdr_sources.cli import fetch, sources_app
 from telecrm.cdr_status.cli import statuses, validate
 from telecrm.cdrs import service
@@ -29,6 +29,7 @@ cdr_app.command("fetch")(fetch)
 cdr_app.command("validate")(validate)
 cdr_app.command("statuses")(statuses)
 cdr_app.command("sync")(sync)
+cdr_app.command("sync-release")(sync_release)
 cdr_app.command("sync-log")(sync_log)
 
 

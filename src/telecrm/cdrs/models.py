@@ -142,6 +142,10 @@ class Cdr(TimestampMixin, Base):
     validation_errors: Mapped[list[str] | None] = mapped_column(JSON)
     sync_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # While a batch is out at the CRM: the run (host:pid) holding its lease, which
+    # ends at next_sync_at (telecrm.call_sync). Not indexed: leased calls are pending
+    # or failed ones, which the index on sync_status finds.
+    sync_lease_owner: Mapped[str | None] = mapped_column(String(255))
     sync_message: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     crm_call_id: Mapped[str | None] = mapped_column(String(64))

@@ -83,8 +83,11 @@ def _configure_logging() -> None:
         handlers=[RichHandler(console=err_console, show_path=False)],
         force=True,
     )
-    if get_settings().log_level != "DEBUG":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Their INFO lines (alembic's steps, one "HTTP Request: ..." line per request of
+    # httpx) would bury a command's own output and its one-line error; DEBUG has them.
+    quiet = logging.NOTSET if get_settings().log_level == "DEBUG" else logging.WARNING
+    for chatty in ("alembic", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(quiet)
 
 
 def _database_message(exc: SQLAlchemyError) -> str:
