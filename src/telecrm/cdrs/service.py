@@ -76,7 +76,7 @@ class _Prepared:
 
 
 def _prepare(parsed: Parsed, zone: str, source: str | None, import_id: int | None) -> _Prepared:
-    rows, bad = records.stored_rows(parsed.rows, zone, source, import_id)
+    rows, bad = records.stored_rows(parsed.rows, zone, source, import_id, parsed.nul_free)
     unique = rows
     if rows.get_column("unique_key").n_unique() < rows.height:
         unique = rows.filter(pl.col("unique_key").is_first_distinct())
@@ -110,6 +110,10 @@ def _validated(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# A reject keeps its line as written, except for a NUL, which PostgreSQL's text cannot hold.
+_NUL_SHOWN = "\\x00"
+
+
 def _store(
     session: Session,
     batch: _Prepared,
@@ -121,6 +125,9 @@ def _store(
     rejects = batch.rejects
     if not rejects.is_empty():
         lines = rejects.get_column("line").to_list()
+        reasons = rejects.get_column("reason").str.replace_all(
+            records.NUL, _NUL_SHOWN, literal=True
+        )
         repository.add_rejects(
             session,
             record.file_name if record else None,
@@ -131,10 +138,10 @@ def _store(
                     "file_name": record.file_name if record else None,
                     "line_number": line,
                     "reason": reason,
-                    "raw": raw,
+                    "raw": raw.replace(records.NUL, _NUL_SHOWN),
                 }
                 for line, reason, raw in zip(
-                    lines, rejects.get_column("reason").to_list(), raw_lines(lines), strict=True
+                    lines, reasons.to_list(), raw_lines(lines), strict=True
                 )
             ],
         )
