@@ -5,7 +5,6 @@ before it and a re-run of the same file continues after the last one."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 import hashlib
@@ -28,6 +27,7 @@ from telecrm.cdrs.models import CdrImport, CdrReject
 from telecrm.cdrs.sources import PARSERS, FileFormat
 from telecrm.cdrs.sources.base import Chunk, Parsed, read_chunks
 from telecrm.config import Settings
+from telecrm.csvexport import CellKind, Writer
 from telecrm.db import utcnow
 from telecrm.errors import NotFound, ValidationFailed
 from telecrm.rating import engine
@@ -382,6 +382,17 @@ class ExportFormat(enum.StrEnum):
 
 
 _EXPORT_BATCH = 10_000
+# The export's columns of numbers (see ``telecrm.csvexport``); the others are text.
+_EXPORT_KINDS = {
+    "id": CellKind.NUMBER,
+    "src": CellKind.PHONE,
+    "dst": CellKind.PHONE,
+    "billsec": CellKind.NUMBER,
+    "cleaned_number": CellKind.PHONE,
+    "rate_id": CellKind.NUMBER,
+    "billable_seconds": CellKind.NUMBER,
+    "cost": CellKind.NUMBER,
+}
 
 
 def export(
@@ -393,8 +404,7 @@ def export(
     rows = repository.export_rows(session, start, end, _EXPORT_BATCH)
     count = 0
     if ExportFormat(output_format) is ExportFormat.CSV:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(names)
+        writer = Writer(out, {name: _EXPORT_KINDS.get(name, CellKind.TEXT) for name in names})
         for row in rows:
             writer.writerow(["" if value is None else _text(value) for value in row])
             count += 1
