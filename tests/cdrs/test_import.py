@@ -321,3 +321,33 @@ def test_a_nul_in_a_freeswitch_json_document(
     [reject] = rejects(committed_db)
     assert reject.line_number == 2 and reject.reason.startswith(reason)
     assert "\x00" not in reject.raw and reject.raw == changed.replace("\x00", "\\x00")
+
+
+@pytest.mark.parametrize(
+    ("name", "file_format", "word", "imported"),
+    [
+        ("Master-16.csv", "asterisk-csv", '"Sari"', 3),
+        ("cdr-custom.csv", "asterisk-custom", '"Sari"', 2),
+        ("freeswitch.csv", "freeswitch-csv", '"Sari"', 3),
+        ("freeswitch.json", "freeswitch-json", '"Sari Dewi"', 2),
+    ],
+)
+def test_a_file_that_is_not_utf8_keeps_its_calls(
+    cli: Cli,
+    committed_db: Engine,
+    tmp_path: Path,
+    name: str,
+    file_format: str,
+    word: str,
+    imported: int,
+) -> None:
+    """A PBX writing Latin-1 (é as one byte, 0xE9) in a caller's name: the byte is
+    replaced (U+FFFD) and the call kept, rather than a whole file refused for it."""
+    text = (FIXTURES / name).read_text()
+    assert word in text
+    path = tmp_path / name
+    path.write_bytes(text.replace(word, word[:-1] + ' Andrés"').encode("latin-1"))
+    run_import(cli, str(path), "--format", file_format)
+    assert imports(committed_db)[0][1] == imported
+    clids = [cdr.clid or "" for cdr in stored(committed_db)]
+    assert len(clids) == imported and any("Andr\ufffds" in clid for clid in clids), clids
