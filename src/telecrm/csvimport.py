@@ -4,6 +4,7 @@ so a file is either in the database completely or not at all."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -43,11 +44,16 @@ class ImportSummary(BaseModel):
 
 
 def decode(content: bytes, name: str) -> str:
-    """An uploaded file's text: UTF-8, with or without the BOM that Excel writes."""
+    """A file's text: UTF-8, with or without the BOM that Excel writes."""
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed(f"{name} is not UTF-8 text (byte {exc.start})") from exc
+        # the codec counts from after the BOM
+        at = exc.start + (len(codecs.BOM_UTF8) if content.startswith(codecs.BOM_UTF8) else 0)
+        line = content.count(b"\n", 0, at) + 1
+        raise ValidationFailed(
+            f"{name} is not UTF-8 text (line {line}, byte {at}): save it as UTF-8"
+        ) from exc
 
 
 def _pydantic_message(error: ValidationError) -> str:

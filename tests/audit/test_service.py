@@ -67,3 +67,22 @@ def test_admins_read_the_audit_log_filtered_and_newest_first(
     ).json()
     assert [entry["changes"]["name"] for entry in older] == ["pbx-a"]
     assert all(entry["changes"]["key_hash"] == "***" for entry in page.json())
+
+
+def test_the_actor_filter_takes_like_wildcards_literally(
+    client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    for email in ("a_b@example.com", "axb@example.com", "50%@example.com", "500@example.com"):
+        user = factories.user(db_session, role=Role.ADMIN, email=email)
+        headers = factories.bearer(user, settings)
+        created = client.post("/api/api-keys", json={"name": email, "role": "pbx"}, headers=headers)
+        assert created.status_code == 201, created.text
+
+    def actors(actor: str) -> set[str]:
+        response = client.get("/api/audit", params={"actor": actor}, headers=headers)
+        assert response.status_code == 200, response.text
+        return {entry["actor"].split(":")[-1] for entry in response.json()}
+
+    assert actors("a_b") == {"a_b@example.com"}
+    assert actors("50%") == {"50%@example.com"}
+    assert actors("50") == {"500@example.com", "50%@example.com"}

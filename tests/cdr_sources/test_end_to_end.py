@@ -306,3 +306,69 @@ def test_a_plain_json_batch_and_what_is_wrong_with_it(
         headers={"X-API-Key": key, "Content-Type": "application/xml"},
     )
     assert unreadable.status_code == 422
+
+
+def test_a_pushed_cdr_with_a_nul_is_a_reject_and_the_others_are_stored(
+    client: TestClient, db_session: Session
+) -> None:
+    db_session.add(CdrSource(name="fs-1", type="push", params={"timezone": "Asia/Jakarta"}))
+    _, key = factories.api_key(db_session)
+    good = {
+        "call_id": "n.1",
+        "src": "1001",
+        "dst": "081234567890",
+        "start_time": "2025-11-05T09:00:00Z",
+        "duration": 70,
+        "billsec": 61,
+        "disposition": "ANSWERED",
+    }
+    batch = {"cdrs": [good | {"call_id": "n.0", "dst": "0812\x0034567890"}, good]}
+    document = json.loads(json.dumps(FREESWITCH_CDR))
+    document["callflow"][0]["caller_profile"]["caller_id_name"] = "Bu\x00di"
+
+    runs = [
+        client.post("/api/cdrs/push?source=fs-1", json=batch, headers={"X-API-Key": key})
+        for _ in range(2)
+    ]
+    freeswitch = client.post(
+        "/api/cdrs/push?source=fs-1", json=document, headers={"X-API-Key": key}
+    )
+
+    assert [run.status_code for run in runs] == [200, 200], runs[0].text
+    assert [(r.json()["run"]["imported"], r.json()["run"]["rejected"]) for r in runs] == [
+        (1, 1),
+        (0, 1),
+    ]
+    assert freeswitch.status_code == 200, freeswitch.text
+    assert (freeswitch.json()["run"]["imported"], freeswitch.json()["run"]["rejected"]) == (0, 1)
+    assert db_session.scalars(select(Cdr.call_id).where(Cdr.source == "fs-1")).all() == ["n.1"]
+    rejects = db_session.scalars(select(CdrReject).order_by(CdrReject.id)).all()
+    assert (rejects[0].line_number, rejects[0].reason) == (1, "field dst contains a NUL byte")
+    assert (rejects[-1].line_number, rejects[-1].reason) == (1, "field clid contains a NUL byte")
+    assert all("\x00" not in r.raw for r in rejects) and "0812\\u000034567890" in rejects[0].raw
+
+
+def test_a_database_row_with_a_nul_is_a_reject_and_the_others_are_stored(
+    db_session: Session, settings: Settings
+) -> None:
+    with pbx_database("mysql", "ast-db-manage") as pbx:
+        source = CdrSource(
+            name="pbx-db", type="asterisk_db", params=pbx.params | {"timezone": "Asia/Jakarta"}
+        )
+        db_session.add(source)
+        db_session.flush()
+        pbx.insert(
+            call(LOCAL, "d.1"),
+            call(LOCAL + dt.timedelta(hours=1), "d.2", lastdata="PJSIP/0812\x00@trunk"),
+            call(LOCAL + dt.timedelta(hours=2), "d.3"),
+        )
+        first = service.fetch_incremental(db_session, settings, "pbx-db")
+        again = service.fetch_incremental(db_session, settings, "pbx-db")
+
+    assert (first.rows_read, first.imported, first.rejected) == (3, 2, 1)
+    assert (again.rows_read, again.imported, again.duplicates, again.rejected) == (3, 0, 2, 1)
+    stored = db_session.scalars(select(Cdr.call_id).where(Cdr.source == "pbx-db")).all()
+    assert sorted(stored) == ["d.1", "d.3"]
+    reject = db_session.scalars(select(CdrReject).where(CdrReject.source == "pbx-db")).first()
+    assert reject is not None and reject.reason == "field lastdata contains a NUL byte"
+    assert '"lastdata": "PJSIP/0812\\u0000@trunk"' in reject.raw

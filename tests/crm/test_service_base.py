@@ -306,6 +306,44 @@ def test_save_to_json_and_csv(
     assert [AccountDTO.model_validate(row) for row in data] == accounts.find_all()
 
 
+def test_csv_cells_never_start_a_formula(
+    db_session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """Names come from the CRM: a cell a spreadsheet would run as a formula gets a
+    leading quote; a phone number in E.164 and an amount stay as they are."""
+    factories.contact(
+        db_session,
+        contact_id="C1",
+        first_name="@SUM(1+1)",
+        last_name="\t=1+1",
+        job_title="+cmd|' /C calc'!A0",
+        phone="+622155501234",
+    )
+    factories.contact(db_session, contact_id="-C2", first_name="\r=HYPERLINK(1)")
+    contacts = ContactService(db_session, settings)
+    with contacts.save_crm_data_to_csv(tmp_path / "contacts.csv").open(newline="") as source:
+        rows = list(csv.DictReader(source))
+    assert [
+        {key: row[key] for key in ("contact_id", "first_name", "last_name", "job_title", "phone")}
+        for row in rows
+    ] == [
+        {
+            "contact_id": "'-C2",
+            "first_name": "'=HYPERLINK(1)",  # stripped when read: the formula is left
+            "last_name": "Santoso",
+            "job_title": "",
+            "phone": "",
+        },
+        {
+            "contact_id": "C1",
+            "first_name": "'@SUM(1+1)",
+            "last_name": "'=1+1",
+            "job_title": "'+cmd|' /C calc'!A0",
+            "phone": "+622155501234",
+        },
+    ]
+
+
 def test_dto_and_orm_map_both_ways(accounts: AccountService, db_session: Session) -> None:
     record = _account(3, crm_id="55", crm_updated_at=T0)
     obj = accounts._orm_from_crm_dto(record)

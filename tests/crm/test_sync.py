@@ -18,6 +18,7 @@ from telecrm.contacts.service import ContactService
 from telecrm.crm import sync
 from telecrm.crm.connector import CrmConnector, CrmDomain
 from telecrm.crm.hubspot import HubSpotConnector
+from telecrm.crm.service_base import RejectedRow
 from telecrm.deals.service import DealService
 from tests import factories
 from tests.crm.fake_hubspot import FakeHubSpot
@@ -204,3 +205,14 @@ def test_an_extract_through_429_500_and_dropped_connections_loses_and_duplicates
 def test_without_a_token_there_is_no_external_crm(settings: Settings) -> None:
     assert settings.hubspot_token is None
     assert sync.connector_from_settings(settings) is None
+
+
+def test_rejected_rows_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
+    path = sync.save_rejected(
+        tmp_path / "accounts.rejected.csv",
+        [RejectedRow(row=1, key="=1+1", crm_id="@x", reason="-bad value")],
+    )
+    with path.open(newline="") as source:
+        assert list(csv.DictReader(source)) == [
+            {"row": "1", "key": "'=1+1", "crm_id": "'@x", "reason": "'-bad value"}
+        ]

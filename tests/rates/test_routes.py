@@ -148,3 +148,22 @@ def test_an_unknown_group_is_404(
     billing = auth_headers(Role.BILLING)
     assert client.get("/api/rate-groups/999999/rates", headers=billing).status_code == 404
     assert client.get("/api/rate-groups/999999", headers=billing).status_code == 404
+
+
+def test_the_prefix_filter_takes_like_wildcards_literally(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    group = factories.rate_group(db_session)
+    mobile = factories.rate(db_session, group, "62", "812").id
+    billing = auth_headers(Role.BILLING)
+
+    def found(prefix: str) -> list[int]:
+        response = client.get(
+            f"/api/rate-groups/{group.id}/rates", params={"prefix": prefix}, headers=billing
+        )
+        assert response.status_code == 200, response.text
+        return [rate["id"] for rate in response.json()]
+
+    assert found("628") == [mobile]
+    assert found("6_8") == []
+    assert found("%") == []

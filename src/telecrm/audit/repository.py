@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from telecrm import textsearch
 from telecrm.audit.models import AuditEntry
 
 
@@ -26,7 +27,7 @@ def list_entries(
     if object_id is not None:
         query = query.where(AuditEntry.object_id == object_id)
     if actor is not None:
-        query = query.where(AuditEntry.actor.contains(actor))
+        query = query.where(textsearch.contains(AuditEntry.actor, actor))
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if before_id is not None:

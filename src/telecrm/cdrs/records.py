@@ -23,11 +23,12 @@ import polars_hash as plh
 
 from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr
-from telecrm.cdrs.sources.base import REJECT_SCHEMA, empty_rejects
+from telecrm.cdrs.sources.base import CANONICAL, REJECT_SCHEMA, empty_rejects
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 KEY_HASH_DIGITS = 40
 INT32_MAX = 2**31 - 1
+NUL = "\x00"
 
 # Text that decides what a call costs or who pays it: a value too long for its column
 # is a reject (never cut). The other texts describe the call and are cut to fit.
@@ -50,10 +51,15 @@ def _length(column: str) -> int:
 
 
 def stored_rows(
-    rows: pl.DataFrame, zone: str, source: str | None, import_id: int | None
+    rows: pl.DataFrame,
+    zone: str,
+    source: str | None,
+    import_id: int | None,
+    nul_free: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``rows`` as parsed (see ``sources.base``) -> (rows with the ``cdrs`` columns an
-    import fills, plus ``line``; rejects with ``line`` and ``reason``)."""
+    import fills, plus ``line``; rejects with ``line`` and ``reason``). ``nul_free``:
+    the rows are known to hold no NUL, which need not be looked for then."""
     ZoneInfo(zone)  # an unknown zone fails here, before any row is judged by it
     times = {
         name: pl.col(name)
@@ -75,7 +81,7 @@ def stored_rows(
         ]
     )
     # The checks are cheap; saying why a row fails is not: only failing rows are told.
-    checks = _checks(zone)
+    checks = _checks(zone, nul_free)
     failing = frame.select(
         pl.any_horizontal(condition.fill_null(False) for condition, _ in checks)
     ).to_series()
@@ -129,11 +135,15 @@ def _digits(start: pl.Series) -> pl.Expr:
     return column.str.replace_all(r"[^0-9]", "")
 
 
-def _checks(zone: str) -> list[tuple[pl.Expr, pl.Expr]]:
+def _checks(zone: str, nul_free: bool) -> list[tuple[pl.Expr, pl.Expr]]:
     """Each reason a row cannot be stored: (when it applies, what it says), in order."""
+    # PostgreSQL's text cannot hold a NUL: one such field would fail the whole batch's
+    # COPY. Checked first, so that no later reason quotes a value holding one.
     checks: list[tuple[pl.Expr, pl.Expr]] = [
-        (pl.col("start").fill_null("") == "", pl.lit("no start time")),
+        (pl.col(name).str.contains(NUL, literal=True), pl.lit(f"field {name} contains a NUL byte"))
+        for name in ([] if nul_free else CANONICAL)
     ]
+    checks.append((pl.col("start").fill_null("") == "", pl.lit("no start time")))
     for name in ("start", "answer", "end"):
         given = pl.col(name).fill_null("") != ""
         checks += [

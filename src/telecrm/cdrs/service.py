@@ -5,7 +5,6 @@ before it and a re-run of the same file continues after the last one."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 import hashlib
@@ -28,6 +27,7 @@ from telecrm.cdrs.models import CdrImport, CdrReject
 from telecrm.cdrs.sources import PARSERS, FileFormat
 from telecrm.cdrs.sources.base import Chunk, Parsed, read_chunks
 from telecrm.config import Settings
+from telecrm.csvexport import CellKind, Writer
 from telecrm.db import utcnow
 from telecrm.errors import NotFound, ValidationFailed
 from telecrm.rating import engine
@@ -76,7 +76,7 @@ class _Prepared:
 
 
 def _prepare(parsed: Parsed, zone: str, source: str | None, import_id: int | None) -> _Prepared:
-    rows, bad = records.stored_rows(parsed.rows, zone, source, import_id)
+    rows, bad = records.stored_rows(parsed.rows, zone, source, import_id, parsed.nul_free)
     unique = rows
     if rows.get_column("unique_key").n_unique() < rows.height:
         unique = rows.filter(pl.col("unique_key").is_first_distinct())
@@ -110,6 +110,10 @@ def _validated(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# A reject keeps its line as written, except for a NUL, which PostgreSQL's text cannot hold.
+_NUL_SHOWN = "\\x00"
+
+
 def _store(
     session: Session,
     batch: _Prepared,
@@ -121,6 +125,9 @@ def _store(
     rejects = batch.rejects
     if not rejects.is_empty():
         lines = rejects.get_column("line").to_list()
+        reasons = rejects.get_column("reason").str.replace_all(
+            records.NUL, _NUL_SHOWN, literal=True
+        )
         repository.add_rejects(
             session,
             record.file_name if record else None,
@@ -131,10 +138,10 @@ def _store(
                     "file_name": record.file_name if record else None,
                     "line_number": line,
                     "reason": reason,
-                    "raw": raw,
+                    "raw": raw.replace(records.NUL, _NUL_SHOWN),
                 }
                 for line, reason, raw in zip(
-                    lines, rejects.get_column("reason").to_list(), raw_lines(lines), strict=True
+                    lines, reasons.to_list(), raw_lines(lines), strict=True
                 )
             ],
         )
@@ -375,6 +382,17 @@ class ExportFormat(enum.StrEnum):
 
 
 _EXPORT_BATCH = 10_000
+# The export's columns of numbers (see ``telecrm.csvexport``); the others are text.
+_EXPORT_KINDS = {
+    "id": CellKind.NUMBER,
+    "src": CellKind.PHONE,
+    "dst": CellKind.PHONE,
+    "billsec": CellKind.NUMBER,
+    "cleaned_number": CellKind.PHONE,
+    "rate_id": CellKind.NUMBER,
+    "billable_seconds": CellKind.NUMBER,
+    "cost": CellKind.NUMBER,
+}
 
 
 def export(
@@ -386,8 +404,7 @@ def export(
     rows = repository.export_rows(session, start, end, _EXPORT_BATCH)
     count = 0
     if ExportFormat(output_format) is ExportFormat.CSV:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(names)
+        writer = Writer(out, {name: _EXPORT_KINDS.get(name, CellKind.TEXT) for name in names})
         for row in rows:
             writer.writerow(["" if value is None else _text(value) for value in row])
             count += 1

@@ -1,8 +1,9 @@
 """What the reference-data import commands share (rate groups, rates, contracts):
-open the file, import it in one transaction, list every bad row when it fails."""
+read the file (UTF-8), import it in one transaction, list every bad row when it fails."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -10,7 +11,7 @@ from typing import TextIO
 from sqlalchemy.orm import Session
 
 from telecrm.cli.console import console, err_console
-from telecrm.csvimport import ImportSummary
+from telecrm.csvimport import ImportSummary, decode
 from telecrm.db import session_scope
 from telecrm.errors import ValidationFailed
 
@@ -19,8 +20,11 @@ Importer = Callable[[Session, TextIO, str], ImportSummary]
 
 def import_csv(path: Path, importer: Importer, what: str) -> None:
     try:
-        with session_scope() as session, path.open(encoding="utf-8-sig", newline="") as stream:
-            summary = importer(session, stream, path.name)
+        # Decoded whole before the import starts, so that a file that is not UTF-8 is
+        # one error naming it (and its line), not a decoding error halfway through.
+        text = decode(path.read_bytes(), path.name)
+        with session_scope() as session:
+            summary = importer(session, io.StringIO(text, newline=""), path.name)
     except ValidationFailed as exc:
         # The error's message names the first bad rows; a person fixing the file
         # wants all of them.

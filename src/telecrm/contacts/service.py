@@ -21,6 +21,7 @@ class ContactService(CrmService[Contact, ContactDTO]):
     key_field = "contact_id"
     links_to_account = True
     normalised_fields = ("phone",)
+    phone_fields = ("phone",)
 
     def _normalise_field(self, field_name: str, value: Any) -> Any:
         if field_name != "phone":

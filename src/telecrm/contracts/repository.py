@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from telecrm import textsearch
 from telecrm.accounts.models import Account
 from telecrm.cdrs.models import CdrRating
 from telecrm.contracts.models import Contract, ContractStatus
@@ -54,10 +55,9 @@ def list_contracts(
     if rate_group_id is not None:
         query = query.where(Contract.rate_group_id == rate_group_id)
     if search:
-        pattern = f"%{search.lower()}%"
         query = query.where(
-            func.lower(Contract.company_name).like(pattern)
-            | func.lower(Contract.accountcode).like(pattern)
+            textsearch.contains(Contract.company_name, search)
+            | textsearch.contains(Contract.accountcode, search)
         )
     if after_id is not None:
         query = query.where(Contract.id > after_id)

@@ -15,7 +15,6 @@ kept and marked pending (``crm_sync_error``), and the error says so.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import enum
 import math
@@ -38,6 +37,7 @@ from telecrm.crm.connector import CrmConnector, CrmDomain, CrmRecord, OutgoingRe
 from telecrm.crm.models import CrmSyncMixin
 from telecrm.crm.repository_base import CrmRepository
 from telecrm.crm.schemas import Content, CrmFields, ListQuery, Page
+from telecrm.csvexport import CellKind, Writer
 from telecrm.db import utcnow
 from telecrm.errors import AppError, Conflict, ExternalServiceError, NotFound, ValidationFailed
 
@@ -113,6 +113,20 @@ def _summary(problems: Sequence[Mapping[str, str]]) -> str:
     return "; ".join(f"{problem['field']}: {problem['message']}" for problem in problems)
 
 
+def _is_number(annotation: Any) -> bool:
+    """Whether a field's type is a number (None aside)."""
+    arguments = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_number(arguments[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return all(_is_number(arg) for arg in arguments)
+    return (
+        isinstance(annotation, type)
+        and issubclass(annotation, int | Decimal | float)
+        and not issubclass(annotation, bool | enum.Enum)
+    )
+
+
 def _type_name(annotation: Any) -> str:
     """How a field's type reads in an error message."""
     arguments = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
@@ -150,6 +164,8 @@ class CrmService(Generic[ModelT, DtoT]):
     missing_reasons: ClassVar[dict[str, str]] = {}
     # Fields with a canonical form that ``_normalise_field`` gives them.
     normalised_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields holding phone numbers in E.164, whose "+" a CSV export keeps.
+    phone_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, session: Session, settings: Settings, connector: CrmConnector | None = None
@@ -177,6 +193,19 @@ class CrmService(Generic[ModelT, DtoT]):
     @classmethod
     def sortable_fields(cls) -> list[str]:
         return [*cls.content_fields(), *BOOKKEEPING_FIELDS]
+
+    @classmethod
+    def csv_columns(cls) -> dict[str, CellKind]:
+        """The CSV export's columns (the DTO's fields) and what each holds: numbers
+        by their type, phone numbers as ``phone_fields`` says, the rest text."""
+        return {
+            name: CellKind.PHONE
+            if name in cls.phone_fields
+            else CellKind.NUMBER
+            if _is_number(info.annotation)
+            else CellKind.TEXT
+            for name, info in cls.dto.model_fields.items()
+        }
 
     @classmethod
     def required_fields(cls) -> list[str]:
@@ -278,11 +307,12 @@ class CrmService(Generic[ModelT, DtoT]):
         an empty cell."""
         records = self.find_all() if records is None else records
         path.parent.mkdir(parents=True, exist_ok=True)
+        columns = self.csv_columns()
         with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=list(self.dto.model_fields))
-            writer.writeheader()
+            writer = Writer(out, columns)
             for record in records:
-                writer.writerow(record.model_dump(mode="json"))
+                values = record.model_dump(mode="json")
+                writer.writerow(values[name] for name in columns)
         return path
 
     def _handle_missing_values(

@@ -4,7 +4,6 @@ export files)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from telecrm.contacts.service import ContactService
 from telecrm.crm.connector import CrmConnector, CrmDomain, CrmRecord
 from telecrm.crm.hubspot import HubSpotConnector
 from telecrm.crm.service_base import CrmService, RejectedRow, SyncReport
+from telecrm.csvexport import CellKind, Writer
 from telecrm.deals.service import DealService
 
 SERVICES: dict[CrmDomain, type[CrmService[Any, Any]]] = {
@@ -51,11 +51,11 @@ class ExtractResult:
 def save_rejected(path: Path, rejected: list[RejectedRow]) -> Path:
     """The records left out, with their row in the CRM's listing and the reason:
     what a person needs to fix them in the CRM."""
+    columns = {"row": CellKind.NUMBER, "key": CellKind.TEXT, "crm_id": CellKind.TEXT}
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["row", "key", "crm_id", "reason"])
+        writer = Writer(out, columns | {"reason": CellKind.TEXT})
         for item in rejected:
-            writer.writerow([item.row or "", item.key or "", item.crm_id or "", item.reason])
+            writer.writerow([item.row, item.key, item.crm_id, item.reason])
     return path
 
 

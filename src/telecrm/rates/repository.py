@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from telecrm import textsearch
 from telecrm.cdrs.models import CdrRating
 from telecrm.contracts.models import Contract
 from telecrm.rates.models import Rate, RateGroup
@@ -112,7 +113,7 @@ def list_rates(
     ``active_at``: only those in effect at that instant."""
     query = select(Rate).where(Rate.rate_group_id == group_id).order_by(Rate.id)
     if prefix:
-        query = query.where((Rate.rate_prefix + Rate.area_prefix).startswith(prefix))
+        query = query.where(textsearch.starts_with(Rate.rate_prefix + Rate.area_prefix, prefix))
     if active_at is not None:
         query = query.where(
             or_(Rate.effective_from.is_(None), Rate.effective_from <= active_at),

@@ -32,4 +32,4 @@ def asterisk_identity() -> pl.Expr:
 def parse(chunk: Chunk) -> Parsed:
     by_count, rejects = csv_fields(chunk, tuple(LAYOUTS))
     rows = pl.concat([canonical(frame, LAYOUTS[count]) for count, frame in by_count.items()])
-    return Parsed(rows.with_columns(identity=asterisk_identity()), rejects)
+    return Parsed(rows.with_columns(identity=asterisk_identity()), rejects, chunk.nul_free)

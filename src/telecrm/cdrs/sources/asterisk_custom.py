@@ -40,4 +40,4 @@ LAYOUTS = {18: BASE, 19: (*BASE, "sequence")}
 def parse(chunk: Chunk) -> Parsed:
     by_count, rejects = csv_fields(chunk, tuple(LAYOUTS))
     rows = pl.concat([canonical(frame, LAYOUTS[count]) for count, frame in by_count.items()])
-    return Parsed(rows.with_columns(identity=asterisk_identity()), rejects)
+    return Parsed(rows.with_columns(identity=asterisk_identity()), rejects, chunk.nul_free)

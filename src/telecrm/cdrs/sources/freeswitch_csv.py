@@ -68,4 +68,4 @@ def parse(chunk: Chunk) -> Parsed:
     rows = rows.with_columns(
         freeswitch_columns(pl.col("caller_id_name"), pl.col("hangup_cause"))
     ).drop("caller_id_name", "hangup_cause")
-    return Parsed(rows, rejects)
+    return Parsed(rows, rejects, chunk.nul_free)

@@ -9,6 +9,8 @@ switch's local time, as in ``mod_cdr_csv``.
 
 Each document is decoded by Python's json module, one by one: the format is one
 document per call, so the work per call is the format's own.
+A value may hold a NUL that the bytes do not (``\\u0000``, ``%00``): its fields are
+always checked for one.
 """
 
 from __future__ import annotations
