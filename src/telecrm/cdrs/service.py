@@ -35,6 +35,19 @@ from telecrm.rating.policy import RatingPolicy
 from telecrm.rating.types import RatingStatus
 
 _RESUMABLE_HASH_BLOCK = 1 << 20
+# A reject keeps the text of its one line, up to this many characters: a CDR line is
+# far shorter, and a file that is one long "line" (no line ends) is not kept whole.
+MAX_REJECT_RAW = 4096
+
+
+def _reject_text(text: str) -> str:
+    """Text as a reject keeps it: one line, at most MAX_REJECT_RAW characters, NUL
+    (which PostgreSQL's text cannot hold) shown as U+FFFD."""
+    text = text.split("\n", 1)[0].replace("\x00", "\ufffd")
+    if len(text) <= MAX_REJECT_RAW:
+        return text
+    marker = f" [cut: {len(text)} characters in all]"
+    return text[: MAX_REJECT_RAW - len(marker)] + marker
 
 
 def zone_info(name: str) -> ZoneInfo:
@@ -130,8 +143,8 @@ def _store(
                     "source": source,
                     "file_name": record.file_name if record else None,
                     "line_number": line,
-                    "reason": reason,
-                    "raw": raw,
+                    "reason": _reject_text(reason),
+                    "raw": _reject_text(raw),
                 }
                 for line, reason, raw in zip(
                     lines, rejects.get_column("reason").to_list(), raw_lines(lines), strict=True
