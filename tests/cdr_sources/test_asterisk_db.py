@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from telecrm.cdr_sources.asterisk_db import AsteriskCdrDatabase, AsteriskDbParams, SourceRefused
-from tests.cdr_sources.pbx_databases import call, pbx_database
+from tests.cdr_sources.pbx_databases import call, password_trap, pbx_database
 from tests.loopback import dropping_server
 
 JAKARTA = "Asia/Jakarta"
@@ -105,3 +105,30 @@ def test_a_dropped_connection_is_a_network_error() -> None:
         with pytest.raises(OperationalError):
             _read(_reader(params), None, None)
     assert server.connections >= 1
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+@pytest.mark.parametrize("sslmode", ["require", "verify-ca", "verify-full"])
+def test_a_server_without_tls_is_refused_when_tls_is_required(dialect: str, sslmode: str) -> None:
+    # The machine's PostgreSQL and MariaDB offer no TLS (ssl = off, have_ssl = DISABLED).
+    with pbx_database(dialect, "ast-db-manage") as pbx:
+        pbx.insert(call(LOCAL, "t.1"))
+        with pytest.raises(SourceRefused, match="TLS"):
+            _read(_reader(pbx.params, sslmode=sslmode), None, None)
+        assert [row["uniqueid"] for row in _read(_reader(pbx.params), None, None)] == ["t.1"]
+
+
+def test_tls_required_sends_no_password_to_a_server_without_it() -> None:
+    with password_trap() as trap:
+        params = {
+            "dialect": "postgresql",
+            "host": "127.0.0.1",
+            "port": trap.port,
+            "database": "asterisk",
+            "username": "asterisk",
+            "table": "cdr",
+        }
+        with pytest.raises(SourceRefused, match="TLS"):
+            _read(_reader(params, password="s3cret", sslmode="require"), None, None)
+    assert (trap.connections, trap.tls_requests) == (1, 1)
+    assert not trap.saw("s3cret") and not trap.saw("asterisk")  # not even the startup

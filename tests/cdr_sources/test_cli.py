@@ -1,25 +1,36 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdr_sources.models import CdrSource
+from telecrm.config import get_settings
 from tests.cdr_sources.test_end_to_end import MASTER_CSV
 from tests.conftest import CliResult
 
 
 def test_sources_are_managed_and_fetched_from_the_command_line(
-    cli: Callable[..., CliResult], committed_db: Engine, tmp_path: Path
+    cli: Callable[..., CliResult],
+    committed_db: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (tmp_path / "Master.csv").write_text(MASTER_CSV)
-    added = cli(
+    add = (
         "cdr", "sources", "add", "pbx-files", "--type", "directory",
         "--param", f"path={tmp_path}", "--param", "format=asterisk-csv",
         "--param", "timezone=Asia/Jakarta",
     )  # fmt: skip
+    refused = cli(*add)
+    assert refused.exit_code == 1 and "set TELECRM_CDR_SOURCE_ROOTS" in refused.stderr
+    monkeypatch.setenv("TELECRM_CDR_SOURCE_ROOTS", json.dumps([str(tmp_path)]))
+    get_settings.cache_clear()
+    added = cli(*add)
     assert added.exit_code == 0, added.output
     assert "added CDR source" in added.stdout
 

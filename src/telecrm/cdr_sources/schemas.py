@@ -6,10 +6,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from telecrm.cdr_sources.directory import pattern_problem
 from telecrm.cdr_sources.models import CdrSourceType, FetchRunStatus
 from telecrm.cdrs.schemas import CdrRead
 from telecrm.cdrs.sources import FileFormat
 
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
@@ -35,9 +37,22 @@ class _Params(BaseModel):
 
 
 class DirectoryParams(_Params):
-    path: str = Field(description="The folder the PBX writes its CDR files to.")
+    path: str = Field(
+        description="The folder the PBX writes its CDR files to: absolute, and below one "
+        "of TELECRM_CDR_SOURCE_ROOTS once symlinks are resolved."
+    )
     format: FileFormat
-    pattern: str = Field(default="*", description="Which files, e.g. Master*.csv.")
+    pattern: str = Field(
+        default="*", description="Which files: a file name glob (Master*.csv), never a path."
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _file_name_glob(cls, pattern: str) -> str:
+        problem = pattern_problem(pattern)
+        if problem:
+            raise ValueError(problem)
+        return pattern
 
 
 class AsteriskDbParams(_Params):
@@ -47,6 +62,11 @@ class AsteriskDbParams(_Params):
     database: str
     username: str
     table: str = Field(default="cdr", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    sslmode: SslMode = Field(
+        default="prefer",
+        description="TLS to the database, as libpq's sslmode: require, verify-ca and "
+        "verify-full refuse a server without TLS (verify-*: against the system's CAs).",
+    )
 
 
 class PushParams(_Params):
