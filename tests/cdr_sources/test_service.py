@@ -4,6 +4,7 @@ and each type of source is set up only by the roles that may."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
 from telecrm.cdr_sources.models import CdrSource
-from telecrm.cdrs.models import CdrReject
+from telecrm.cdrs.models import Cdr, CdrReject
 from telecrm.config import Settings
-from tests.cdr_sources.pbx_databases import password_trap
+from tests.cdr_sources.pbx_databases import call, password_trap, pbx_database
 from tests.cdr_sources.test_end_to_end import MASTER_CSV
 
 SECRET_LINE = "TELECRM_SECRET_KEY=not-for-the-rejects-table"
@@ -376,3 +377,36 @@ def test_a_source_that_requires_tls_is_refused_once_by_a_server_without_it(
     assert "sslmode=verify-full" in fetched.json()["error"]
     runs = client.get(f"/api/cdr-sources/{created.json()['id']}/runs", headers=billing).json()
     assert [(run["status"], run["attempts"]) for run in runs] == [("failed", 1)]  # not retried
+
+
+@pytest.mark.parametrize("host", ["/var/run/postgresql", "127.0.0.1,/tmp", "pbx host=x"])
+def test_a_database_host_is_one_network_host_never_a_socket_or_a_list(
+    client: TestClient, auth_headers: Callable[..., dict[str, str]], host: str
+) -> None:
+    response = client.post(
+        "/api/cdr-sources", json=_db_source(host=host), headers=auth_headers(Role.BILLING)
+    )
+    assert response.status_code == 422, response.text
+    assert [p["field"] for p in response.json()["detail"]] == ["params.host"]
+
+
+def test_a_stored_source_naming_a_unix_socket_is_not_connected_to(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    with pbx_database("postgresql", "ast-db-manage") as pbx:
+        with pbx.engine.connect() as connection:
+            sockets = connection.exec_driver_sql("SHOW unix_socket_directories").scalar_one()
+        pbx.insert(call(dt.datetime(2025, 11, 5, 9, 0), "u.1"))
+        # as a source set up before hosts were checked: telecrm's own OS user, over the
+        # socket, where a password is not asked for
+        db_session.add(
+            CdrSource(
+                name="pbx-db",
+                type="asterisk_db",
+                params=pbx.params | {"host": str(sockets).split(",")[0].strip()},
+            )
+        )
+        fetched = _fetch(client, auth_headers(Role.BILLING), "pbx-db")
+    assert fetched.status_code == 502, fetched.text
+    assert "params.host" in fetched.json()["error"]
+    assert db_session.scalars(select(Cdr).where(Cdr.source == "pbx-db")).all() == []

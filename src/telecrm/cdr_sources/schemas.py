@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +14,9 @@ from telecrm.cdrs.schemas import CdrRead
 from telecrm.cdrs.sources import FileFormat
 
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+)
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
@@ -57,7 +62,7 @@ class DirectoryParams(_Params):
 
 class AsteriskDbParams(_Params):
     dialect: Literal["postgresql", "mysql"] = Field(description="mysql also means MariaDB.")
-    host: str
+    host: str = Field(description="A host name or an IP address (not a socket, not a list).")
     port: int | None = Field(default=None, ge=1, le=65535)
     database: str
     username: str
@@ -65,8 +70,22 @@ class AsteriskDbParams(_Params):
     sslmode: SslMode = Field(
         default="prefer",
         description="TLS to the database, as libpq's sslmode: require, verify-ca and "
-        "verify-full refuse a server without TLS (verify-*: against the system's CAs).",
+        "verify-full refuse a server without TLS. verify-*: PostgreSQL against libpq's "
+        "root certificate (~/.postgresql/root.crt or PGSSLROOTCERT), MySQL/MariaDB "
+        "against the system's CAs.",
     )
+
+    @field_validator("host")
+    @classmethod
+    def _network_host(cls, host: str) -> str:
+        # libpq reads "/dir" as a Unix socket (peer authentication as telecrm's own OS
+        # user) and "a,b" as a list of hosts: only one host on the network is taken.
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if not HOST_NAME.fullmatch(host):
+                raise ValueError(f"{host!r} is not a host name or an IP address") from None
+        return host
 
 
 class PushParams(_Params):

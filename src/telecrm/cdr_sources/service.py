@@ -246,7 +246,8 @@ def _read_source(
     what a failed try stored is found again as duplicates by the next)."""
     zone = _source_zone(source, settings)
     if source.type == CdrSourceType.ASTERISK_DB:
-        params = source.params
+        # checked again as stored: a source set up before a rule existed obeys it too
+        params = _checked_params(source.type, source.params)
         reader = AsteriskCdrDatabase(
             AsteriskDbParams(
                 dialect=params["dialect"],
