@@ -94,6 +94,7 @@ def test_proc_self_environ_cannot_be_read_through_a_directory_source(
         "{root}/link-out",  # a symlink inside the root to a folder outside it
         "/etc",
         "cdr-csv",  # relative: not a place
+        "{root}/cdr-csv\x00",
     ],
 )
 def test_a_folder_outside_the_roots_is_refused(

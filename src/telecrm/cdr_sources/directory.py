@@ -74,8 +74,8 @@ def checked_folder(path: str, settings: Settings) -> None:
     roots = _roots(settings)
     if not roots:
         raise refuse(_no_roots_message())
-    if not os.path.isabs(path):
-        raise refuse(f"path {path!r} is not absolute")
+    if not os.path.isabs(path) or "\x00" in path:
+        raise refuse(f"path {path!r} is not an absolute path")
     real = Path(os.path.realpath(path))
     if not _below(real, roots):
         raise refuse(
@@ -91,8 +91,10 @@ def matching_files(path: str, pattern: str, settings: Settings) -> Iterator[Foun
     roots = _roots(settings)
     if not roots:
         raise FolderRefused(_no_roots_message())
+    if not os.path.isabs(path) or "\x00" in path:
+        raise FolderRefused(f"folder {path!r} is not an absolute path: nothing is read")
     folder = Path(os.path.realpath(path))
-    if not os.path.isabs(path) or not _below(folder, roots):
+    if not _below(folder, roots):
         raise FolderRefused(f"folder {path} is outside {ROOTS_SETTING}: nothing in it is read")
     if pattern_problem(pattern):
         raise FolderRefused(f"pattern {pattern!r} is not a file name glob: nothing is read")
