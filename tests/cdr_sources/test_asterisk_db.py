@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -132,3 +133,28 @@ def test_tls_required_sends_no_password_to_a_server_without_it() -> None:
             _read(_reader(params, password="s3cret", sslmode="require"), None, None)
     assert (trap.connections, trap.tls_requests) == (1, 1)
     assert not trap.saw("s3cret") and not trap.saw("asterisk")  # not even the startup
+
+
+def test_a_source_without_a_password_sends_none_of_the_servers_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libpq falls back to PGPASSWORD and ~/.pgpass (any host, with a wildcard entry)
+    # when it is given no password: telecrm's own secrets, not the source's.
+    passfile = tmp_path / "pgpass"
+    passfile.write_text("*:*:*:*:from-the-pgpass-file\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSWORD", "from-the-environment")
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    with password_trap() as trap:
+        params = {
+            "dialect": "postgresql",
+            "host": "127.0.0.1",
+            "port": trap.port,
+            "database": "asterisk",
+            "username": "asterisk",
+            "table": "cdr",
+        }
+        with pytest.raises(OperationalError):
+            _read(_reader(params, password=None), None, None)
+    assert trap.connections == 1
+    assert not trap.saw("from-the-environment") and not trap.saw("from-the-pgpass-file")

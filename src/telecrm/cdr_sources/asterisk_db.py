@@ -52,6 +52,9 @@ _REFUSALS_MYSQL = {1044, 1045, 1049}
 # own, when the server offers no TLS) is their refusal there.
 TLS_REQUIRED = {"require", "verify-ca", "verify-full"}
 _MYSQL_TLS_ERROR = 2026
+# A password file that is never there (libpq warns about one that is not a plain file,
+# such as /dev/null, and says nothing of one that does not exist).
+NO_PASSFILE = "/nonexistent/telecrm-reads-no-pgpass"
 
 
 class SourceRefused(AppError):
@@ -123,7 +126,14 @@ class AsteriskCdrDatabase:
         self.params = params
         self.zone = ZoneInfo(params.timezone)
         connect_args: dict[str, Any] = (
-            {"connect_timeout": max(1, int(connect_timeout)), "sslmode": params.sslmode}
+            {
+                "connect_timeout": max(1, int(connect_timeout)),
+                "sslmode": params.sslmode,
+                # Given no password, libpq would send PGPASSWORD or a ~/.pgpass entry:
+                # this server's secrets, to whatever host the source names.
+                "password": params.password or "",
+                "passfile": NO_PASSFILE,
+            }
             if params.dialect == "postgresql"
             else {
                 "connect_timeout": max(1, int(connect_timeout)),
