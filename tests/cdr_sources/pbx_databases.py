@@ -158,6 +158,7 @@ class PasswordTrap:
     connections: int = 0
     received: bytearray = field(default_factory=bytearray)
     tls_requests: int = 0
+    offers_tls: bool = False
 
     def saw(self, secret: str) -> bool:
         return secret.encode() in self.received
@@ -185,6 +186,9 @@ def _serve_one(connection: socket.socket, trap: PasswordTrap) -> None:
                 if code not in (_SSL_REQUEST, _GSSENC_REQUEST):
                     break
                 trap.tls_requests += code == _SSL_REQUEST
+                if code == _SSL_REQUEST and trap.offers_tls:
+                    connection.sendall(b"S")  # and then no TLS handshake that could pass
+                    _read_exactly(connection, 1, trap)
                 connection.sendall(b"N")
             connection.sendall(_AUTH_CLEARTEXT)  # "send me your password as it is"
             _read_exactly(connection, 1, trap)
@@ -196,13 +200,14 @@ def _serve_one(connection: socket.socket, trap: PasswordTrap) -> None:
 
 
 @contextmanager
-def password_trap() -> Iterator[PasswordTrap]:
+def password_trap(offers_tls: bool = False) -> Iterator[PasswordTrap]:
     """A PostgreSQL server as someone who wants a stored password would run one: no
     TLS, and it asks the client for the password in clear text
-    (AuthenticationCleartextPassword), which libpq sends unless told not to."""
+    (AuthenticationCleartextPassword), which libpq sends unless told not to.
+    ``offers_tls``: it says yes to TLS, then never completes a handshake."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
-    trap = PasswordTrap(port=listener.getsockname()[1])
+    trap = PasswordTrap(port=listener.getsockname()[1], offers_tls=offers_tls)
     stop = threading.Event()
 
     def serve() -> None:

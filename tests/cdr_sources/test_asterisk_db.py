@@ -158,3 +158,21 @@ def test_a_source_without_a_password_sends_none_of_the_servers_own(
             _read(_reader(params, password=None), None, None)
     assert trap.connections == 1
     assert not trap.saw("from-the-environment") and not trap.saw("from-the-pgpass-file")
+
+
+def test_a_certificate_that_cannot_be_checked_is_a_refusal_not_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGSSLROOTCERT", str(tmp_path / "no-such-root.crt"))
+    with password_trap(offers_tls=True) as trap:
+        params = {
+            "dialect": "postgresql",
+            "host": "127.0.0.1",
+            "port": trap.port,
+            "database": "asterisk",
+            "username": "asterisk",
+            "table": "cdr",
+        }
+        with pytest.raises(SourceRefused, match=r"sslmode=verify-ca.*root certificate"):
+            _read(_reader(params, password="s3cret", sslmode="verify-ca"), None, None)
+    assert trap.tls_requests == 1 and not trap.saw("s3cret")

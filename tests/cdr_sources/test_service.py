@@ -374,8 +374,11 @@ def test_a_source_that_requires_tls_is_refused_once_by_a_server_without_it(
 
     fetched = _fetch(client, billing, "pbx-db")
     assert fetched.status_code == 502, fetched.text
-    assert "offers no TLS" in fetched.json()["error"]
-    assert "sslmode=verify-full" in fetched.json()["error"]
+    assert (
+        "no TLS connection to the CDR database that sslmode=verify-full accepts"
+        in (fetched.json()["error"])
+    )
+    assert "server does not support SSL" in fetched.json()["error"]
     runs = client.get(f"/api/cdr-sources/{created.json()['id']}/runs", headers=billing).json()
     assert [(run["status"], run["attempts"]) for run in runs] == [("failed", 1)]  # not retried
 

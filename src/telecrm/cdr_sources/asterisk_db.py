@@ -106,7 +106,8 @@ def _tls_refusal(error: OperationalError, sslmode: str) -> bool:
     if sslmode not in TLS_REQUIRED:
         return False
     args: tuple[Any, ...] = getattr(error.orig, "args", ())
-    return (bool(args) and args[0] == _MYSQL_TLS_ERROR) or "SSL" in str(error.orig)
+    text = str(error.orig)
+    return (bool(args) and args[0] == _MYSQL_TLS_ERROR) or "SSL" in text or "certificate" in text
 
 
 def _refusal(error: OperationalError) -> bool:
@@ -169,8 +170,8 @@ class AsteriskCdrDatabase:
         except OperationalError as exc:
             if _tls_refusal(exc, self.params.sslmode):
                 raise SourceRefused(
-                    f"the CDR database offers no TLS (or not one that passes "
-                    f"sslmode={self.params.sslmode}), so nothing was sent to it: "
+                    f"no TLS connection to the CDR database that sslmode="
+                    f"{self.params.sslmode} accepts, so nothing was sent to it: "
                     f"{_first_line(exc)}"
                 ) from exc
             if _refusal(exc):
