@@ -70,3 +70,22 @@ def test_bad_parameters_are_one_clear_line(cli: Callable[..., CliResult]) -> Non
     result = cli("cdr", "sources", "add", "pbx", "--type", "asterisk_db", "--param", "host=x")
     assert result.exit_code == 1
     assert "params.dialect" in result.stderr
+
+
+def test_moving_a_database_source_says_its_password_was_dropped(
+    cli: Callable[..., CliResult], committed_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("typer.prompt", lambda *args, **kwargs: "s3cret")
+    params = ["--param", "dialect=postgresql", "--param", "database=asterisk"]
+    params += ["--param", "username=telecrm"]
+    added = cli(
+        "cdr", "sources", "add", "pbx-db", "--type", "asterisk_db",
+        *params, "--param", "host=10.0.0.5", "--password",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    moved = cli("cdr", "sources", "update", "pbx-db", *params, "--param", "host=10.0.0.6")
+    assert moved.exit_code == 0, moved.output
+    assert "password was dropped" in moved.stdout
+    with Session(committed_db) as session:
+        source = session.scalars(select(CdrSource)).one()
+        assert (source.params["host"], source.secret) == ("10.0.0.6", None)

@@ -113,8 +113,11 @@ def update_source(
     )
     with session_scope() as session:
         source = service.get_source_by_name(session, name)
+        had_password = source.secret is not None
         service.update_source(session, source.id, data, get_settings(), SERVER_SHELL)
         console.print(f"CDR source '{name}' updated")
+        if had_password and source.secret is None and secret is None:
+            console.print("its connection changed, so its password was dropped: add --password")
 
 
 @sources_app.command("remove")
