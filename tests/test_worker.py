@@ -150,7 +150,11 @@ def test_one_round_fetches_validates_rates_and_syncs_every_enabled_source(
         session.commit()
     with FakeHubSpot() as hubspot:
         configured = settings.model_copy(
-            update={"hubspot_token": SecretStr(hubspot.token), "hubspot_base_url": hubspot.url}
+            update={
+                "hubspot_token": SecretStr(hubspot.token),
+                "hubspot_base_url": hubspot.url,
+                "cdr_source_roots": [tmp_path],
+            }
         )
         worker = Worker(configured, engine=committed_db)
         worker.pipeline_once()

@@ -183,6 +183,11 @@ class Settings(BaseSettings):
     )
     cdr_fetch_backoff_max_seconds: float = Field(default=30.0, ge=0)
     cdr_fetch_connect_timeout: float = Field(default=10.0, gt=0, description="Seconds.")
+    cdr_source_roots: list[Path] = Field(
+        default_factory=list,
+        description='JSON ["/var/log/asterisk/cdr-csv", ...]: the only folders (and what is '
+        "below them) a directory CDR source may read. Empty: directory sources are refused.",
+    )
     cdr_db_overlap_minutes: int = Field(
         default=240,
         ge=0,

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import struct
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, text
@@ -138,3 +141,89 @@ def call(start: dt.datetime, uniqueid: str, **fields: Any) -> dict[str, Any]:
     }
     row.update(fields)
     return row
+
+
+# PostgreSQL's wire protocol, as much of it as a server that steals passwords needs.
+_SSL_REQUEST = 80877103
+_GSSENC_REQUEST = 80877104
+_AUTH_CLEARTEXT = struct.pack("!cII", b"R", 8, 3)
+_AUTH_FAILED = b"SFATAL\0C28P01\0Mpassword authentication failed\0\0"
+
+
+@dataclass
+class PasswordTrap:
+    """What a listener on 127.0.0.1 was sent: every byte of every connection."""
+
+    port: int
+    connections: int = 0
+    received: bytearray = field(default_factory=bytearray)
+    tls_requests: int = 0
+    offers_tls: bool = False
+
+    def saw(self, secret: str) -> bool:
+        return secret.encode() in self.received
+
+
+def _read_exactly(connection: socket.socket, size: int, trap: PasswordTrap) -> bytes:
+    data = b""
+    while len(data) < size:
+        block = connection.recv(size - len(data))
+        if not block:
+            raise ConnectionError("the client hung up")
+        data += block
+    trap.received.extend(data)
+    return data
+
+
+def _serve_one(connection: socket.socket, trap: PasswordTrap) -> None:
+    with connection:
+        connection.settimeout(5)
+        try:
+            while True:  # TLS and GSS encryption requests first: refused ("N")
+                (length,) = struct.unpack("!I", _read_exactly(connection, 4, trap))
+                body = _read_exactly(connection, length - 4, trap)
+                (code,) = struct.unpack("!I", body[:4])
+                if code not in (_SSL_REQUEST, _GSSENC_REQUEST):
+                    break
+                trap.tls_requests += code == _SSL_REQUEST
+                if code == _SSL_REQUEST and trap.offers_tls:
+                    connection.sendall(b"S")  # and then no TLS handshake that could pass
+                    _read_exactly(connection, 1, trap)
+                connection.sendall(b"N")
+            connection.sendall(_AUTH_CLEARTEXT)  # "send me your password as it is"
+            _read_exactly(connection, 1, trap)
+            (length,) = struct.unpack("!I", _read_exactly(connection, 4, trap))
+            _read_exactly(connection, length - 4, trap)
+            connection.sendall(b"E" + struct.pack("!I", len(_AUTH_FAILED) + 4) + _AUTH_FAILED)
+        except (OSError, ConnectionError):
+            pass  # the client gave up: what it sent is kept
+
+
+@contextmanager
+def password_trap(offers_tls: bool = False) -> Iterator[PasswordTrap]:
+    """A PostgreSQL server as someone who wants a stored password would run one: no
+    TLS, and it asks the client for the password in clear text
+    (AuthenticationCleartextPassword), which libpq sends unless told not to.
+    ``offers_tls``: it says yes to TLS, then never completes a handshake."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    trap = PasswordTrap(port=listener.getsockname()[1], offers_tls=offers_tls)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            trap.connections += 1
+            _serve_one(connection, trap)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield trap
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()

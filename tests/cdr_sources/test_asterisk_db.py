@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from telecrm.cdr_sources.asterisk_db import AsteriskCdrDatabase, AsteriskDbParams, SourceRefused
-from tests.cdr_sources.pbx_databases import call, pbx_database
+from tests.cdr_sources.pbx_databases import call, password_trap, pbx_database
 from tests.loopback import dropping_server
 
 JAKARTA = "Asia/Jakarta"
@@ -105,3 +106,73 @@ def test_a_dropped_connection_is_a_network_error() -> None:
         with pytest.raises(OperationalError):
             _read(_reader(params), None, None)
     assert server.connections >= 1
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+@pytest.mark.parametrize("sslmode", ["require", "verify-ca", "verify-full"])
+def test_a_server_without_tls_is_refused_when_tls_is_required(dialect: str, sslmode: str) -> None:
+    # The machine's PostgreSQL and MariaDB offer no TLS (ssl = off, have_ssl = DISABLED).
+    with pbx_database(dialect, "ast-db-manage") as pbx:
+        pbx.insert(call(LOCAL, "t.1"))
+        with pytest.raises(SourceRefused, match="TLS"):
+            _read(_reader(pbx.params, sslmode=sslmode), None, None)
+        assert [row["uniqueid"] for row in _read(_reader(pbx.params), None, None)] == ["t.1"]
+
+
+def test_tls_required_sends_no_password_to_a_server_without_it() -> None:
+    with password_trap() as trap:
+        params = {
+            "dialect": "postgresql",
+            "host": "127.0.0.1",
+            "port": trap.port,
+            "database": "asterisk",
+            "username": "asterisk",
+            "table": "cdr",
+        }
+        with pytest.raises(SourceRefused, match="TLS"):
+            _read(_reader(params, password="s3cret", sslmode="require"), None, None)
+    assert (trap.connections, trap.tls_requests) == (1, 1)
+    assert not trap.saw("s3cret") and not trap.saw("asterisk")  # not even the startup
+
+
+def test_a_source_without_a_password_sends_none_of_the_servers_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libpq falls back to PGPASSWORD and ~/.pgpass (any host, with a wildcard entry)
+    # when it is given no password: telecrm's own secrets, not the source's.
+    passfile = tmp_path / "pgpass"
+    passfile.write_text("*:*:*:*:from-the-pgpass-file\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSWORD", "from-the-environment")
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    with password_trap() as trap:
+        params = {
+            "dialect": "postgresql",
+            "host": "127.0.0.1",
+            "port": trap.port,
+            "database": "asterisk",
+            "username": "asterisk",
+            "table": "cdr",
+        }
+        with pytest.raises(OperationalError):
+            _read(_reader(params, password=None), None, None)
+    assert trap.connections == 1
+    assert not trap.saw("from-the-environment") and not trap.saw("from-the-pgpass-file")
+
+
+def test_a_certificate_that_cannot_be_checked_is_a_refusal_not_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGSSLROOTCERT", str(tmp_path / "no-such-root.crt"))
+    with password_trap(offers_tls=True) as trap:
+        params = {
+            "dialect": "postgresql",
+            "host": "127.0.0.1",
+            "port": trap.port,
+            "database": "asterisk",
+            "username": "asterisk",
+            "table": "cdr",
+        }
+        with pytest.raises(SourceRefused, match=r"sslmode=verify-ca.*root certificate"):
+            _read(_reader(params, password="s3cret", sslmode="verify-ca"), None, None)
+    assert trap.tls_requests == 1 and not trap.saw("s3cret")

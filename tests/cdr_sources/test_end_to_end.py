@@ -131,18 +131,22 @@ LATER_CALL = (
 
 
 def test_a_folder_of_master_csv_files_is_read_once_per_file(
+    app: FastAPI,
     client: TestClient,
     db_session: Session,
+    settings: Settings,
     auth_headers: Callable[..., dict[str, str]],
     tmp_path: Path,
 ) -> None:
+    app.state.settings = settings.model_copy(update={"cdr_source_roots": [tmp_path]})
     billing = auth_headers(Role.BILLING)
     (tmp_path / "Master.csv").write_text(MASTER_CSV)
     (tmp_path / "notes.txt").write_text("not a CDR file")
     params = {"path": str(tmp_path), "format": "asterisk-csv", "pattern": "*.csv"}
     params["timezone"] = "Asia/Jakarta"
     body = {"name": "pbx-files", "type": "directory", "params": params}
-    assert client.post("/api/cdr-sources", json=body, headers=billing).status_code == 201
+    admin = auth_headers(Role.ADMIN)
+    assert client.post("/api/cdr-sources", json=body, headers=admin).status_code == 201
 
     first = _fetch(client, billing, "pbx-files")["run"]
     second = _fetch(client, billing, "pbx-files")["run"]

@@ -42,7 +42,7 @@ def test_a_source_password_is_stored_encrypted_and_never_returned(
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["has_password"] is True
-    assert created["params"] == DB_SOURCE["params"] | {"table": "cdr"}
+    assert created["params"] == DB_SOURCE["params"] | {"table": "cdr", "sslmode": "prefer"}
     for answer in (
         response.text,
         client.get("/api/cdr-sources", headers=admin).text,
@@ -66,27 +66,40 @@ def test_a_source_password_is_stored_encrypted_and_never_returned(
 
 
 def test_parameters_are_checked_against_the_type(
-    client: TestClient, auth_headers: Callable[..., dict[str, str]]
+    app: FastAPI,
+    client: TestClient,
+    settings: Settings,
+    auth_headers: Callable[..., dict[str, str]],
 ) -> None:
-    billing = auth_headers(Role.BILLING)
-    bad = {**DB_SOURCE, "params": {"dialect": "oracle", "host": "x", "timezone": "Mars/Base"}}
+    app.state.settings = settings.model_copy(update={"cdr_source_roots": ["/var/log/asterisk"]})
+    billing, admin = auth_headers(Role.BILLING), auth_headers(Role.ADMIN)
+    bad = {
+        **DB_SOURCE,
+        "params": {"dialect": "oracle", "host": "x", "timezone": "Mars/Base", "sslmode": "on"},
+    }
     response = client.post("/api/cdr-sources", json=bad, headers=billing)
     assert response.status_code == 422
     fields = {problem["field"] for problem in response.json()["detail"]}
-    assert {"params.dialect", "params.database", "params.username", "params.timezone"} <= fields
+    assert {
+        "params.dialect",
+        "params.database",
+        "params.username",
+        "params.timezone",
+        "params.sslmode",
+    } <= fields
 
     folder = {
         "name": "pbx-files",
         "type": "directory",
         "params": {"path": "/var/log/asterisk/cdr-csv"},
     }
-    assert "params.format" in client.post("/api/cdr-sources", json=folder, headers=billing).text
+    assert "params.format" in client.post("/api/cdr-sources", json=folder, headers=admin).text
     with_password = {
         **folder,
         "params": {**folder["params"], "format": "asterisk-csv"},
         "password": "x",
     }
-    response = client.post("/api/cdr-sources", json=with_password, headers=billing)
+    response = client.post("/api/cdr-sources", json=with_password, headers=admin)
     assert response.status_code == 422
     assert "has no password" in response.json()["error"]
 
@@ -105,7 +118,11 @@ def test_update_and_delete_keep_the_cdrs(
 
     changed = client.patch(
         f"/api/cdr-sources/{source['id']}",
-        json={"enabled": False, "params": {**DB_SOURCE["params"], "port": 5433}},
+        json={
+            "enabled": False,
+            "params": {**DB_SOURCE["params"], "port": 5433},
+            "password": "s3cret-pbx-password",
+        },
         headers=billing,
     )
     assert changed.status_code == 200

@@ -12,6 +12,7 @@ back as Asterisk's names. Times without a zone are the PBX's local time.
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,14 @@ TEXT_COLUMNS = [
 # PostgreSQL's SQLSTATE 28xxx (authentication), MySQL's 1044/1045/1049 (access, database).
 _REFUSALS_SQLSTATE_PREFIX = "28"
 _REFUSALS_MYSQL = {1044, 1045, 1049}
+# libpq's sslmode values that refuse a server without TLS (before anything else,
+# the password included, is sent to it); MySQL's "SSL connection error" (pymysql's
+# own, when the server offers no TLS) is their refusal there.
+TLS_REQUIRED = {"require", "verify-ca", "verify-full"}
+_MYSQL_TLS_ERROR = 2026
+# A password file that is never there (libpq warns about one that is not a plain file,
+# such as /dev/null, and says nothing of one that does not exist).
+NO_PASSFILE = "/nonexistent/telecrm-reads-no-pgpass"
 
 
 class SourceRefused(AppError):
@@ -65,6 +74,7 @@ class AsteriskDbParams:
     password: str | None
     table: str
     timezone: str
+    sslmode: str = "prefer"
 
     def url(self) -> URL:
         return URL.create(
@@ -75,6 +85,29 @@ class AsteriskDbParams:
             port=self.port,
             database=self.database,
         )
+
+
+def _mysql_tls(sslmode: str) -> dict[str, Any]:
+    """pymysql's TLS options for a libpq sslmode. Given an SSL context, pymysql
+    refuses a server that does not offer TLS; without one it uses TLS when offered."""
+    if sslmode == "disable":
+        return {"ssl_disabled": True}
+    if sslmode not in TLS_REQUIRED:
+        return {}
+    context = ssl.create_default_context()  # the system's CAs
+    if sslmode != "verify-full":
+        context.check_hostname = False
+    if sslmode == "require":
+        context.verify_mode = ssl.CERT_NONE
+    return {"ssl": context}
+
+
+def _tls_refusal(error: OperationalError, sslmode: str) -> bool:
+    if sslmode not in TLS_REQUIRED:
+        return False
+    args: tuple[Any, ...] = getattr(error.orig, "args", ())
+    text = str(error.orig)
+    return (bool(args) and args[0] == _MYSQL_TLS_ERROR) or "SSL" in text or "certificate" in text
 
 
 def _refusal(error: OperationalError) -> bool:
@@ -94,9 +127,20 @@ class AsteriskCdrDatabase:
         self.params = params
         self.zone = ZoneInfo(params.timezone)
         connect_args: dict[str, Any] = (
-            {"connect_timeout": max(1, int(connect_timeout))}
+            {
+                "connect_timeout": max(1, int(connect_timeout)),
+                "sslmode": params.sslmode,
+                # Given no password, libpq would send PGPASSWORD or a ~/.pgpass entry:
+                # this server's secrets, to whatever host the source names.
+                "password": params.password or "",
+                "passfile": NO_PASSFILE,
+            }
             if params.dialect == "postgresql"
-            else {"connect_timeout": max(1, int(connect_timeout)), "read_timeout": 300}
+            else {
+                "connect_timeout": max(1, int(connect_timeout)),
+                "read_timeout": 300,
+                **_mysql_tls(params.sslmode),
+            }
         )
         self.engine = create_engine(params.url(), poolclass=NullPool, connect_args=connect_args)
 
@@ -124,6 +168,12 @@ class AsteriskCdrDatabase:
                 for partition in result.mappings().partitions():
                     yield [self._row(row, time_column.name) for row in partition]
         except OperationalError as exc:
+            if _tls_refusal(exc, self.params.sslmode):
+                raise SourceRefused(
+                    f"no TLS connection to the CDR database that sslmode="
+                    f"{self.params.sslmode} accepts, so nothing was sent to it: "
+                    f"{_first_line(exc)}"
+                ) from exc
             if _refusal(exc):
                 raise SourceRefused(f"the CDR database refused us: {_first_line(exc)}") from exc
             raise

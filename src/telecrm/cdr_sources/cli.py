@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from pydantic import SecretStr
 
+from telecrm.auth.models import Role
 from telecrm.cdr_sources import service
 from telecrm.cdr_sources.models import CdrSourceType
 from telecrm.cdr_sources.schemas import CdrSourceCreate, CdrSourceUpdate
@@ -16,13 +17,16 @@ from telecrm.config import get_settings
 from telecrm.db import session_scope
 from telecrm.errors import ValidationFailed
 
+# Whoever runs the command line holds the server's own configuration and files.
+SERVER_SHELL = Role.ADMIN
+
 sources_app = typer.Typer(
     help="Where CDRs come from: PBX folders, databases, push.", no_args_is_help=True
 )
 
 PARAM_HELP = (
     "KEY=VALUE, repeatable: path, format, pattern (directory); dialect, host, port, "
-    "database, username, table (asterisk_db); timezone (any)."
+    "database, username, table, sslmode (asterisk_db); timezone (any)."
 )
 
 
@@ -89,7 +93,7 @@ def add_source(
         name=name, type=source_type, enabled=not disabled, params=_params(param), password=secret
     )
     with session_scope() as session:
-        source = service.create_source(session, data, get_settings())
+        source = service.create_source(session, data, get_settings(), SERVER_SHELL)
         console.print(f"added CDR source {source.id} '{source.name}' ({source.type.value})")
 
 
@@ -100,22 +104,27 @@ def update_source(
     param: list[str] = typer.Option([], "--param", help="Replaces all parameters. " + PARAM_HELP),
     password: bool = typer.Option(False, "--password", help="Prompt for a new password."),
 ) -> None:
-    """Switch a source on or off, change its parameters or its password."""
+    """Switch a source on or off, change its parameters or its password. Changing where
+    a database source connects (dialect, host, port, database, username, sslmode)
+    drops its password: give --password again."""
     secret = SecretStr(typer.prompt("password", hide_input=True)) if password else None
     data = CdrSourceUpdate(
         enabled=enable, params=_params(param) if param else None, password=secret
     )
     with session_scope() as session:
         source = service.get_source_by_name(session, name)
-        service.update_source(session, source.id, data, get_settings())
+        had_password = source.secret is not None
+        service.update_source(session, source.id, data, get_settings(), SERVER_SHELL)
         console.print(f"CDR source '{name}' updated")
+        if had_password and source.secret is None and secret is None:
+            console.print("its connection changed, so its password was dropped: add --password")
 
 
 @sources_app.command("remove")
 def remove_source(name: str = typer.Argument(...)) -> None:
     """Remove a source (its CDRs stay)."""
     with session_scope() as session:
-        service.delete_source(session, service.get_source_by_name(session, name).id)
+        service.delete_source(session, service.get_source_by_name(session, name).id, SERVER_SHELL)
         console.print(f"CDR source '{name}' removed")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.cdr_sources import repository
 from telecrm.cdr_sources.push import Pushed
+from telecrm.cdrs import repository as cdr_repository
 from telecrm.cdrs import service as cdr_import
 from telecrm.cdrs.records import TIME_FORMAT
 from telecrm.cdrs.sources import PARSERS, FileFormat
@@ -126,6 +127,27 @@ def _sha256(path: Path) -> str:
         while block := handle.read(_HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+def skip_file(session: Session, path: Path, reason: str, source: str, counts: ImportCounts) -> None:
+    """A file the folder holds but may not be read: kept as a reject of the file as a
+    whole (line 0, no text: nothing of it was read), once however often it is met, and
+    counted in each run that met it."""
+    cdr_repository.add_rejects(
+        session,
+        str(path),
+        [
+            {
+                "import_id": None,
+                "source": source,
+                "file_name": str(path),
+                "line_number": 0,
+                "reason": reason,
+                "raw": "",
+            }
+        ],
+    )
+    counts.rejected += 1
 
 
 def import_file(

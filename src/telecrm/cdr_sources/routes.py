@@ -62,10 +62,10 @@ def list_sources(session: SessionDep, _: Principal = Depends(manage)) -> list[Cd
 def create_source(
     session: SessionDep,
     body: CdrSourceCreate,
-    _: Principal = Depends(manage),
+    principal: Principal = Depends(manage),
     settings: Settings = Depends(get_app_settings),
 ) -> CdrSourceRead:
-    return service.read_model(service.create_source(session, body, settings))
+    return service.read_model(service.create_source(session, body, settings, principal.role))
 
 
 @router.get("/cdr-sources/{source_id}", response_model=CdrSourceRead)
@@ -80,15 +80,19 @@ def update_source(
     session: SessionDep,
     source_id: int,
     body: CdrSourceUpdate,
-    _: Principal = Depends(manage),
+    principal: Principal = Depends(manage),
     settings: Settings = Depends(get_app_settings),
 ) -> CdrSourceRead:
-    return service.read_model(service.update_source(session, source_id, body, settings))
+    return service.read_model(
+        service.update_source(session, source_id, body, settings, principal.role)
+    )
 
 
 @router.delete("/cdr-sources/{source_id}", status_code=204)
-def delete_source(session: SessionDep, source_id: int, _: Principal = Depends(manage)) -> Response:
-    service.delete_source(session, source_id)
+def delete_source(
+    session: SessionDep, source_id: int, principal: Principal = Depends(manage)
+) -> Response:
+    service.delete_source(session, source_id, principal.role)
     return Response(status_code=204)
 
 

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from telecrm.cdr_sources.directory import pattern_problem
 from telecrm.cdr_sources.models import CdrSourceType, FetchRunStatus
 from telecrm.cdrs.schemas import CdrRead
 from telecrm.cdrs.sources import FileFormat
 
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
@@ -35,18 +41,50 @@ class _Params(BaseModel):
 
 
 class DirectoryParams(_Params):
-    path: str = Field(description="The folder the PBX writes its CDR files to.")
+    path: str = Field(
+        description="The folder the PBX writes its CDR files to: absolute, and below one "
+        "of TELECRM_CDR_SOURCE_ROOTS once symlinks are resolved."
+    )
     format: FileFormat
-    pattern: str = Field(default="*", description="Which files, e.g. Master*.csv.")
+    pattern: str = Field(
+        default="*", description="Which files: a file name glob (Master*.csv), never a path."
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _file_name_glob(cls, pattern: str) -> str:
+        problem = pattern_problem(pattern)
+        if problem:
+            raise ValueError(problem)
+        return pattern
 
 
 class AsteriskDbParams(_Params):
     dialect: Literal["postgresql", "mysql"] = Field(description="mysql also means MariaDB.")
-    host: str
+    host: str = Field(description="A host name or an IP address (not a socket, not a list).")
     port: int | None = Field(default=None, ge=1, le=65535)
     database: str
     username: str
     table: str = Field(default="cdr", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+    sslmode: SslMode = Field(
+        default="prefer",
+        description="TLS to the database, as libpq's sslmode: require, verify-ca and "
+        "verify-full refuse a server without TLS. verify-*: PostgreSQL against libpq's "
+        "root certificate (~/.postgresql/root.crt or PGSSLROOTCERT), MySQL/MariaDB "
+        "against the system's CAs.",
+    )
+
+    @field_validator("host")
+    @classmethod
+    def _network_host(cls, host: str) -> str:
+        # libpq reads "/dir" as a Unix socket (peer authentication as telecrm's own OS
+        # user) and "a,b" as a list of hosts: only one host on the network is taken.
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if not HOST_NAME.fullmatch(host):
+                raise ValueError(f"{host!r} is not a host name or an IP address") from None
+        return host
 
 
 class PushParams(_Params):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
@@ -13,7 +12,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from telecrm import crypto
-from telecrm.cdr_sources import importing, repository
+from telecrm.auth.models import Role
+from telecrm.cdr_sources import directory, importing, repository
 from telecrm.cdr_sources.asterisk_db import DEFAULT_PORTS, AsteriskCdrDatabase, AsteriskDbParams
 from telecrm.cdr_sources.models import CdrFetchRun, CdrSource, CdrSourceType, FetchRunStatus
 from telecrm.cdr_sources.push import unwrap
@@ -29,12 +29,45 @@ from telecrm.cdr_sources.schemas import (
 from telecrm.cdr_status.service import invalid_report, last_cdr_id, validate_cdrs
 from telecrm.config import Settings
 from telecrm.db import utcnow
-from telecrm.errors import AppError, Conflict, ExternalServiceError, NotFound, ValidationFailed
+from telecrm.errors import (
+    AppError,
+    Conflict,
+    ExternalServiceError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from telecrm.notifications.service import RunReport, notify
 from telecrm.retry import RetriesExhausted, RetryPolicy, call_with_retries, describe_error
 
 # Only a database source has a secret; the others refuse one rather than keep it unused.
 TYPES_WITH_PASSWORD = {CdrSourceType.ASTERISK_DB}
+
+# Who may create, change or remove each type of source (the routes let billing in;
+# the type decides). A directory source reads files of this server: admin only.
+MANAGERS: dict[CdrSourceType, frozenset[Role]] = {
+    CdrSourceType.DIRECTORY: frozenset({Role.ADMIN}),
+    CdrSourceType.ASTERISK_DB: frozenset({Role.ADMIN, Role.BILLING}),
+    CdrSourceType.PUSH: frozenset({Role.ADMIN, Role.BILLING}),
+}
+# Where a database source's password goes: changing any of these is pointing the
+# stored password somewhere else, so it is dropped unless given again.
+CONNECTION_PARAMS = ("dialect", "host", "port", "database", "username", "sslmode")
+
+
+def _may_manage(role: Role, source_type: CdrSourceType, action: str) -> None:
+    allowed = MANAGERS[source_type]
+    if role not in allowed:
+        raise Forbidden(
+            f"role {role.value} may not {action} a {source_type.value} source "
+            f"(allowed: {', '.join(sorted(r.value for r in allowed))})"
+        )
+
+
+def _connection(params: dict[str, Any]) -> tuple[Any, ...]:
+    """Where a database source connects, with the defaults filled in."""
+    defaults = {"port": DEFAULT_PORTS.get(str(params.get("dialect"))), "sslmode": "prefer"}
+    return tuple(params.get(name) or defaults.get(name) for name in CONNECTION_PARAMS)
 
 
 def _checked_params(source_type: CdrSourceType, params: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +86,15 @@ def _checked_params(source_type: CdrSourceType, params: dict[str, Any]) -> dict[
             f"invalid {source_type.value} parameters: {summary}", problems
         ) from exc
     return model.model_dump(mode="json", exclude_none=True)
+
+
+def _checked(
+    source_type: CdrSourceType, params: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
+    checked = _checked_params(source_type, params)
+    if source_type == CdrSourceType.DIRECTORY:
+        directory.checked_folder(checked["path"], settings)
+    return checked
 
 
 def _set_password(source: CdrSource, password: SecretStr | None, settings: Settings) -> None:
@@ -100,14 +142,17 @@ def get_source_by_name(session: Session, name: str) -> CdrSource:
     return source
 
 
-def create_source(session: Session, data: CdrSourceCreate, settings: Settings) -> CdrSource:
+def create_source(
+    session: Session, data: CdrSourceCreate, settings: Settings, role: Role
+) -> CdrSource:
+    _may_manage(role, data.type, "create")
     if repository.by_name(session, data.name) is not None:
         raise Conflict(f"a CDR source named {data.name!r} already exists")
     source = CdrSource(
         name=data.name,
         type=data.type,
         enabled=data.enabled,
-        params=_checked_params(data.type, data.params),
+        params=_checked(data.type, data.params, settings),
     )
     _set_password(source, data.password, settings)
     repository.add(session, source)
@@ -115,21 +160,29 @@ def create_source(session: Session, data: CdrSourceCreate, settings: Settings) -
 
 
 def update_source(
-    session: Session, source_id: int, data: CdrSourceUpdate, settings: Settings
+    session: Session, source_id: int, data: CdrSourceUpdate, settings: Settings, role: Role
 ) -> CdrSource:
+    """A change of where a database source connects drops its stored password: the
+    password is given again in the same change, or the source has none until it is."""
     source = get_source(session, source_id)
+    _may_manage(role, source.type, "change")
     if data.enabled is not None:
         source.enabled = data.enabled
     if data.params is not None:
-        source.params = _checked_params(source.type, data.params)
+        params = _checked(source.type, data.params, settings)
+        if _connection(params) != _connection(source.params):
+            source.secret = None
+        source.params = params
     _set_password(source, data.password, settings)
     session.flush()
     return source
 
 
-def delete_source(session: Session, source_id: int) -> None:
+def delete_source(session: Session, source_id: int, role: Role) -> None:
     """The source's configuration and fetch runs go; its CDRs stay (they are calls)."""
-    repository.delete(session, get_source(session, source_id))
+    source = get_source(session, source_id)
+    _may_manage(role, source.type, "remove")
+    repository.delete(session, source)
 
 
 def fetch_runs(
@@ -193,7 +246,8 @@ def _read_source(
     what a failed try stored is found again as duplicates by the next)."""
     zone = _source_zone(source, settings)
     if source.type == CdrSourceType.ASTERISK_DB:
-        params = source.params
+        # checked again as stored: a source set up before a rule existed obeys it too
+        params = _checked_params(source.type, source.params)
         reader = AsteriskCdrDatabase(
             AsteriskDbParams(
                 dialect=params["dialect"],
@@ -204,6 +258,7 @@ def _read_source(
                 password=password_of(source, settings),
                 table=params.get("table", "cdr"),
                 timezone=zone,
+                sslmode=params.get("sslmode", "prefer"),
             ),
             settings.cdr_fetch_connect_timeout,
         )
@@ -213,20 +268,20 @@ def _read_source(
         finally:
             reader.close()
     elif source.type == CdrSourceType.DIRECTORY:
-        folder = Path(source.params["path"])
-        if not folder.is_dir():
-            raise FileNotFoundError(f"no folder {folder}")
-        for path in sorted(folder.glob(source.params.get("pattern", "*"))):
-            if path.is_file():
-                importing.import_file(
-                    session,
-                    path,
-                    source.params["format"],
-                    source.name,
-                    zone,
-                    settings.cdr_import_batch_size,
-                    counts,
-                )
+        params = source.params
+        for found in directory.matching_files(params["path"], params.get("pattern", "*"), settings):
+            if found.real is None:
+                importing.skip_file(session, found.path, str(found.skipped), source.name, counts)
+                continue
+            importing.import_file(
+                session,
+                found.real,
+                params["format"],
+                source.name,
+                zone,
+                settings.cdr_import_batch_size,
+                counts,
+            )
 
 
 def _run_report(source: CdrSource, run: CdrFetchRun, examples: list[dict[str, Any]]) -> RunReport:

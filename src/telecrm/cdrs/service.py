@@ -35,6 +35,19 @@ from telecrm.rating.policy import RatingPolicy
 from telecrm.rating.types import RatingStatus
 
 _RESUMABLE_HASH_BLOCK = 1 << 20
+# A reject keeps the text of its one line, up to this many characters: a CDR line is
+# far shorter, and a file that is one long "line" (no line ends) is not kept whole.
+MAX_REJECT_RAW = 4096
+
+
+def _reject_text(text: str) -> str:
+    """Text as a reject keeps it: one line, at most MAX_REJECT_RAW characters, NUL
+    (which PostgreSQL's text cannot hold) written as the four characters ``\\x00``."""
+    text = text.split("\n", 1)[0].replace(records.NUL, "\\x00")
+    if len(text) <= MAX_REJECT_RAW:
+        return text
+    marker = f" [cut: {len(text)} characters in all]"
+    return text[: MAX_REJECT_RAW - len(marker)] + marker
 
 
 def zone_info(name: str) -> ZoneInfo:
@@ -110,10 +123,6 @@ def _validated(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# A reject keeps its line as written, except for a NUL, which PostgreSQL's text cannot hold.
-_NUL_SHOWN = "\\x00"
-
-
 def _store(
     session: Session,
     batch: _Prepared,
@@ -125,9 +134,7 @@ def _store(
     rejects = batch.rejects
     if not rejects.is_empty():
         lines = rejects.get_column("line").to_list()
-        reasons = rejects.get_column("reason").str.replace_all(
-            records.NUL, _NUL_SHOWN, literal=True
-        )
+        reasons = rejects.get_column("reason")
         repository.add_rejects(
             session,
             record.file_name if record else None,
@@ -137,8 +144,8 @@ def _store(
                     "source": source,
                     "file_name": record.file_name if record else None,
                     "line_number": line,
-                    "reason": reason,
-                    "raw": raw.replace(records.NUL, _NUL_SHOWN),
+                    "reason": _reject_text(reason),
+                    "raw": _reject_text(raw),
                 }
                 for line, reason, raw in zip(
                     lines, reasons.to_list(), raw_lines(lines), strict=True
