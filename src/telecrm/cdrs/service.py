@@ -43,11 +43,12 @@ MAX_REJECT_RAW = 4096
 def _reject_text(text: str) -> str:
     """Text as a reject keeps it: one line, at most MAX_REJECT_RAW characters, NUL
     (which PostgreSQL's text cannot hold) written as the four characters ``\\x00``."""
-    text = text.split("\n", 1)[0].replace(records.NUL, "\\x00")
-    if len(text) <= MAX_REJECT_RAW:
-        return text
-    marker = f" [cut: {len(text)} characters in all]"
-    return text[: MAX_REJECT_RAW - len(marker)] + marker
+    line = text.split("\n", 1)[0]
+    shown = line.replace(records.NUL, "\\x00")
+    if len(shown) <= MAX_REJECT_RAW:
+        return shown
+    marker = f" [cut: {len(line)} characters in all]"
+    return shown[: MAX_REJECT_RAW - len(marker)] + marker
 
 
 def zone_info(name: str) -> ZoneInfo:
