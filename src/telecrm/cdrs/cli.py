@@ -117,7 +117,7 @@ def rejected(
     limit: int = typer.Option(100, min=1, help="At most this many, newest first."),
 ) -> None:
     """List rows that could not be imported: file, line, reason and the row itself."""
-    with session_scope() as session:
+    with session_scope(write=False) as session:
         rows = service.list_rejects(session, import_id, source, limit)
         print_table(
             f"{len(rows)} rejected rows",
@@ -171,7 +171,7 @@ def export(
 ) -> None:
     """Export the CDRs of a range of days with their rating: one row per CDR."""
     start, end, words = _window(None, first, last)
-    with session_scope() as session:
+    with session_scope(write=False) as session:
         if output is None:
             count = service.export(session, start, end, output_format, sys.stdout)
         else:
