@@ -90,3 +90,15 @@ class ExternalServiceError(AppError):
 
     status_code = 502
 
+
+class InvoiceStatusConflict(Conflict):
+    """The invoice is not, or no longer, in the status a step of its flow starts
+    from (another request may have moved it a moment before)."""
+
+    code = "invoice_status_conflict"
+
+
+class InvoiceCallsChanged(Conflict):
+    """A draft's calls changed since its figures were computed."""
+
+    code = "invoice_calls_changed"
