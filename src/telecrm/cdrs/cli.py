@@ -87,8 +87,12 @@ def import_files(
                         bar.update(task, completed=record.bytes_read)
                 except KeyboardInterrupt:
                     if record is not None:
+                        # the batch in hand goes, and with it SQLite's write lock,
+                        # which the other session needs to record the interruption
+                        import_id = record.id
+                        session.rollback()
                         with session_scope() as other:
-                            service.mark_interrupted(other, record.id)
+                            service.mark_interrupted(other, import_id)
                     raise
             if record is not None:
                 summary.append(
