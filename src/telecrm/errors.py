@@ -77,7 +77,9 @@ class DatabaseBusy(AppError):
     status_code = 503
     code = "database_busy"
 
-    def __init__(self, message: str, retry_after: int, detail: Any = None) -> None:
+    def __init__(
+        self, message: str, retry_after: int, detail: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message, detail)
         self.retry_after = retry_after
 

@@ -173,8 +173,7 @@ def transition(
         if status is None:  # a draft removed by its month's generation meanwhile
             raise NotFound(f"invoice {invoice_id} not found")
         raise InvoiceStatusConflict(
-            f"invoice {invoice.invoice_number}: {refusal(status, step_name)}",
-            detail={"status": status.value},
+            f"invoice {invoice.invoice_number}: {refusal(status, step_name)}"
         )
     record(
         session,
