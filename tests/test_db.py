@@ -1,17 +1,21 @@
-"""The shared column types keep money exact and instants in UTC, on both databases."""
+"""The shared column types keep money exact and instants in UTC, on both databases;
+the unit of work turns a SQLite writer that waited too long into a clear refusal."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, func, insert, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
-from telecrm.db import Money, UTCDateTime
+from telecrm.auth.models import User
+from telecrm.db import Money, UTCDateTime, make_engine, session_scope, writing
+from telecrm.errors import DatabaseBusy
 
 
 @pytest.fixture()
@@ -77,3 +81,26 @@ def test_instants_filter_by_utc_range(db_session: Session, scratch: Table) -> No
     november_in_jakarta = dt.datetime(2025, 11, 1, tzinfo=ZoneInfo("Asia/Jakarta"))
     found = db_session.scalars(select(scratch.c.at).where(scratch.c.at >= november_in_jakarta))
     assert found.all() == [times[1]]
+
+
+def test_a_writer_waits_for_the_lock_then_gives_up_busy_and_readers_never_wait(
+    committed_db: Engine, database_url: str
+) -> None:
+    if committed_db.dialect.name != "sqlite":
+        pytest.skip("SQLite's one writer at a time (PostgreSQL writers lock rows)")
+    impatient = make_engine(database_url, sqlite_busy_timeout=0.2)
+    try:
+        with writing(committed_db).begin():  # another writer, holding the database
+            with session_scope(impatient, write=False) as reader:
+                assert reader.scalar(select(func.count()).select_from(User)) == 0
+            started = time.monotonic()
+            with pytest.raises(DatabaseBusy) as busy, session_scope(impatient) as writer:
+                writer.execute(select(1))
+            assert time.monotonic() - started >= 0.2
+        assert busy.value.status_code == 503 and busy.value.response_headers() == {
+            "Retry-After": str(busy.value.retry_after)
+        }
+        with session_scope(impatient) as writer:  # the lock is free again
+            writer.execute(select(1))
+    finally:
+        impatient.dispose()

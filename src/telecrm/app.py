@@ -71,10 +71,15 @@ def health(request: Request) -> Health:
     return Health(status="ok", version=__version__, database=request.app.state.engine.dialect.name)
 
 
-def _error(status_code: int, message: str, detail: Any = None, headers: Any = None) -> JSONResponse:
-    return JSONResponse(
-        status_code=status_code, content={"error": message, "detail": detail}, headers=headers
-    )
+def _error(
+    status_code: int,
+    message: str,
+    detail: Any = None,
+    headers: Any = None,
+    code: str | None = None,
+) -> JSONResponse:
+    content = {"error": message, "detail": detail} | ({"code": code} if code else {})
+    return JSONResponse(status_code=status_code, content=content, headers=headers)
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
@@ -84,7 +89,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _error(exc.status_code, exc.message, exc.detail, exc.response_headers())
+        return _error(exc.status_code, exc.message, exc.detail, exc.response_headers(), exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -116,6 +121,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    app.state.write_sessions = session_factory(engine, write=True)
     install_error_handlers(app)
     app.include_router(health_router)
     for router in ROUTERS:

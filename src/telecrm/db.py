@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
@@ -22,11 +23,12 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from telecrm.config import Settings, get_settings
-from telecrm.errors import AppError
+from telecrm.errors import AppError, DatabaseBusy
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -138,7 +140,14 @@ class TimestampMixin:
     )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+# How long a SQLite writer waits for the one before it to commit.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+# An execution option: the transactions of a unit of work that writes begin by
+# taking SQLite's write lock (see ``writing``).
+_WRITE_LOCK = "telecrm_sqlite_write_lock"
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     """Foreign keys on, WAL, a busy timeout, and real transactions (pysqlite's own
     transaction handling breaks SAVEPOINT, which the tests and bulk loads rely on)."""
 
@@ -147,7 +156,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -155,16 +164,34 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A deferred transaction that has read and then writes cannot wait for the
+        # lock (its snapshot may be stale): SQLite refuses it at once, whatever the
+        # busy timeout. A writer that takes the lock as it begins waits its turn.
+        immediate = connection.get_execution_options().get(_WRITE_LOCK, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str | None = None,
+    sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS,
+    **kwargs: Any,
+) -> Engine:
     url = url or get_settings().database_url
     url = Settings.model_validate({"database_url": url}).database_url
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"), **kwargs)
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, sqlite_busy_timeout)
     return engine
+
+
+def writing(engine: Engine) -> Engine:
+    """``engine`` for a unit of work that writes (it shares the pool). On SQLite its
+    transactions begin with ``BEGIN IMMEDIATE``: concurrent writers queue for the
+    write lock, each up to the busy timeout, instead of failing; readers (WAL) go
+    on reading meanwhile. PostgreSQL needs nothing of the kind."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{_WRITE_LOCK: True})
 
 
 _engines: dict[str, Engine] = {}
@@ -178,14 +205,17 @@ def get_engine(url: str | None = None) -> Engine:
     return _engines[url]
 
 
-def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+def session_factory(engine: Engine | None = None, write: bool = False) -> sessionmaker[Session]:
+    """Sessions for reading, or with ``write`` for units of work that write."""
+    bind = engine or get_engine()
+    return sessionmaker(bind=writing(bind) if write else bind, expire_on_commit=False)
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """The unit of work of a CLI command or a job."""
-    session = session_factory(engine)()
+def session_scope(engine: Engine | None = None, write: bool = True) -> Iterator[Session]:
+    """The unit of work of a CLI command or a job; ``write=False`` for one that only
+    reads (on SQLite it then neither waits for writers nor makes them wait)."""
+    session = session_factory(engine, write)()
     try:
         with unit_of_work(session):
             yield session
@@ -207,20 +237,36 @@ def enum_column_type(enum_cls: type[enum.Enum], name: str) -> SAEnum:
     )
 
 
+def _database_locked(exc: OperationalError) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock."""
+    return isinstance(exc.orig, sqlite3.OperationalError) and "is locked" in str(exc.orig)
+
+
 @contextmanager
 def unit_of_work(session: Session) -> Iterator[Session]:
     """Commit when the block succeeds (or fails with an ``AppError`` that keeps its
-    changes, such as a counted failed login); roll back otherwise."""
+    changes, such as a counted failed login); roll back otherwise. SQLite's
+    "database is locked" becomes ``DatabaseBusy`` here, for the API, the CLI and the
+    jobs alike."""
     try:
-        yield session
-    except AppError as exc:
-        if exc.keep_changes:
-            session.commit()
-        else:
+        try:
+            yield session
+        except AppError as exc:
+            if exc.keep_changes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
             session.rollback()
-        raise
-    except BaseException:
+            raise
+        else:
+            session.commit()
+    except OperationalError as exc:
+        if not _database_locked(exc):
+            raise
         session.rollback()
-        raise
-    else:
-        session.commit()
+        raise DatabaseBusy(
+            "the database is busy with other changes; try again in a few seconds",
+            retry_after=5,
+        ) from exc

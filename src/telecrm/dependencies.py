@@ -11,10 +11,15 @@ from sqlalchemy.orm import Session
 
 from telecrm.db import unit_of_work
 
+# Requests that only read; any other may write, and its unit of work is a writer's.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_session(request: Request) -> Iterator[Session]:
     """The unit of work of one API request."""
-    session: Session = request.app.state.session_factory()
+    state = request.app.state
+    factory = state.session_factory if request.method in READ_METHODS else state.write_sessions
+    session: Session = factory()
     try:
         with unit_of_work(session):
             yield session

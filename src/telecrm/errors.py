@@ -8,9 +8,12 @@ from typing import Any
 
 class AppError(Exception):
     """``keep_changes``: the unit of work commits what was done before the error
-    (a failed login still counts as a failure) instead of rolling it back."""
+    (a failed login still counts as a failure) instead of rolling it back.
+    ``code``: a domain refusal's stable name, for clients to act on (the message
+    is for people, and may be reworded)."""
 
     status_code: int = 400
+    code: str | None = None
 
     def __init__(
         self,
@@ -67,7 +70,37 @@ class TooManyRequests(AppError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class DatabaseBusy(AppError):
+    """The database stayed locked by other writers longer than a writer waits
+    (SQLite: one writer at a time)."""
+
+    status_code = 503
+    code = "database_busy"
+
+    def __init__(
+        self, message: str, retry_after: int, detail: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message, detail)
+        self.retry_after = retry_after
+
+    def response_headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class ExternalServiceError(AppError):
     """A system telecrm depends on (the CRM, a PBX) failed after the retries."""
 
     status_code = 502
+
+
+class InvoiceStatusConflict(Conflict):
+    """The invoice is not, or no longer, in the status a step of its flow starts
+    from (another request may have moved it a moment before)."""
+
+    code = "invoice_status_conflict"
+
+
+class InvoiceCallsChanged(Conflict):
+    """A draft's calls changed since its figures were computed."""
+
+    code = "invoice_calls_changed"

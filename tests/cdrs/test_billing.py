@@ -14,19 +14,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from telecrm.cdrs import repository, service
 from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.config import get_settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
+from telecrm.db import session_scope
 from telecrm.invoices import service as invoices_service
 from telecrm.invoices.models import Invoice, InvoiceStatus
 from telecrm.invoices.service import Transition
 from telecrm.rates.models import Rate
 from telecrm.rating.types import RateType
 from tests import factories
+from tests.concurrency import at_once, meet_after
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
@@ -221,6 +224,26 @@ def test_bad_reference_data_stops_rating_with_the_reason(
     assert result.exit_code == 1
     assert "cannot rate: rate(s)" in result.stderr and "not digits" in result.stderr
     assert cdr_of(committed_db, calls["early"]).rating_status.value == "pending"
+
+
+def test_two_runs_of_the_same_day_at_once_rate_each_call_once(
+    committed_db: Engine, calls: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # both runs read the day's calls before either writes a rating, where they can
+    meet_after(monkeypatch, repository, "ratable_cdrs", parties=2)
+    settings = get_settings()
+    window = service.day_window(dt.date(2025, 11, 5), dt.date(2025, 11, 5), settings.timezone)
+
+    def run() -> int:  # as 'telecrm cdr process-billing --date 2025-11-05' does
+        with session_scope() as session:
+            return service.process_billing(session, *window, False, settings).changed
+
+    changed = at_once(run, run)
+
+    assert sorted(changed) == [0, 5]  # the second found the day rated
+    assert cdr_of(committed_db, calls["early"]).cost == Decimal(1525)
+    with Session(committed_db) as session:
+        assert session.scalar(select(func.count()).select_from(CdrRating)) == 5
 
 
 @pytest.mark.parametrize(

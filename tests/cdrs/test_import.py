@@ -198,8 +198,9 @@ def test_bad_options(cli: Cli, committed_db: Engine, tmp_path: Path) -> None:
     assert fmt.exit_code == 2
 
 
+@pytest.mark.parametrize("stored_first", [False, True], ids=["before", "while-storing"])
 def test_ctrl_c_keeps_the_committed_batches_and_a_rerun_completes(
-    cli: Cli, committed_db: Engine, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, committed_db: Engine, monkeypatch: pytest.MonkeyPatch, stored_first: bool
 ) -> None:
     monkeypatch.setenv("TELECRM_CDR_IMPORT_BATCH_SIZE", "1")
     get_settings.cache_clear()
@@ -208,9 +209,10 @@ def test_ctrl_c_keeps_the_committed_batches_and_a_rerun_completes(
 
     def interrupted_at_the_second_batch(session: Session, rows: object) -> int:
         calls.append(rows)
+        inserted = insert(session, rows) if stored_first or len(calls) != 2 else 0  # type: ignore[arg-type]
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return insert(session, rows)  # type: ignore[arg-type]
+        return inserted
 
     monkeypatch.setattr(repository, "insert_cdrs", interrupted_at_the_second_batch)
     args = ("cdr", "import", str(FIXTURES / "Master-16.csv"), "--format", "asterisk-csv")

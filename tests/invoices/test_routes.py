@@ -3,22 +3,28 @@ isolation, the PDF."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from telecrm.app import create_app
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import Role
 from telecrm.cdrs.models import CdrRating
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
-from telecrm.invoices.models import Invoice, InvoiceStatus
+from telecrm.invoices import repository as invoices_repository
+from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceStatus
 from tests import factories
+from tests.concurrency import at_once, meet_after
 
 
 def test_the_whole_flow_each_step_by_its_role_and_in_the_audit_log(
@@ -254,3 +260,75 @@ def test_the_pdf_has_what_a_customer_needs(
         "DRAFT",
     ]:
         assert expected in text, expected
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "target", "stamp"),
+    [
+        (InvoiceStatus.DRAFT, "/send", InvoiceStatus.SENT, "sent_at"),
+        (
+            InvoiceStatus.SENT,
+            "/request-payment",
+            InvoiceStatus.PENDING_APPROVAL,
+            "payment_requested_at",
+        ),
+        (InvoiceStatus.PENDING_APPROVAL, "/approve", InvoiceStatus.PAID, "paid_at"),
+    ],
+)
+def test_of_two_concurrent_transitions_one_wins_and_the_other_is_a_conflict(
+    committed_db: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    status: InvoiceStatus,
+    action: str,
+    target: InvoiceStatus,
+    stamp: str,
+) -> None:
+    with Session(committed_db, expire_on_commit=False) as session, session.begin():
+        group = factories.rate_group(session)
+        rate = factories.rate(session, group)
+        contract = factories.contract(session, group)
+        call = factories.cdr(session, contract, rate_obj=rate, cost="100")
+        invoice = factories.invoice(session, contract, status=status, subtotal="100", call_count=1)
+        session.add(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                position=1,
+                description="Calls",
+                call_count=1,
+                billable_seconds=60,
+                amount=Decimal(100),
+            )
+        )
+        if status != InvoiceStatus.DRAFT:
+            factories.rate_cdr(session, call, invoice_id=invoice.id)
+        headers = factories.bearer(factories.user(session, role=Role.ADMIN), settings)
+    # both requests read the invoice before either moves it
+    meet_after(monkeypatch, invoices_repository, "get", parties=2)
+    client = TestClient(create_app(settings, committed_db), raise_server_exceptions=False)
+
+    def move() -> Response:
+        return client.post(f"/api/invoices/{invoice.id}{action}", headers=headers)
+
+    responses = at_once(move, move)
+
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+    [won] = [r.json() for r in responses if r.status_code == 200]
+    [lost] = [r.json() for r in responses if r.status_code == 409]
+    assert lost["code"] == "invoice_status_conflict"
+    assert f"the invoice is {target.value}" in lost["error"]
+    with Session(committed_db) as session:
+        stored = session.get_one(Invoice, invoice.id)
+        assert stored.status == target
+        assert getattr(stored, stamp) == dt.datetime.fromisoformat(won[stamp])
+        moves = [
+            entry.changes["status"]
+            for entry in session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.object_type == "invoices", AuditEntry.object_id == str(invoice.id)
+                )
+            )
+            if entry.changes and "status" in entry.changes
+        ]
+        assert moves == [[status.value, target.value]]
+        assert session.get_one(CdrRating, call.id).invoice_id == invoice.id

@@ -88,8 +88,12 @@ def import_files(
                         bar.update(task, completed=record.bytes_read)
                 except KeyboardInterrupt:
                     if record is not None:
+                        # the batch in hand goes, and with it SQLite's write lock,
+                        # which the other session needs to record the interruption
+                        import_id = record.id
+                        session.rollback()
                         with session_scope() as other:
-                            service.mark_interrupted(other, record.id)
+                            service.mark_interrupted(other, import_id)
                     raise
             if record is not None:
                 summary.append(
@@ -118,7 +122,7 @@ def rejected(
     limit: int = typer.Option(100, min=1, help="At most this many, newest first."),
 ) -> None:
     """List rows that could not be imported: file, line, reason and the row itself."""
-    with session_scope() as session:
+    with session_scope(write=False) as session:
         rows = service.list_rejects(session, import_id, source, limit)
         print_table(
             f"{len(rows)} rejected rows",
@@ -172,7 +176,7 @@ def export(
 ) -> None:
     """Export the CDRs of a range of days with their rating: one row per CDR."""
     start, end, words = _window(None, first, last)
-    with session_scope() as session:
+    with session_scope(write=False) as session:
         if output is None:
             count = service.export(session, start, end, output_format, sys.stdout)
         else:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pgpq
 import polars as pl
-from sqlalchemy import BigInteger, and_, cast, func, insert, or_, select
+from sqlalchemy import BigInteger, Integer, and_, cast, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdr_status.models import CdrState
@@ -38,6 +38,8 @@ _SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # how SQLAlchemy stores a DateTime in SQ
 # Rows encoded at a time for a binary COPY: the server works on one piece while the
 # next is encoded, instead of waiting for a whole batch to be.
 _COPY_PIECE_ROWS = 8192
+# The first key of the billing runs' advisory locks (PostgreSQL); the second is the day.
+_RATING_DAY_LOCK = int.from_bytes(b"rate")
 # Rows turned into Python values at a time for SQLite's executemany.
 _SQLITE_SLICE_ROWS = 8192
 
@@ -313,6 +315,22 @@ def _ratable_query(start: dt.datetime, end: dt.datetime, wanted: list[RatingStat
             ),
         )
     )
+
+
+def lock_rating_day(session: Session, day: dt.date) -> None:
+    """Hold ``day`` (of the billing time zone) for this billing run until its
+    transaction ends: a second run of the same day waits here for the first to
+    commit, then finds the day's calls rated. On PostgreSQL a transaction-scoped
+    advisory lock; on SQLite a billing run's transaction began by taking the write
+    lock (``telecrm.db.writing``), which holds off every other writer already."""
+    if _is_postgres(session):
+        session.execute(
+            select(
+                func.pg_advisory_xact_lock(
+                    cast(_RATING_DAY_LOCK, Integer), cast(day.toordinal(), Integer)
+                )
+            )
+        )
 
 
 def ratable_cdrs(

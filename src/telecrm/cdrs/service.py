@@ -336,7 +336,8 @@ def process_billing(
     """Rate the CDRs that started in ``[start, end)``: those not rated yet, and with
     ``rerate`` the rated ones too unless their invoice was sent, awaits payment or is
     paid. A day (of the billing time zone) at a time, so memory holds one day's CDRs;
-    only the CDRs whose rating changes are written."""
+    only the CDRs whose rating changes are written. Each day is held until the run
+    commits: a concurrent run of the same day waits, then finds nothing left to do."""
     policy = rating_policy(settings)
     contracts = repository.contracts_frame(session)
     # every rate that may apply in the window, read and laid out once; each day is
@@ -353,6 +354,7 @@ def process_billing(
         local = day_start.astimezone(zone)
         next_day = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), zone)
         day_end = min(next_day.astimezone(dt.UTC), end)
+        repository.lock_rating_day(session, local.date())
         cdrs = repository.ratable_cdrs(session, day_start, day_end, rerate)
         if not cdrs.is_empty():
             try:

@@ -98,7 +98,7 @@ def list_invoices(
     """List invoices: number, accountcode, period, subtotal, tax, amount, currency,
     status, due date."""
     settings = get_settings()
-    with session_scope() as session:
+    with session_scope(write=False) as session:
         invoices = service.list_invoices(
             session, EVERYTHING, settings.tz, year=year, month=month, status=status
         )
@@ -117,7 +117,7 @@ def pdf(
     output: Path | None = typer.Option(None, "--output", "-o", help="Default: NUMBER.pdf"),
 ) -> None:
     """Write an invoice as PDF."""
-    with session_scope() as session:
+    with session_scope(write=False) as session:
         invoice, content = service.invoice_pdf_by_number(
             session, EVERYTHING, number, get_settings()
         )

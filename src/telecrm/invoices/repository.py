@@ -187,6 +187,32 @@ def linked_calls_match(session: Session, invoice: Invoice) -> bool:
     )
 
 
+def move(
+    session: Session,
+    invoice_id: int,
+    source: InvoiceStatus,
+    target: InvoiceStatus,
+    stamp: str,
+    at: dt.datetime,
+) -> bool:
+    """Put the invoice in ``target``, its ``stamp`` column at ``at``, if it is still in
+    ``source``; whether it was. One conditional UPDATE: of two at once only one
+    moves it (on PostgreSQL the second waits for the first's row lock, then finds
+    the status changed)."""
+    result = session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id, Invoice.status == source)
+        .values({Invoice.status: target, getattr(Invoice, stamp): at})
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def status_of(session: Session, invoice_id: int) -> InvoiceStatus | None:
+    """The status as stored now (not as this session last read it)."""
+    return session.scalar(select(Invoice.status).where(Invoice.id == invoice_id))
+
+
 def get(session: Session, invoice_id: int) -> Invoice | None:
     return session.get(Invoice, invoice_id)
 

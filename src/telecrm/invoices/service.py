@@ -26,7 +26,7 @@ from telecrm.contracts import repository as contracts_repository
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import utcnow
-from telecrm.errors import Conflict, NotFound, ValidationFailed
+from telecrm.errors import InvoiceCallsChanged, InvoiceStatusConflict, NotFound, ValidationFailed
 from telecrm.invoices import repository
 from telecrm.invoices.arithmetic import (
     CURRENCY_EXPONENTS,
@@ -160,26 +160,42 @@ def transition(
     session: Session, scope: ContractScope, invoice_id: int, step_name: Transition
 ) -> Invoice:
     """Move the invoice one step along draft -> sent -> pending_approval -> paid.
-    The change is an ORM update, so the audit log records it (who, when, from, to)."""
+
+    The move is one conditional UPDATE (only if the invoice is still in the step's
+    first status): of two requests at once, one moves it and the other is refused
+    with the status it found, having done nothing. Only the winner links the calls,
+    stamps the time and writes the audit entry (who, when, from, to)."""
     invoice = get_invoice(session, scope, invoice_id)
-    if reason := refusal(invoice.status, step_name):
-        raise Conflict(f"invoice {invoice.invoice_number}: {reason}")
+    step = STEPS[step_name]
+    at = utcnow()
+    if not repository.move(session, invoice.id, step.source, step.target, step.stamp, at):
+        status = repository.status_of(session, invoice.id)
+        if status is None:  # a draft removed by its month's generation meanwhile
+            raise NotFound(f"invoice {invoice_id} not found")
+        raise InvoiceStatusConflict(
+            f"invoice {invoice.invoice_number}: {refusal(status, step_name)}"
+        )
+    record(
+        session,
+        "update",
+        Invoice.__tablename__,
+        str(invoice.id),
+        {"status": [step.source.value, step.target.value], step.stamp: [None, at.isoformat()]},
+    )
+    session.refresh(invoice)
     if step_name == Transition.SEND:
         _link_calls(session, invoice)
-    step = STEPS[step_name]
-    invoice.status = step.target
-    setattr(invoice, step.stamp, utcnow())
-    session.flush()
     return invoice
 
 
 def _link_calls(session: Session, invoice: Invoice) -> None:
     """Put the draft's calls on it as it is sent. If they are no longer the calls
     its figures came from (rerated, imported late or found invalid since), refuse:
-    the caller's transaction rolls back, so no call stays linked."""
+    the caller's transaction rolls back, so no call stays linked and the invoice
+    stays a draft."""
     repository.link_calls(session, invoice)
     if not repository.linked_calls_match(session, invoice):
-        raise Conflict(
+        raise InvoiceCallsChanged(
             f"invoice {invoice.invoice_number}: its calls changed since the draft was "
             "generated; run 'invoices generate' again for its month, then send it"
         )
