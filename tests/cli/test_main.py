@@ -85,6 +85,19 @@ def test_serve_refuses_to_start_without_a_secret_key(cli, monkeypatch: pytest.Mo
     assert result.stderr.startswith("error: TELECRM_SECRET_KEY is not set")
 
 
+def test_serve_refuses_a_short_secret_key_in_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELECRM_SECRET_KEY", "too-short-a-key")
+    from telecrm.config import get_settings
+
+    get_settings.cache_clear()
+    # half a TLS configuration: a server that wrongly started would stop right after
+    result = cli("serve", "--ssl-certfile", "cert.pem")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TELECRM_SECRET_KEY" in lines[0]
+    assert "at least 32 characters" in lines[0] and "too-short-a-key" not in lines[0]
+
+
 def test_serve_refuses_half_a_tls_configuration(cli) -> None:
     result = cli("serve", "--ssl-certfile", "cert.pem")
     assert result.exit_code == 1
