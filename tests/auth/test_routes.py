@@ -6,6 +6,7 @@ import jwt
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from telecrm.app import create_app
 from telecrm.auth.models import ApiKey, Role, User
 from telecrm.config import Settings
 from tests import factories
@@ -188,3 +189,34 @@ def test_a_tampered_api_key_is_refused(client: TestClient, db_session: Session) 
     tampered = key[:-3] + ("AAA" if not key.endswith("AAA") else "BBB")
     assert client.get("/api/auth/me", headers={"X-API-Key": tampered}).status_code == 401
     assert client.get("/api/auth/me", headers={"X-API-Key": "garbage"}).status_code == 401
+
+
+# --- an unknown e-mail answers as an account would -----------------------------------
+
+
+def _answers(client: TestClient, email: str, attempts: int) -> list[tuple[int, object, str | None]]:
+    answers = []
+    for _ in range(attempts):
+        response = _login(client, email, "bad guess")
+        answers.append((response.status_code, response.json(), response.headers.get("Retry-After")))
+    return answers
+
+
+def test_an_unknown_email_is_throttled_exactly_like_an_account(
+    app, client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    user = factories.user(db_session)
+    attempts = settings.login_max_failures + 2
+    real = _answers(client, user.email, attempts)
+    ghost = _answers(client, f"  {factories.unique('Nobody')}@Example.com ", attempts)
+    assert real == ghost
+    assert [status for status, _, _ in ghost] == [401] * settings.login_max_failures + [429] * 2
+    assert ghost[-1][2] is not None and int(ghost[-1][2]) >= 1
+
+    # the count is in the database: another instance of the API refuses the same e-mail
+    unknown = f"{factories.unique('ghost')}@example.com"
+    _answers(client, unknown, settings.login_max_failures)
+    other_instance = create_app(settings=settings, engine=db_session.get_bind().engine)
+    other_instance.dependency_overrides = app.dependency_overrides
+    with TestClient(other_instance, raise_server_exceptions=False) as other:
+        assert _login(other, unknown.upper(), "bad guess").status_code == 429

@@ -77,3 +77,16 @@ class ApiKey(TimestampMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class LoginFailure(Base):
+    """Failed logins for an e-mail that has no account, counted as an account's are
+    (``users.failed_logins``) so that the answers cannot tell the two apart. Keyed
+    by the SHA-256 of the normalised e-mail: what strangers typed is not kept."""
+
+    __tablename__ = "login_failures"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_failed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -78,6 +78,7 @@ def create_user(
         raise Conflict(f"a user with e-mail {email} already exists")
     user = User(email=email, password_hash=hash_secret(password), role=role, is_active=True)
     repository.add(session, user)
+    repository.forget_login_failures(session, _email_hash(email))
     return user
 
 
@@ -132,33 +133,61 @@ def _lockout_seconds(failures: int, settings: Settings) -> int:
     return int(min(2**over, settings.login_lockout_max_seconds))
 
 
+def _email_hash(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()
+
+
+def _refuse_while_locked(locked_until: dt.datetime | None, now: dt.datetime, who: str) -> None:
+    if locked_until is not None and locked_until > now:
+        wait = max(1, int((locked_until - now).total_seconds() + 0.999))
+        log.warning("login refused for %s: locked for %s s after failed logins", who, wait)
+        raise TooManyRequests(f"too many failed logins; try again in {wait} s", retry_after=wait)
+
+
+def _refuse_failed(who: str, failures: int, delay: int) -> NotAuthenticated:
+    log.warning(
+        "failed login for %s (%d in a row%s)",
+        who,
+        failures,
+        f", next attempt allowed in {delay} s" if delay else "",
+    )
+    return NotAuthenticated("wrong e-mail or password", keep_changes=True)
+
+
+def _refuse_unknown_email(
+    session: Session, email: str, password: str, now: dt.datetime, settings: Settings
+) -> NotAuthenticated:
+    """Throttle an e-mail without an account as an account is, with the same answers
+    and about the same work (a password check), so none of them tells it apart."""
+    email_hash, who = _email_hash(email), f"unknown e-mail {email!r}"
+    _refuse_while_locked(repository.login_locked_until(session, email_hash), now, who)
+    verify_secret(_DUMMY_HASH, password)
+    failures = repository.count_login_failure(session, email_hash, now)
+    delay = _lockout_seconds(failures, settings)
+    if delay:
+        repository.lock_login(session, email_hash, now + dt.timedelta(seconds=delay))
+    return _refuse_failed(who, failures, delay)
+
+
 def login(
     session: Session, email: str, password: str, settings: Settings
 ) -> tuple[str, dt.datetime]:
-    """Check the password and issue a token. Failures are counted on the user, and
-    past ``login_max_failures`` each further attempt must wait longer."""
+    """Check the password and issue a token. Failures are counted per e-mail (on the
+    user, or in ``login_failures`` for an e-mail without an account), and past
+    ``login_max_failures`` each further attempt must wait longer."""
     now = utcnow()
-    user = repository.get_user_by_email(session, email.strip().lower())
+    email = email.strip().lower()
+    user = repository.get_user_by_email(session, email)
     if user is None:
-        verify_secret(_DUMMY_HASH, password)  # same time as a real check: no e-mail probing
-        raise NotAuthenticated("wrong e-mail or password")
-    if user.locked_until is not None and user.locked_until > now:
-        wait = max(1, int((user.locked_until - now).total_seconds() + 0.999))
-        log.warning("login refused for %s: locked for %s s after failed logins", user.email, wait)
-        raise TooManyRequests(f"too many failed logins; try again in {wait} s", retry_after=wait)
+        raise _refuse_unknown_email(session, email, password, now, settings)
+    _refuse_while_locked(user.locked_until, now, user.email)
     if not verify_secret(user.password_hash, password) or not user.is_active:
         user.failed_logins += 1
         delay = _lockout_seconds(user.failed_logins, settings)
         if delay:
             user.locked_until = now + dt.timedelta(seconds=delay)
-        log.warning(
-            "failed login for %s (%d in a row%s)",
-            user.email,
-            user.failed_logins,
-            f", next attempt allowed in {delay} s" if delay else "",
-        )
         session.flush()
-        raise NotAuthenticated("wrong e-mail or password", keep_changes=True)
+        raise _refuse_failed(user.email, user.failed_logins, delay)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
