@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Dialect, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from telecrm.db import Base, TimestampMixin, UTCDateTime, enum_column_type
+
+if TYPE_CHECKING:
+    from telecrm.contracts.models import Contract
 
 
 class Role(enum.StrEnum):
@@ -61,6 +64,12 @@ class User(TimestampMixin, Base):
     contract_id: Mapped[int | None] = mapped_column(
         ForeignKey("contracts.id", ondelete="SET NULL"), index=True
     )
+
+    contract: Mapped[Contract | None] = relationship(lazy="select")
+
+    @property
+    def contract_accountcode(self) -> str | None:
+        return self.contract.accountcode if self.contract is not None else None
 
 
 class ApiKey(TimestampMixin, Base):

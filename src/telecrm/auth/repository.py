@@ -5,9 +5,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from telecrm.auth.models import ApiKey, LoginFailure, User
+from telecrm.contracts.models import Contract
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -19,12 +20,20 @@ def get_user_by_email(session: Session, email: str) -> User | None:
 
 
 def list_users(session: Session) -> Sequence[User]:
-    return session.scalars(select(User).order_by(User.id)).all()
+    return session.scalars(
+        select(User).options(selectinload(User.contract)).order_by(User.id)
+    ).all()
 
 
 def add(session: Session, obj: User | ApiKey) -> None:
     session.add(obj)
     session.flush()
+
+
+def get_contract_by_accountcode(session: Session, accountcode: str) -> Contract | None:
+    return session.scalars(
+        select(Contract).where(Contract.accountcode == accountcode)
+    ).one_or_none()
 
 
 def get_api_key(session: Session, key_id: int) -> ApiKey | None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from telecrm.auth import repository
 from telecrm.auth.models import ApiKey, Role, User
 from telecrm.config import Settings
+from telecrm.contracts.models import Contract
 from telecrm.db import utcnow
 from telecrm.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests, ValidationFailed
 
@@ -66,17 +67,54 @@ def check_password_policy(password: str, settings: Settings) -> None:
         )
 
 
+def _contract_binding(session: Session, role: Role, accountcode: str | None) -> Contract | None:
+    """The contract a user of ``role`` is bound to: a customer must name one (by its
+    account code), nobody else may."""
+    if role is not Role.CUSTOMER:
+        if accountcode is not None:
+            raise ValidationFailed(
+                f"only a customer user is bound to a contract, not a user of role {role.value}",
+                detail=[{"field": "contract", "message": "only for role customer"}],
+            )
+        return None
+    if accountcode is None:
+        raise ValidationFailed(
+            "a customer user needs a contract: give the account code of its contract",
+            detail=[{"field": "contract", "message": "required for role customer"}],
+        )
+    contract = repository.get_contract_by_accountcode(session, accountcode.strip())
+    if contract is None:
+        raise ValidationFailed(
+            f"no contract with account code {accountcode.strip()}",
+            detail=[{"field": "contract", "message": "unknown account code"}],
+        )
+    return contract
+
+
 # --- users -------------------------------------------------------------------
 
 
 def create_user(
-    session: Session, email: str, password: str, role: Role, settings: Settings
+    session: Session,
+    email: str,
+    password: str,
+    role: Role,
+    settings: Settings,
+    contract: str | None = None,
 ) -> User:
+    """``contract``: the account code of the contract a customer user sees."""
     email = email.strip().lower()
     check_password_policy(password, settings)
+    bound = _contract_binding(session, role, contract)
     if repository.get_user_by_email(session, email) is not None:
         raise Conflict(f"a user with e-mail {email} already exists")
-    user = User(email=email, password_hash=hash_secret(password), role=role, is_active=True)
+    user = User(
+        email=email,
+        password_hash=hash_secret(password),
+        role=role,
+        is_active=True,
+        contract=bound,
+    )
     repository.add(session, user)
     repository.forget_login_failures(session, _email_hash(email))
     return user
@@ -107,10 +145,16 @@ def update_user(
     role: Role | None = None,
     is_active: bool | None = None,
     password: str | None = None,
+    contract: str | None = None,
 ) -> User:
+    """``contract``: rebind a customer to the contract of that account code. A user
+    who stops being a customer is unbound; one who becomes a customer must name one."""
     user = get_user(session, user_id)
-    if role is not None:
-        user.role = role
+    if role is not None or contract is not None:
+        new_role = role if role is not None else user.role
+        if contract is not None or new_role is not Role.CUSTOMER or user.contract_id is None:
+            user.contract = _contract_binding(session, new_role, contract)
+        user.role = new_role
     if is_active is not None:
         user.is_active = is_active
     if password is not None:
