@@ -42,7 +42,7 @@ def test_users_create_refuses_a_short_password_and_a_duplicate(cli, committed_db
         "--role",
         "viewer",
         "--password",
-        "x" * 12,
+        "xylophone tulip",
     ]
     assert cli(*args).exit_code == 0
     duplicate = cli(*args)
@@ -52,13 +52,24 @@ def test_users_create_refuses_a_short_password_and_a_duplicate(cli, committed_db
 
 
 def test_users_set_password_lifts_a_lockout_and_deactivate(cli, committed_db: Engine) -> None:
-    cli("users", "create", "--email", "a@example.com", "--role", "viewer", "--password", "x" * 12)
+    cli(
+        "users",
+        "create",
+        "--email",
+        "a@example.com",
+        "--role",
+        "viewer",
+        "--password",
+        "xylophone tulip",
+    )
     with Session(committed_db) as session:
         user = session.scalars(select(User)).one()
         user.failed_logins = 9
         session.commit()
     assert (
-        cli("users", "set-password", "--email", "a@example.com", "--password", "y" * 12).exit_code
+        cli(
+            "users", "set-password", "--email", "a@example.com", "--password", "yellow kayak 42"
+        ).exit_code
         == 0
     )
     assert cli("users", "deactivate", "--email", "a@example.com").exit_code == 0
@@ -114,3 +125,19 @@ def test_users_create_binds_a_customer_to_its_contract(cli, committed_db: Engine
         user = session.scalars(select(User)).one()
         assert user.role is Role.CUSTOMER and user.contract_id == contract_id
     assert "ACME-01" in cli("users", "list").stdout
+
+
+def test_users_create_and_set_password_refuse_weak_passwords(cli, committed_db: Engine) -> None:
+    create = ["users", "create", "--email", "a@example.com", "--role", "viewer", "--password"]
+    for password, message in [
+        ("            ", "password is blank"),
+        ("zzzzzzzzzzzz", "password is one character repeated"),
+        ("Password123!", "password is too common"),
+    ]:
+        refused = cli(*create, password)
+        assert refused.exit_code == 1
+        assert refused.stderr.startswith(f"error: {message}")
+        assert len(refused.stderr.strip().splitlines()) == 1
+    assert cli(*create, "a long enough password").exit_code == 0
+    weak = cli("users", "set-password", "--email", "a@example.com", "--password", "iloveyou2025")
+    assert weak.exit_code == 1 and "too common" in weak.stderr

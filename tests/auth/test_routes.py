@@ -313,3 +313,60 @@ def test_changing_a_role_or_contract_keeps_customers_bound_and_staff_unbound(
     assert staff.json()["contract_id"] is None and staff.json()["contract"] is None
     db_session.refresh(user)
     assert user.role is Role.BILLING and user.contract_id is None
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        (" " * 12, "blank"),
+        ("a" * 12, "one character repeated"),
+        ("password123", "too common"),
+        ("Qwertyuiop", "too common"),
+        ("1234567890", "too common"),
+    ],
+)
+def test_blank_repeated_and_common_passwords_are_refused(
+    client: TestClient, db_session: Session, auth_headers, password: str, message: str
+) -> None:
+    admin = auth_headers(Role.ADMIN)
+    created = client.post("/api/users", json=_new_user("viewer", password=password), headers=admin)
+    assert created.status_code == 422, created.text
+    assert message in created.json()["error"]
+    assert created.json()["detail"] == [{"field": "password", "message": message}]
+    user = factories.user(db_session)
+    changed = client.patch(f"/api/users/{user.id}", json={"password": password}, headers=admin)
+    assert changed.status_code == 422
+    assert changed.json()["detail"][0]["field"] == "password"
+
+
+def test_a_password_change_ends_the_users_tokens_but_not_api_keys(
+    client: TestClient, db_session: Session, auth_headers, settings: Settings
+) -> None:
+    admin = auth_headers(Role.ADMIN)
+    user = factories.user(db_session, role=Role.SALES)
+    old = factories.bearer(user, settings)
+    _, key = factories.api_key(db_session)
+    assert client.get("/api/auth/me", headers=old).status_code == 200
+
+    changed = client.patch(
+        f"/api/users/{user.id}", json={"password": "a brand new passphrase"}, headers=admin
+    )
+    assert changed.status_code == 200
+    refused = client.get("/api/auth/me", headers=old)
+    assert refused.status_code == 401
+    assert "log in again" in refused.json()["error"]
+    token = _login(client, user.email, "a brand new passphrase").json()["access_token"]
+    fresh = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert fresh.status_code == 200
+    assert client.get("/api/auth/me", headers={"X-API-Key": key}).status_code == 200
+    # changing something else (the role) keeps the tokens
+    assert (
+        client.patch(f"/api/users/{user.id}", json={"role": "viewer"}, headers=admin).status_code
+        == 200
+    )
+    assert (
+        client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )

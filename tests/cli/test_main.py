@@ -113,7 +113,7 @@ def _free_port() -> int:
 def test_serve_answers_health_and_logs_in_over_real_http(
     cli, committed_db: Engine, database_url: str
 ) -> None:
-    cli("users", "create", "--email", "ops@example.com", "--role", "viewer", "--password", "x" * 12)
+    cli("users", "create", "--email", "ops@example.com", "--role", "viewer", "--password", "xk" * 6)
     port = _free_port()
     env = {**os.environ, "TELECRM_DATABASE_URL": database_url, "TELECRM_SECRET_KEY": "k" * 40}
     process = subprocess.Popen(
@@ -138,7 +138,7 @@ def test_serve_answers_health_and_logs_in_over_real_http(
         assert httpx.get(f"http://127.0.0.1:{port}/api/users", timeout=5).status_code == 401
         login = httpx.post(
             f"http://127.0.0.1:{port}/api/auth/token",
-            data={"username": "ops@example.com", "password": "x" * 12},
+            data={"username": "ops@example.com", "password": "xk" * 6},
             timeout=5,
         )
         assert login.status_code == 200, login.text

@@ -64,6 +64,8 @@ class User(TimestampMixin, Base):
     contract_id: Mapped[int | None] = mapped_column(
         ForeignKey("contracts.id", ondelete="SET NULL"), index=True
     )
+    # Carried by every token; a password change raises it, ending the tokens issued before.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     contract: Mapped[Contract | None] = relationship(lazy="select")
 

@@ -9,6 +9,8 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 import jwt
 from argon2 import PasswordHasher
@@ -59,12 +61,29 @@ def verify_secret(secret_hash: str, secret: str) -> bool:
         return False
 
 
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The most used passwords (``common_passwords.txt``, one a line), lower-cased."""
+    text = resources.files("telecrm.auth").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
 def check_password_policy(password: str, settings: Settings) -> None:
-    if len(password) < settings.password_min_length:
-        raise ValidationFailed(
-            f"password too short: at least {settings.password_min_length} characters",
-            detail=[{"field": "password", "message": "too short"}],
-        )
+    if not password.strip():
+        problem, message = "blank", "password is blank"
+    elif len(password) < settings.password_min_length:
+        problem = "too short"
+        message = f"password too short: at least {settings.password_min_length} characters"
+    elif len(set(password)) == 1:
+        problem, message = "one character repeated", "password is one character repeated"
+    elif password.strip().lower() in _common_passwords():
+        problem = "too common"
+        message = "password is too common: it is on the list of the most used passwords"
+    else:
+        return
+    raise ValidationFailed(message, detail=[{"field": "password", "message": problem}])
 
 
 def _contract_binding(session: Session, role: Role, accountcode: str | None) -> Contract | None:
@@ -162,6 +181,8 @@ def update_user(
         user.password_hash = hash_secret(password)
         user.failed_logins = 0
         user.locked_until = None
+        # the tokens issued with the old password stop working
+        user.token_version += 1
     session.flush()
     return user
 
@@ -251,6 +272,7 @@ def issue_token(user: User, settings: Settings) -> tuple[str, dt.datetime]:
     claims = {
         "sub": str(user.id),
         "role": user.role.value,
+        "ver": user.token_version,
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
     }
@@ -273,6 +295,9 @@ def principal_from_token(session: Session, token: str, settings: Settings) -> Pr
     user = repository.get_user(session, user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("the token's user no longer exists or is disabled")
+    # a token from before this claim existed is of version 0, as its user then was
+    if claims.get("ver", 0) != user.token_version:
+        raise NotAuthenticated("the password was changed since this token was issued; log in again")
     return Principal(kind="user", id=user.id, name=user.email, role=user.role, user=user)
 
 
