@@ -35,11 +35,12 @@ def test_plain_postgresql_urls_use_psycopg_3_and_keep_their_options(url: str) ->
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELECRM_TIMEZONE", "Asia/Jakarta")
-    monkeypatch.setenv("TELECRM_SECRET_KEY", "s3cret")
+    key = "s3cret-" + "k" * 32
+    monkeypatch.setenv("TELECRM_SECRET_KEY", key)
     monkeypatch.setenv("TELECRM_LOG_LEVEL", "debug")
     settings = _settings()
     assert settings.tz.key == "Asia/Jakarta"
-    assert settings.secret_key is not None and settings.secret_key.get_secret_value() == "s3cret"
+    assert settings.secret_key is not None and settings.secret_key.get_secret_value() == key
     assert settings.log_level == "DEBUG"
     assert "s3cret" not in repr(settings)
 
@@ -57,3 +58,14 @@ def test_bad_settings_name_the_field(field: str, value: object, message: str) ->
         _settings(**{field: value})
     assert excinfo.value.errors()[0]["loc"] == (field,)
     assert message in str(excinfo.value)
+
+
+@pytest.mark.parametrize("key", ["s3cret", "k" * 31, " " * 40])
+def test_a_short_secret_key_is_refused_naming_the_variable(key: str) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        _settings(secret_key=key)
+    assert excinfo.value.errors()[0]["loc"] == ("secret_key",)
+    assert "TELECRM_SECRET_KEY" in str(excinfo.value)
+    assert "at least 32 characters" in str(excinfo.value)
+    assert key.strip() == "" or key not in str(excinfo.value)
+    assert _settings(secret_key="k" * 32).secret_key is not None

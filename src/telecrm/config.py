@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from telecrm.rating import policy as rating_policy
 
 DEFAULT_SQLITE_FILE = "telecrm.db"
+# HS256 signs with the key itself: a short key can be found by trying keys offline
+# against any one token.
+SECRET_KEY_MIN_LENGTH = 32
 
 # Our CRM field -> HubSpot property. Standard properties where HubSpot has one that
 # holds the same thing; custom properties (created once in HubSpot) for the rest. The
@@ -81,7 +84,11 @@ _ENUM_FIELDS: dict[str, dict[str, str]] = {"region": {}, "lead_source": {}}
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="TELECRM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="TELECRM_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,  # a refused secret is not printed back
     )
 
     database_url: str = Field(
@@ -89,7 +96,9 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default: a SQLite file in the working directory.",
     )
     secret_key: SecretStr | None = Field(
-        default=None, description="Signs the API's JWT tokens. Required to serve."
+        default=None,
+        description=f"Signs the API's JWT tokens (at least {SECRET_KEY_MIN_LENGTH} characters). "
+        "Required to serve.",
     )
     timezone: str = Field(default="UTC", description="Billing time zone (IANA name).")
     encryption_key: SecretStr | None = Field(
@@ -253,6 +262,16 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value().strip()) < SECRET_KEY_MIN_LENGTH:
+            raise ValueError(
+                f"TELECRM_SECRET_KEY is too short: at least {SECRET_KEY_MIN_LENGTH} characters "
+                "(generate one: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return key
 
     @field_validator("hubspot_properties")
     @classmethod

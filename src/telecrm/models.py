@@ -3,7 +3,7 @@
 
 from telecrm.accounts.models import Account
 from telecrm.audit.models import AuditEntry
-from telecrm.auth.models import ApiKey, User
+from telecrm.auth.models import ApiKey, LoginFailure, User
 from telecrm.call_sync.models import CrmDailyUsage, SyncLog
 from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
 from telecrm.cdr_status.models import CdrStatus
@@ -35,6 +35,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceSequence",
+    "LoginFailure",
     "Rate",
     "RateGroup",
     "SyncLog",

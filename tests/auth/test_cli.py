@@ -4,6 +4,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from telecrm.auth.models import ApiKey, Role, User
+from tests import factories
 
 
 def test_users_create_and_list(cli, committed_db: Engine) -> None:
@@ -41,7 +42,7 @@ def test_users_create_refuses_a_short_password_and_a_duplicate(cli, committed_db
         "--role",
         "viewer",
         "--password",
-        "x" * 12,
+        "xylophone tulip",
     ]
     assert cli(*args).exit_code == 0
     duplicate = cli(*args)
@@ -51,13 +52,24 @@ def test_users_create_refuses_a_short_password_and_a_duplicate(cli, committed_db
 
 
 def test_users_set_password_lifts_a_lockout_and_deactivate(cli, committed_db: Engine) -> None:
-    cli("users", "create", "--email", "a@example.com", "--role", "viewer", "--password", "x" * 12)
+    cli(
+        "users",
+        "create",
+        "--email",
+        "a@example.com",
+        "--role",
+        "viewer",
+        "--password",
+        "xylophone tulip",
+    )
     with Session(committed_db) as session:
         user = session.scalars(select(User)).one()
         user.failed_logins = 9
         session.commit()
     assert (
-        cli("users", "set-password", "--email", "a@example.com", "--password", "y" * 12).exit_code
+        cli(
+            "users", "set-password", "--email", "a@example.com", "--password", "yellow kayak 42"
+        ).exit_code
         == 0
     )
     assert cli("users", "deactivate", "--email", "a@example.com").exit_code == 0
@@ -82,3 +94,50 @@ def test_api_keys_create_list_revoke(cli, committed_db: Engine) -> None:
     with Session(committed_db) as session:
         assert session.get(ApiKey, api_key.id).revoked_at is not None
     assert cli("api-keys", "revoke", "999").stderr.strip() == "error: API key 999 not found"
+
+
+def test_users_create_binds_a_customer_to_its_contract(cli, committed_db: Engine) -> None:
+    with Session(committed_db) as session:
+        contract = factories.contract(session, accountcode="ACME-01")
+        session.commit()
+        contract_id = contract.id
+    args = ["users", "create", "--role", "customer", "--password", "a long enough password"]
+
+    unbound = cli(*args, "--email", "c1@example.com")
+    assert unbound.exit_code == 1
+    assert unbound.stderr.strip() == (
+        "error: a customer user needs --contract ACCOUNTCODE (its contract's account code)"
+    )
+    unknown = cli(*args, "--email", "c1@example.com", "--contract", "NOPE")
+    assert unknown.exit_code == 1
+    assert unknown.stderr.strip() == "error: no contract with account code NOPE"
+    staff = cli(
+        "users", "create", "--email", "s@example.com", "--role", "sales",
+        "--password", "a long enough password", "--contract", "ACME-01",
+    )  # fmt: skip
+    assert staff.exit_code == 1
+    assert staff.stderr.strip() == "error: --contract is for role customer only, not sales"
+
+    bound = cli(*args, "--email", "c1@example.com", "--contract", "ACME-01")
+    assert bound.exit_code == 0, bound.output
+    assert "c1@example.com (customer, contract ACME-01)" in bound.stdout
+    with Session(committed_db) as session:
+        user = session.scalars(select(User)).one()
+        assert user.role is Role.CUSTOMER and user.contract_id == contract_id
+    assert "ACME-01" in cli("users", "list").stdout
+
+
+def test_users_create_and_set_password_refuse_weak_passwords(cli, committed_db: Engine) -> None:
+    create = ["users", "create", "--email", "a@example.com", "--role", "viewer", "--password"]
+    for password, message in [
+        ("            ", "password is blank"),
+        ("zzzzzzzzzzzz", "password is one character repeated"),
+        ("Password123!", "password is too common"),
+    ]:
+        refused = cli(*create, password)
+        assert refused.exit_code == 1
+        assert refused.stderr.startswith(f"error: {message}")
+        assert len(refused.stderr.strip().splitlines()) == 1
+    assert cli(*create, "a long enough password").exit_code == 0
+    weak = cli("users", "set-password", "--email", "a@example.com", "--password", "iloveyou2025")
+    assert weak.exit_code == 1 and "too common" in weak.stderr

@@ -3,11 +3,15 @@ from __future__ import annotations
 import datetime as dt
 
 import jwt
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from telecrm.app import create_app
 from telecrm.auth.models import ApiKey, Role, User
 from telecrm.config import Settings
+from telecrm.invoices.models import InvoiceStatus
 from tests import factories
 
 
@@ -188,3 +192,181 @@ def test_a_tampered_api_key_is_refused(client: TestClient, db_session: Session) 
     tampered = key[:-3] + ("AAA" if not key.endswith("AAA") else "BBB")
     assert client.get("/api/auth/me", headers={"X-API-Key": tampered}).status_code == 401
     assert client.get("/api/auth/me", headers={"X-API-Key": "garbage"}).status_code == 401
+
+
+# --- an unknown e-mail answers as an account would -----------------------------------
+
+
+def _answers(client: TestClient, email: str, attempts: int) -> list[tuple[int, object, str | None]]:
+    answers = []
+    for _ in range(attempts):
+        response = _login(client, email, "bad guess")
+        answers.append((response.status_code, response.json(), response.headers.get("Retry-After")))
+    return answers
+
+
+def test_an_unknown_email_is_throttled_exactly_like_an_account(
+    app, client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    user = factories.user(db_session)
+    attempts = settings.login_max_failures + 2
+    real = _answers(client, user.email, attempts)
+    ghost = _answers(client, f"  {factories.unique('Nobody')}@Example.com ", attempts)
+    assert real == ghost
+    assert [status for status, _, _ in ghost] == [401] * settings.login_max_failures + [429] * 2
+    assert ghost[-1][2] is not None and int(ghost[-1][2]) >= 1
+
+    # the count is in the database: another instance of the API refuses the same e-mail
+    unknown = f"{factories.unique('ghost')}@example.com"
+    _answers(client, unknown, settings.login_max_failures)
+    other_instance = create_app(settings=settings, engine=db_session.get_bind().engine)
+    other_instance.dependency_overrides = app.dependency_overrides
+    with TestClient(other_instance, raise_server_exceptions=False) as other:
+        assert _login(other, unknown.upper(), "bad guess").status_code == 429
+
+
+# --- a customer user is bound to its contract --------------------------------------------
+
+
+def _new_user(role: str, **fields: object) -> dict[str, object]:
+    return {
+        "email": f"{factories.unique(role)}@example.com",
+        "password": "long enough password",
+        "role": role,
+        **fields,
+    }
+
+
+def test_a_customer_is_created_bound_to_its_contract_and_sees_only_its_data(
+    client: TestClient, db_session: Session, auth_headers
+) -> None:
+    admin = auth_headers(Role.ADMIN)
+    mine, theirs = factories.contract(db_session), factories.contract(db_session)
+    my_invoice = factories.invoice(db_session, mine, status=InvoiceStatus.SENT)
+    factories.invoice(db_session, theirs, status=InvoiceStatus.SENT)
+    my_call = factories.cdr(db_session, mine, cost="1")
+    factories.cdr(db_session, theirs, cost="1")
+
+    body = _new_user("customer", contract=mine.accountcode)
+    created = client.post("/api/users", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["contract_id"] == mine.id
+    assert created.json()["contract"] == mine.accountcode
+
+    token = _login(client, str(body["email"]), str(body["password"])).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    invoices = client.get("/api/invoices", headers=headers).json()
+    assert [invoice["id"] for invoice in invoices] == [my_invoice.id]
+    calls = client.get("/api/cdrs", headers=headers).json()["items"]
+    assert [call["id"] for call in calls] == [my_call.id]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"role": "customer"}, "a customer user needs a contract"),
+        ({"role": "customer", "contract": "NO-SUCH-CODE"}, "no contract with account code"),
+        ({"role": "billing", "contract": "{code}"}, "only a customer user is bound to a contract"),
+    ],
+)
+def test_creating_a_user_refuses_a_wrong_contract_binding(
+    client: TestClient, db_session: Session, auth_headers, fields: dict[str, str], message: str
+) -> None:
+    code = factories.contract(db_session).accountcode
+    fields = {key: value.format(code=code) for key, value in fields.items()}
+    response = client.post(
+        "/api/users", json=_new_user(fields.pop("role"), **fields), headers=auth_headers(Role.ADMIN)
+    )
+    assert response.status_code == 422, response.text
+    assert message in response.json()["error"]
+    assert response.json()["detail"][0]["field"] == "contract"
+    assert db_session.scalars(select(User).where(User.role != Role.ADMIN)).all() == []
+
+
+def test_changing_a_role_or_contract_keeps_customers_bound_and_staff_unbound(
+    client: TestClient, db_session: Session, auth_headers
+) -> None:
+    admin = auth_headers(Role.ADMIN)
+    first, second = factories.contract(db_session), factories.contract(db_session)
+    user = factories.user(db_session, role=Role.VIEWER)
+    path = f"/api/users/{user.id}"
+
+    unbound = client.patch(path, json={"role": "customer"}, headers=admin)
+    assert unbound.status_code == 422
+    assert unbound.json()["detail"][0]["field"] == "contract"
+    staff_bound = client.patch(path, json={"contract": first.accountcode}, headers=admin)
+    assert staff_bound.status_code == 422
+    assert staff_bound.json()["detail"][0]["field"] == "contract"
+
+    bound = client.patch(
+        path, json={"role": "customer", "contract": first.accountcode}, headers=admin
+    )
+    assert bound.status_code == 200, bound.text
+    assert bound.json()["contract_id"] == first.id
+    moved = client.patch(path, json={"contract": second.accountcode}, headers=admin)
+    assert moved.json()["contract_id"] == second.id
+    unknown = client.patch(path, json={"contract": "NO-SUCH-CODE"}, headers=admin)
+    assert unknown.status_code == 422 and "NO-SUCH-CODE" in unknown.json()["error"]
+
+    staff = client.patch(path, json={"role": "billing"}, headers=admin)
+    assert staff.status_code == 200
+    assert staff.json()["contract_id"] is None and staff.json()["contract"] is None
+    db_session.refresh(user)
+    assert user.role is Role.BILLING and user.contract_id is None
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        (" " * 12, "blank"),
+        ("a" * 12, "one character repeated"),
+        ("password123", "too common"),
+        ("Qwertyuiop", "too common"),
+        ("1234567890", "too common"),
+    ],
+)
+def test_blank_repeated_and_common_passwords_are_refused(
+    client: TestClient, db_session: Session, auth_headers, password: str, message: str
+) -> None:
+    admin = auth_headers(Role.ADMIN)
+    created = client.post("/api/users", json=_new_user("viewer", password=password), headers=admin)
+    assert created.status_code == 422, created.text
+    assert message in created.json()["error"]
+    assert created.json()["detail"] == [{"field": "password", "message": message}]
+    user = factories.user(db_session)
+    changed = client.patch(f"/api/users/{user.id}", json={"password": password}, headers=admin)
+    assert changed.status_code == 422
+    assert changed.json()["detail"][0]["field"] == "password"
+
+
+def test_a_password_change_ends_the_users_tokens_but_not_api_keys(
+    client: TestClient, db_session: Session, auth_headers, settings: Settings
+) -> None:
+    admin = auth_headers(Role.ADMIN)
+    user = factories.user(db_session, role=Role.SALES)
+    old = factories.bearer(user, settings)
+    _, key = factories.api_key(db_session)
+    assert client.get("/api/auth/me", headers=old).status_code == 200
+
+    changed = client.patch(
+        f"/api/users/{user.id}", json={"password": "a brand new passphrase"}, headers=admin
+    )
+    assert changed.status_code == 200
+    refused = client.get("/api/auth/me", headers=old)
+    assert refused.status_code == 401
+    assert "log in again" in refused.json()["error"]
+    token = _login(client, user.email, "a brand new passphrase").json()["access_token"]
+    fresh = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert fresh.status_code == 200
+    assert client.get("/api/auth/me", headers={"X-API-Key": key}).status_code == 200
+    # changing something else (the role) keeps the tokens
+    assert (
+        client.patch(f"/api/users/{user.id}", json={"role": "viewer"}, headers=admin).status_code
+        == 200
+    )
+    assert (
+        client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )

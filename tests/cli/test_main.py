@@ -112,6 +112,19 @@ def test_serve_refuses_to_start_without_a_secret_key(cli, monkeypatch: pytest.Mo
     assert result.stderr.startswith("error: TELECRM_SECRET_KEY is not set")
 
 
+def test_serve_refuses_a_short_secret_key_in_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELECRM_SECRET_KEY", "too-short-a-key")
+    from telecrm.config import get_settings
+
+    get_settings.cache_clear()
+    # half a TLS configuration: a server that wrongly started would stop right after
+    result = cli("serve", "--ssl-certfile", "cert.pem")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TELECRM_SECRET_KEY" in lines[0]
+    assert "at least 32 characters" in lines[0] and "too-short-a-key" not in lines[0]
+
+
 def test_serve_refuses_half_a_tls_configuration(cli) -> None:
     result = cli("serve", "--ssl-certfile", "cert.pem")
     assert result.exit_code == 1
@@ -127,7 +140,7 @@ def _free_port() -> int:
 def test_serve_answers_health_and_logs_in_over_real_http(
     cli, committed_db: Engine, database_url: str
 ) -> None:
-    cli("users", "create", "--email", "ops@example.com", "--role", "viewer", "--password", "x" * 12)
+    cli("users", "create", "--email", "ops@example.com", "--role", "viewer", "--password", "xk" * 6)
     port = _free_port()
     env = {**os.environ, "TELECRM_DATABASE_URL": database_url, "TELECRM_SECRET_KEY": "k" * 40}
     process = subprocess.Popen(
@@ -152,7 +165,7 @@ def test_serve_answers_health_and_logs_in_over_real_http(
         assert httpx.get(f"http://127.0.0.1:{port}/api/users", timeout=5).status_code == 401
         login = httpx.post(
             f"http://127.0.0.1:{port}/api/auth/token",
-            data={"username": "ops@example.com", "password": "x" * 12},
+            data={"username": "ops@example.com", "password": "xk" * 6},
             timeout=5,
         )
         assert login.status_code == 200, login.text

@@ -7,6 +7,7 @@ from telecrm.auth.models import Role
 from telecrm.cli.console import console, print_table
 from telecrm.config import get_settings
 from telecrm.db import session_scope
+from telecrm.errors import AppError
 
 users_app = typer.Typer(help="People who log in to the API.", no_args_is_help=True)
 api_keys_app = typer.Typer(help="Keys for machines (a PBX pushing CDRs).", no_args_is_help=True)
@@ -19,11 +20,21 @@ def create_user(
     password: str = typer.Option(
         ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted when omitted."
     ),
+    contract: str | None = typer.Option(
+        None,
+        metavar="ACCOUNTCODE",
+        help="Role customer: the account code of the contract the user sees (required).",
+    ),
 ) -> None:
     """Create a user."""
+    if role is Role.CUSTOMER and contract is None:
+        raise AppError("a customer user needs --contract ACCOUNTCODE (its contract's account code)")
+    if role is not Role.CUSTOMER and contract is not None:
+        raise AppError(f"--contract is for role customer only, not {role.value}")
     with session_scope() as session:
-        user = service.create_user(session, email, password, role, get_settings())
-        console.print(f"created user {user.id}: {user.email} ({user.role.value})")
+        user = service.create_user(session, email, password, role, get_settings(), contract)
+        bound = f", contract {user.contract_accountcode}" if user.contract_id else ""
+        console.print(f"created user {user.id}: {user.email} ({user.role.value}{bound})")
 
 
 @users_app.command("list")
@@ -33,9 +44,16 @@ def list_users() -> None:
         users = service.list_users(session)
         print_table(
             f"{len(users)} users",
-            ["id", "email", "role", "active", "last login"],
+            ["id", "email", "role", "contract", "active", "last login"],
             [
-                (u.id, u.email, u.role.value, "yes" if u.is_active else "no", u.last_login_at)
+                (
+                    u.id,
+                    u.email,
+                    u.role.value,
+                    u.contract_accountcode or "",
+                    "yes" if u.is_active else "no",
+                    u.last_login_at,
+                )
                 for u in users
             ],
         )

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
 
-from telecrm.auth.models import ApiKey, User
+from telecrm.auth.models import ApiKey, LoginFailure, User
+from telecrm.contracts.models import Contract
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -17,12 +20,20 @@ def get_user_by_email(session: Session, email: str) -> User | None:
 
 
 def list_users(session: Session) -> Sequence[User]:
-    return session.scalars(select(User).order_by(User.id)).all()
+    return session.scalars(
+        select(User).options(selectinload(User.contract)).order_by(User.id)
+    ).all()
 
 
 def add(session: Session, obj: User | ApiKey) -> None:
     session.add(obj)
     session.flush()
+
+
+def get_contract_by_accountcode(session: Session, accountcode: str) -> Contract | None:
+    return session.scalars(
+        select(Contract).where(Contract.accountcode == accountcode)
+    ).one_or_none()
 
 
 def get_api_key(session: Session, key_id: int) -> ApiKey | None:
@@ -35,3 +46,38 @@ def get_api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
 
 def list_api_keys(session: Session) -> Sequence[ApiKey]:
     return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+
+
+# --- failed logins of e-mails without an account ------------------------------------
+
+
+def login_locked_until(session: Session, email_hash: str) -> dt.datetime | None:
+    return session.scalar(
+        select(LoginFailure.locked_until).where(LoginFailure.email_hash == email_hash)
+    )
+
+
+def count_login_failure(session: Session, email_hash: str, at: dt.datetime) -> int:
+    """Add one failure in one statement (two instances at once both count) and
+    return the count."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(LoginFailure).values(email_hash=email_hash, failures=1, last_failed_at=at)
+    counted = statement.on_conflict_do_update(
+        index_elements=[LoginFailure.email_hash],
+        set_={
+            "failures": LoginFailure.failures + 1,
+            "last_failed_at": statement.excluded.last_failed_at,
+        },
+    ).returning(LoginFailure.failures)
+    return int(session.execute(counted).scalar_one())
+
+
+def lock_login(session: Session, email_hash: str, until: dt.datetime) -> None:
+    session.execute(
+        update(LoginFailure).where(LoginFailure.email_hash == email_hash).values(locked_until=until)
+    )
+
+
+def forget_login_failures(session: Session, email_hash: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.email_hash == email_hash))

@@ -50,7 +50,9 @@ def create_user(
     _: Principal = Depends(require(Role.ADMIN)),
     settings: Settings = Depends(get_app_settings),
 ) -> UserRead:
-    user = service.create_user(session, body.email, body.password, body.role, settings)
+    user = service.create_user(
+        session, body.email, body.password, body.role, settings, contract=body.contract
+    )
     return UserRead.model_validate(user)
 
 
@@ -63,7 +65,13 @@ def update_user(
     settings: Settings = Depends(get_app_settings),
 ) -> UserRead:
     user = service.update_user(
-        session, user_id, settings, role=body.role, is_active=body.is_active, password=body.password
+        session,
+        user_id,
+        settings,
+        role=body.role,
+        is_active=body.is_active,
+        password=body.password,
+        contract=body.contract,
     )
     return UserRead.model_validate(user)
 

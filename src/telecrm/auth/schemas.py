@@ -13,16 +13,27 @@ class Token(BaseModel):
     expires_at: dt.datetime
 
 
+_CONTRACT = Field(
+    default=None,
+    min_length=1,
+    max_length=80,
+    description="The account code of the contract a customer user sees: required for role "
+    "customer, refused for the others.",
+)
+
+
 class UserCreate(BaseModel):
     email: EmailStr
     password: str = Field(min_length=1, max_length=256)
     role: Role
+    contract: str | None = _CONTRACT
 
 
 class UserUpdate(BaseModel):
     role: Role | None = None
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=1, max_length=256)
+    contract: str | None = _CONTRACT
 
 
 class UserRead(BaseModel):
@@ -32,6 +43,10 @@ class UserRead(BaseModel):
     email: str
     role: Role
     is_active: bool
+    contract_id: int | None
+    contract: str | None = Field(
+        validation_alias="contract_accountcode", description="The contract's account code."
+    )
     created_at: dt.datetime
     last_login_at: dt.datetime | None
 

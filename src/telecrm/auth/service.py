@@ -9,6 +9,8 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 import jwt
 from argon2 import PasswordHasher
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from telecrm.auth import repository
 from telecrm.auth.models import ApiKey, Role, User
 from telecrm.config import Settings
+from telecrm.contracts.models import Contract
 from telecrm.db import utcnow
 from telecrm.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests, ValidationFailed
 
@@ -58,26 +61,81 @@ def verify_secret(secret_hash: str, secret: str) -> bool:
         return False
 
 
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The most used passwords (``common_passwords.txt``, one a line), lower-cased."""
+    text = resources.files("telecrm.auth").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
 def check_password_policy(password: str, settings: Settings) -> None:
-    if len(password) < settings.password_min_length:
+    if not password.strip():
+        problem, message = "blank", "password is blank"
+    elif len(password) < settings.password_min_length:
+        problem = "too short"
+        message = f"password too short: at least {settings.password_min_length} characters"
+    elif len(set(password)) == 1:
+        problem, message = "one character repeated", "password is one character repeated"
+    elif password.strip().lower() in _common_passwords():
+        problem = "too common"
+        message = "password is too common: it is on the list of the most used passwords"
+    else:
+        return
+    raise ValidationFailed(message, detail=[{"field": "password", "message": problem}])
+
+
+def _contract_binding(session: Session, role: Role, accountcode: str | None) -> Contract | None:
+    """The contract a user of ``role`` is bound to: a customer must name one (by its
+    account code), nobody else may."""
+    if role is not Role.CUSTOMER:
+        if accountcode is not None:
+            raise ValidationFailed(
+                f"only a customer user is bound to a contract, not a user of role {role.value}",
+                detail=[{"field": "contract", "message": "only for role customer"}],
+            )
+        return None
+    if accountcode is None:
         raise ValidationFailed(
-            f"password too short: at least {settings.password_min_length} characters",
-            detail=[{"field": "password", "message": "too short"}],
+            "a customer user needs a contract: give the account code of its contract",
+            detail=[{"field": "contract", "message": "required for role customer"}],
         )
+    contract = repository.get_contract_by_accountcode(session, accountcode.strip())
+    if contract is None:
+        raise ValidationFailed(
+            f"no contract with account code {accountcode.strip()}",
+            detail=[{"field": "contract", "message": "unknown account code"}],
+        )
+    return contract
 
 
 # --- users -------------------------------------------------------------------
 
 
 def create_user(
-    session: Session, email: str, password: str, role: Role, settings: Settings
+    session: Session,
+    email: str,
+    password: str,
+    role: Role,
+    settings: Settings,
+    contract: str | None = None,
 ) -> User:
+    """``contract``: the account code of the contract a customer user sees."""
     email = email.strip().lower()
     check_password_policy(password, settings)
+    bound = _contract_binding(session, role, contract)
     if repository.get_user_by_email(session, email) is not None:
         raise Conflict(f"a user with e-mail {email} already exists")
-    user = User(email=email, password_hash=hash_secret(password), role=role, is_active=True)
+    user = User(
+        email=email,
+        password_hash=hash_secret(password),
+        role=role,
+        is_active=True,
+        contract=bound,
+    )
     repository.add(session, user)
+    repository.forget_login_failures(session, _email_hash(email))
     return user
 
 
@@ -106,10 +164,16 @@ def update_user(
     role: Role | None = None,
     is_active: bool | None = None,
     password: str | None = None,
+    contract: str | None = None,
 ) -> User:
+    """``contract``: rebind a customer to the contract of that account code. A user
+    who stops being a customer is unbound; one who becomes a customer must name one."""
     user = get_user(session, user_id)
-    if role is not None:
-        user.role = role
+    if role is not None or contract is not None:
+        new_role = role if role is not None else user.role
+        if contract is not None or new_role is not Role.CUSTOMER or user.contract_id is None:
+            user.contract = _contract_binding(session, new_role, contract)
+        user.role = new_role
     if is_active is not None:
         user.is_active = is_active
     if password is not None:
@@ -117,6 +181,8 @@ def update_user(
         user.password_hash = hash_secret(password)
         user.failed_logins = 0
         user.locked_until = None
+        # the tokens issued with the old password stop working
+        user.token_version += 1
     session.flush()
     return user
 
@@ -132,33 +198,61 @@ def _lockout_seconds(failures: int, settings: Settings) -> int:
     return int(min(2**over, settings.login_lockout_max_seconds))
 
 
+def _email_hash(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()
+
+
+def _refuse_while_locked(locked_until: dt.datetime | None, now: dt.datetime, who: str) -> None:
+    if locked_until is not None and locked_until > now:
+        wait = max(1, int((locked_until - now).total_seconds() + 0.999))
+        log.warning("login refused for %s: locked for %s s after failed logins", who, wait)
+        raise TooManyRequests(f"too many failed logins; try again in {wait} s", retry_after=wait)
+
+
+def _refuse_failed(who: str, failures: int, delay: int) -> NotAuthenticated:
+    log.warning(
+        "failed login for %s (%d in a row%s)",
+        who,
+        failures,
+        f", next attempt allowed in {delay} s" if delay else "",
+    )
+    return NotAuthenticated("wrong e-mail or password", keep_changes=True)
+
+
+def _refuse_unknown_email(
+    session: Session, email: str, password: str, now: dt.datetime, settings: Settings
+) -> NotAuthenticated:
+    """Throttle an e-mail without an account as an account is, with the same answers
+    and about the same work (a password check), so none of them tells it apart."""
+    email_hash, who = _email_hash(email), f"unknown e-mail {email!r}"
+    _refuse_while_locked(repository.login_locked_until(session, email_hash), now, who)
+    verify_secret(_DUMMY_HASH, password)
+    failures = repository.count_login_failure(session, email_hash, now)
+    delay = _lockout_seconds(failures, settings)
+    if delay:
+        repository.lock_login(session, email_hash, now + dt.timedelta(seconds=delay))
+    return _refuse_failed(who, failures, delay)
+
+
 def login(
     session: Session, email: str, password: str, settings: Settings
 ) -> tuple[str, dt.datetime]:
-    """Check the password and issue a token. Failures are counted on the user, and
-    past ``login_max_failures`` each further attempt must wait longer."""
+    """Check the password and issue a token. Failures are counted per e-mail (on the
+    user, or in ``login_failures`` for an e-mail without an account), and past
+    ``login_max_failures`` each further attempt must wait longer."""
     now = utcnow()
-    user = repository.get_user_by_email(session, email.strip().lower())
+    email = email.strip().lower()
+    user = repository.get_user_by_email(session, email)
     if user is None:
-        verify_secret(_DUMMY_HASH, password)  # same time as a real check: no e-mail probing
-        raise NotAuthenticated("wrong e-mail or password")
-    if user.locked_until is not None and user.locked_until > now:
-        wait = max(1, int((user.locked_until - now).total_seconds() + 0.999))
-        log.warning("login refused for %s: locked for %s s after failed logins", user.email, wait)
-        raise TooManyRequests(f"too many failed logins; try again in {wait} s", retry_after=wait)
+        raise _refuse_unknown_email(session, email, password, now, settings)
+    _refuse_while_locked(user.locked_until, now, user.email)
     if not verify_secret(user.password_hash, password) or not user.is_active:
         user.failed_logins += 1
         delay = _lockout_seconds(user.failed_logins, settings)
         if delay:
             user.locked_until = now + dt.timedelta(seconds=delay)
-        log.warning(
-            "failed login for %s (%d in a row%s)",
-            user.email,
-            user.failed_logins,
-            f", next attempt allowed in {delay} s" if delay else "",
-        )
         session.flush()
-        raise NotAuthenticated("wrong e-mail or password", keep_changes=True)
+        raise _refuse_failed(user.email, user.failed_logins, delay)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
@@ -178,6 +272,7 @@ def issue_token(user: User, settings: Settings) -> tuple[str, dt.datetime]:
     claims = {
         "sub": str(user.id),
         "role": user.role.value,
+        "ver": user.token_version,
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
     }
@@ -200,6 +295,9 @@ def principal_from_token(session: Session, token: str, settings: Settings) -> Pr
     user = repository.get_user(session, user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("the token's user no longer exists or is disabled")
+    # a token from before this claim existed is of version 0, as its user then was
+    if claims.get("ver", 0) != user.token_version:
+        raise NotAuthenticated("the password was changed since this token was issued; log in again")
     return Principal(kind="user", id=user.id, name=user.email, role=user.role, user=user)
 
 
