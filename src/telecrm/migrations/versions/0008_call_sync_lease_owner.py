@@ -4,7 +4,7 @@ that died without waiting for them to end, and never those of a run still going.
 No index: every imported call would pay for it, and the leased calls are pending or
 failed ones, which the index on ``sync_status`` finds.
 
-Revision ID: 0008_lease
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02 08:00:00.000000
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_lease"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

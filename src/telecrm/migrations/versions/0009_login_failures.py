@@ -3,8 +3,8 @@
 so that the answers do not tell which e-mails have accounts; ``users.token_version``,
 raised by a password change, ends the tokens issued before it.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02 08:30:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import telecrm.db
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
