@@ -7,11 +7,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Generic, TextIO, TypeVar
+from typing import TYPE_CHECKING, Generic, TextIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from telecrm.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,14 +45,6 @@ class ImportSummary(BaseModel):
     updated: int
 
 
-def decode(content: bytes, name: str) -> str:
-    """An uploaded file's text: UTF-8, with or without the BOM that Excel writes."""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(f"{name} is not UTF-8 text (byte {exc.start})") from exc
-
-
 def _pydantic_message(error: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(part) for part in problem['loc']) or 'row'}: {problem['msg']}"
@@ -68,6 +63,26 @@ def read_rows(
     value not given (the model's default applies). Returns the good rows and one
     error per bad row; a bad header is an error at once."""
     reader = csv.reader(stream)
+    try:
+        return _read_rows(reader, model, required, optional, name)
+    except csv.Error as exc:
+        line = reader.line_num
+        raise ValidationFailed(
+            f"{name} line {line}: {exc}", detail=[{"line": line, "message": str(exc)}]
+        ) from exc
+    except UnicodeDecodeError as exc:
+        # Decoded in blocks as it is read: which line the byte is on is not known.
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        raise ValidationFailed(f"{name} is not UTF-8 text ({exc.reason}: byte 0x{bad})") from exc
+
+
+def _read_rows(
+    reader: Reader,
+    model: type[M],
+    required: Collection[str],
+    optional: Collection[str],
+    name: str,
+) -> tuple[list[Row[M]], list[RowError]]:
     header = [column.strip() for column in next(reader, [])]
     if not header:
         raise ValidationFailed(f"{name} is empty: it needs a header line")

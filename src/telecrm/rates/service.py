@@ -13,7 +13,7 @@ import io
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -23,7 +23,6 @@ from telecrm.csvimport import (
     ImportSummary,
     Row,
     RowError,
-    decode,
     raise_if_errors,
     read_rows,
 )
@@ -507,7 +506,13 @@ def import_rates(
 
 
 def upload_rates(
-    session: Session, group_id: int, content: bytes, name: str, tz: ZoneInfo
+    session: Session, group_id: int, content: BinaryIO, name: str, tz: ZoneInfo
 ) -> ImportSummary:
-    """A rate deck uploaded to one group (the API's CSV upload)."""
-    return import_rates(session, io.StringIO(decode(content, name)), name, tz, group_id=group_id)
+    """A rate deck uploaded to one group (the API's CSV upload), parsed as it is read
+    from the uploaded file: UTF-8, with or without the BOM that Excel writes, and any
+    line ending (newline="" as the csv module wants)."""
+    stream = io.TextIOWrapper(content, encoding="utf-8-sig", newline="")
+    try:
+        return import_rates(session, stream, name, tz, group_id=group_id)
+    finally:
+        stream.detach()  # the upload's file is closed by its owner
