@@ -239,3 +239,36 @@ def test_a_chunked_body_is_cut_off_at_the_limit_as_it_streams(
     assert (response.status, body.code) == (413, "payload_too_large")
     rates = select(func.count()).select_from(Rate).where(Rate.rate_group_id == group.id)
     assert db_session.scalar(rates) == 0
+
+
+def test_a_body_that_cannot_be_decoded_is_422_naming_the_body(
+    client: TestClient, auth_headers: Headers
+) -> None:
+    response = client.post(
+        "/api/rate-groups",
+        content=b'{"name": "\xff"}',
+        headers={**auth_headers(Role.BILLING), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert _fields(response) == ["body"]
+    assert "cannot be parsed" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "field"),
+    [
+        ("get", "/api/contacts/a%00b", {}, "path"),
+        ("get", "/api/contracts?search=a%00b", {}, "query.search"),
+        ("get", "/api/audit?actor=%00", {}, "query.actor"),
+        ("post", "/api/rate-groups", {"json": {"name": "a\x00b"}}, "body"),
+        ("post", "/api/auth/token", {"data": {"username": "a\x00", "password": "x"}}, "body"),
+    ],
+)
+def test_a_nul_character_in_any_text_is_422_naming_where(
+    client: TestClient, auth_headers: Headers, method: str, url: str, kwargs: dict, field: str
+) -> None:
+    """PostgreSQL can neither store nor compare one; no text holds one."""
+    response = client.request(method, url, headers=auth_headers(Role.ADMIN), **kwargs)
+    assert response.status_code == 422, response.text
+    assert _fields(response) == [field]
+    assert "NUL" in response.json()["error"]

@@ -8,6 +8,7 @@ import http
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -129,15 +130,32 @@ class InternalErrorMiddleware:
             await response(scope, receive, send)
 
 
-class _BodyTooLarge(Exception):
-    """Raised into the application by ``receive`` when the body passes the limit."""
+class _Refused(Exception):
+    """Raised into the application by ``receive`` when the body is refused."""
 
 
-class BodyLimitMiddleware:
-    """Refuses a request body larger than ``max_bytes`` with 413: at once when its
-    Content-Length says so, else as soon as the bytes received pass the limit (a
-    chunked body has no Content-Length, and a client may under-declare it). The
-    application's own answer to a body cut short is replaced by the 413."""
+_JSON_NUL = b"\\u0000"
+_FORM_NUL = b"%00"
+
+
+def _nul_in_query(query_string: bytes) -> str | None:
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"query.{name.replace(chr(0), '')}"
+    return None
+
+
+class InputGuardMiddleware:
+    """Refuses what no route may take, before the application reads it:
+
+    - a body larger than ``max_bytes`` (413): at once when its Content-Length says
+      so, else as soon as the bytes received pass the limit (a chunked body has no
+      Content-Length, and a client may under-declare it);
+    - a NUL character in the path, the query, or a JSON or form body (422): no text
+      holds one, and PostgreSQL refuses to store or compare it. Other bodies (an
+      uploaded file, a PBX push) are their parser's to check.
+
+    The application's own answer to a body cut short is replaced by the refusal."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -151,42 +169,68 @@ class BodyLimitMiddleware:
             f"the request body is larger than {megabytes} MB (TELECRM_MAX_UPLOAD_MB)",
         )
 
+    @staticmethod
+    def _nul(field: str) -> JSONResponse:
+        message = "contains a NUL character"
+        detail = [{"field": field, "message": message}]
+        return _response(422, ValidationFailed.code, f"invalid request: {field}: {message}", detail)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"")
+        refusal: JSONResponse | None = None
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large()(scope, receive, send)
+            refusal = self._too_large()
+        elif "\x00" in scope["path"]:
+            refusal = self._nul("path")
+        elif field := _nul_in_query(scope.get("query_string", b"")):
+            refusal = self._nul(field)
+        if refusal is not None:
+            await refusal(scope, receive, send)
             return
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        nul_marks: tuple[bytes, ...] = ()
+        if content_type == b"application/json" or content_type.endswith(b"+json"):
+            nul_marks = (b"\x00", _JSON_NUL)
+        elif content_type == b"application/x-www-form-urlencoded":
+            nul_marks = (b"\x00", _FORM_NUL)
         received = 0
-        exceeded = False
+        tail = b""  # the end of the previous chunk: a mark may straddle two
         started = False
 
-        async def limited_receive() -> Message:
-            nonlocal received, exceeded
+        async def guarded_receive() -> Message:
+            nonlocal received, tail, refusal
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_bytes:
-                    exceeded = True
-                    raise _BodyTooLarge()
+                    refusal = self._too_large()
+                    raise _Refused()
+                window = (tail + chunk).lower()
+                if any(mark in window for mark in nul_marks):
+                    refusal = self._nul("body")
+                    raise _Refused()
+                tail = window[-5:]
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
-            if exceeded:
+            if refusal is not None:
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, guarded_send)
+            await self.app(scope, guarded_receive, guarded_send)
         except Exception:
-            if not exceeded:
+            if refusal is None:
                 raise
-        if exceeded and not started:
-            await self._too_large()(scope, receive, send)
+        if refusal is not None and not started:
+            await refusal(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI, max_body_bytes: int) -> None:
@@ -205,6 +249,12 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI's answer to a body it cannot decode (JSON that is not UTF-8, a
+            # broken multipart form): invalid input like malformed JSON, which is 422.
+            reason = f"cannot be parsed ({exc.__cause__})"
+            detail = [{"field": "body", "message": reason}]
+            return _response(422, ValidationFailed.code, f"invalid request: body: {reason}", detail)
         return _response(
             exc.status_code,
             _http_code(exc.status_code),
@@ -213,9 +263,9 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int) -> None:
             getattr(exc, "headers", None),
         )
 
-    # The last added is the outermost: an unexpected error anywhere inside, the body
-    # limit included, still gets the error body.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    # The last added is the outermost: an unexpected error anywhere inside, the input
+    # guard included, still gets the error body.
+    app.add_middleware(InputGuardMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(InternalErrorMiddleware)
 
 

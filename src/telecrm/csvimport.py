@@ -106,6 +106,9 @@ def _read_rows(
         first_line, line = line + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
+        if any("\x00" in cell for cell in cells):
+            errors.append(RowError(first_line, "contains a NUL character"))
+            continue
         if len(cells) != len(header):
             errors.append(
                 RowError(first_line, f"{len(cells)} columns, the header has {len(header)}")

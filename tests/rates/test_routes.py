@@ -191,3 +191,20 @@ def test_a_rate_deck_the_csv_reader_refuses_is_422_naming_the_line(
     assert response.status_code == 422, response.text
     assert [row["line"] for row in response.json()["detail"]] == [3]
     assert "huge.csv line 3: field larger than field limit" in response.json()["error"]
+
+
+def test_a_rate_deck_row_with_a_nul_character_is_refused_by_line(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    group = factories.rate_group(db_session)
+    deck = (
+        b"rate_prefix,description,rate_type,billing_rate,billing_cycle\n"
+        b"62,Indonesia,per_minute,5000,60\n63,Nul\x00here,per_minute,5000,60\n"
+    )
+    response = client.post(
+        f"/api/rate-groups/{group.id}/rates/upload",
+        files={"file": ("nul.csv", deck, "text/csv")},
+        headers=auth_headers(Role.BILLING),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [{"line": 3, "message": "contains a NUL character"}]
