@@ -5,7 +5,7 @@ so a file is either in the database completely or not at all."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TextIO, TypeVar
 
@@ -62,9 +62,24 @@ def read_rows(
     """Parse every row of a CSV with a header into ``model``. An empty cell is a
     value not given (the model's default applies). Returns the good rows and one
     error per bad row; a bad header is an error at once."""
+    errors: list[RowError] = []
+    rows = list(iter_rows(stream, model, required, optional, name, errors))
+    return rows, errors
+
+
+def iter_rows(
+    stream: TextIO,
+    model: type[M],
+    required: Collection[str],
+    optional: Collection[str],
+    name: str,
+    errors: list[RowError],
+) -> Iterator[Row[M]]:
+    """``read_rows`` one row at a time, as the stream is read, for a caller that
+    keeps less than every row; each bad row is added to ``errors``."""
     reader = csv.reader(stream)
     try:
-        return _read_rows(reader, model, required, optional, name)
+        yield from _rows(reader, model, required, optional, name, errors)
     except csv.Error as exc:
         line = reader.line_num
         raise ValidationFailed(
@@ -76,13 +91,14 @@ def read_rows(
         raise ValidationFailed(f"{name} is not UTF-8 text ({exc.reason}: byte 0x{bad})") from exc
 
 
-def _read_rows(
+def _rows(
     reader: Reader,
     model: type[M],
     required: Collection[str],
     optional: Collection[str],
     name: str,
-) -> tuple[list[Row[M]], list[RowError]]:
+    errors: list[RowError],
+) -> Iterator[Row[M]]:
     header = [column.strip() for column in next(reader, [])]
     if not header:
         raise ValidationFailed(f"{name} is empty: it needs a header line")
@@ -99,8 +115,6 @@ def _read_rows(
             f"{name} line 1 (header): {'; '.join(problems)} "
             f"(columns: {', '.join([*required, *optional])})"
         )
-    rows: list[Row[M]] = []
-    errors: list[RowError] = []
     line = reader.line_num
     for cells in reader:
         first_line, line = line + 1, reader.line_num
@@ -121,8 +135,7 @@ def _read_rows(
         except ValidationError as exc:
             errors.append(RowError(first_line, _pydantic_message(exc)))
             continue
-        rows.append(Row(first_line, record, frozenset(given)))
-    return rows, errors
+        yield Row(first_line, record, frozenset(given))
 
 
 def raise_if_errors(errors: Iterable[RowError], name: str) -> None:
