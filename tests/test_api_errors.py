@@ -241,13 +241,24 @@ def test_a_chunked_body_is_cut_off_at_the_limit_as_it_streams(
     assert db_session.scalar(rates) == 0
 
 
+@pytest.mark.parametrize(
+    ("url", "content", "content_type"),
+    [
+        ("/api/rate-groups", b'{"name": "\xff"}', "application/json"),
+        (
+            "/api/rate-groups/1/rates/upload",
+            b"--b\r\nno headers--b--\r\n",
+            "multipart/form-data; boundary=b",
+        ),
+    ],
+)
 def test_a_body_that_cannot_be_decoded_is_422_naming_the_body(
-    client: TestClient, auth_headers: Headers
+    client: TestClient, auth_headers: Headers, url: str, content: bytes, content_type: str
 ) -> None:
     response = client.post(
-        "/api/rate-groups",
-        content=b'{"name": "\xff"}',
-        headers={**auth_headers(Role.BILLING), "Content-Type": "application/json"},
+        url,
+        content=content,
+        headers={**auth_headers(Role.BILLING), "Content-Type": content_type},
     )
     assert response.status_code == 422, response.text
     assert _fields(response) == ["body"]

@@ -249,10 +249,12 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and exc.__cause__ is not None:
-            # FastAPI's answer to a body it cannot decode (JSON that is not UTF-8, a
-            # broken multipart form): invalid input like malformed JSON, which is 422.
-            reason = f"cannot be parsed ({exc.__cause__})"
+        parse_error = exc.__cause__ or exc.__context__
+        if exc.status_code == 400 and parse_error is not None:
+            # FastAPI's and Starlette's answer to a body they cannot decode (JSON that
+            # is not UTF-8, a broken multipart form): invalid input like malformed
+            # JSON, which is 422. telecrm itself never raises HTTPException.
+            reason = f"cannot be parsed ({parse_error})"
             detail = [{"field": "body", "message": reason}]
             return _response(422, ValidationFailed.code, f"invalid request: body: {reason}", detail)
         return _response(
