@@ -1,5 +1,6 @@
 """Real servers on 127.0.0.1 for the tests: a webhook receiver and an SMTP server that
-keep what they are sent, and a TCP server that drops every connection."""
+keep what they are sent, a TCP server that drops every connection, and uvicorn
+serving an application."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import uvicorn
 from aiosmtpd.controller import Controller
 
 
@@ -109,6 +111,26 @@ def dropping_server() -> Iterator[DroppingServer]:
     finally:
         stop.set()
         thread.join()
+        listener.close()
+
+
+@contextmanager
+def uvicorn_server(app: Any) -> Iterator[tuple[str, int]]:
+    """Serves ``app`` with uvicorn (its HTTP/1.1 keep-alive) on a free port; yields
+    the host and port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            threading.Event().wait(0.02)
+        yield "127.0.0.1", listener.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
         listener.close()
 
 

@@ -45,7 +45,7 @@ def test_malformed_json_is_422_not_500(client: TestClient, auth_headers) -> None
 def test_unknown_route_is_a_json_404(client: TestClient) -> None:
     response = client.get("/api/nothing-here")
     assert response.status_code == 404
-    assert response.json() == {"error": "Not Found", "detail": None}
+    assert response.json() == {"error": "Not Found", "code": "not_found", "detail": []}
 
 
 def test_unexpected_error_is_500_without_a_stack_trace(app: FastAPI, client: TestClient) -> None:

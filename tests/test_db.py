@@ -59,6 +59,17 @@ def test_money_refuses_more_decimal_places_than_it_keeps(
         db_session.execute(insert(scratch), [{"amount": Decimal("0.0000001")}])
 
 
+def test_money_refuses_more_digits_than_both_databases_keep(
+    db_session: Session, scratch: Table
+) -> None:
+    """12 digits before the point with 6 after: the scaled value fits SQLite's 64-bit
+    integer, so the same amounts are stored on PostgreSQL and on SQLite."""
+    db_session.execute(insert(scratch), [{"amount": Decimal("999999999999.999999")}])
+    for too_large in (Decimal("1000000000000"), Decimal("1e40")):
+        with pytest.raises(StatementError, match="too large"):
+            db_session.execute(insert(scratch), [{"amount": too_large}])
+
+
 def test_instants_are_stored_in_utc_and_naive_times_are_refused(
     db_session: Session, scratch: Table
 ) -> None:

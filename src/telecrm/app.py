@@ -1,20 +1,16 @@
-"""``create_app()``: the routers of every domain and the one error handler."""
+"""``create_app()``: the routers of every domain and the one error handler
+(``telecrm.api_errors``)."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import telecrm.models  # noqa: F401  (every table known before the first query)
 from telecrm import __version__
 from telecrm.accounts.routes import router as accounts_router
+from telecrm.api_errors import document_errors, install_error_handlers
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
 from telecrm.call_sync.routes import router as call_sync_router
@@ -28,12 +24,9 @@ from telecrm.contacts.routes import router as contacts_router
 from telecrm.contracts.routes import router as contracts_router
 from telecrm.db import get_engine, session_factory
 from telecrm.deals.routes import router as deals_router
-from telecrm.errors import AppError
 from telecrm.invoices.routes import router as invoices_router
 from telecrm.rates.routes import router as rates_router
 from telecrm.reports.routes import router as reports_router
-
-log = logging.getLogger(__name__)
 
 ROUTERS: list[APIRouter] = [
     auth_router,
@@ -71,45 +64,6 @@ def health(request: Request) -> Health:
     return Health(status="ok", version=__version__, database=request.app.state.engine.dialect.name)
 
 
-def _error(
-    status_code: int,
-    message: str,
-    detail: Any = None,
-    headers: Any = None,
-    code: str | None = None,
-) -> JSONResponse:
-    content = {"error": message, "detail": detail} | ({"code": code} if code else {})
-    return JSONResponse(status_code=status_code, content=content, headers=headers)
-
-
-def _field_name(location: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in location if part not in ("body",)) or "body"
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return _error(exc.status_code, exc.message, exc.detail, exc.response_headers(), exc.code)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            {"field": _field_name(tuple(error["loc"])), "message": error["msg"]}
-            for error in exc.errors()
-        ]
-        summary = "; ".join(f"{field['field']}: {field['message']}" for field in fields)
-        return _error(422, f"invalid request: {summary}", fields)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail), None, getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error(500, "internal error; the server log has the details")
-
-
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or get_engine(settings.database_url)
@@ -122,8 +76,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.write_sessions = session_factory(engine, write=True)
-    install_error_handlers(app)
+    install_error_handlers(app, max_body_bytes=settings.max_upload_mb * 2**20)
     app.include_router(health_router)
     for router in ROUTERS:
         app.include_router(router)
+    document_errors(app)
     return app

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Failed logins before each further attempt is delayed."
     )
     login_lockout_max_seconds: int = Field(default=900, ge=1)
+    max_upload_mb: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="The largest request body (a rate deck upload, a PBX push), in MB; "
+        "larger ones get 413 before they are read.",
+    )
     invoice_number_prefix: str = Field(
         default="INV",
         pattern=r"^[A-Z0-9]{1,10}$",

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TextIO, TypeVar
+from typing import TYPE_CHECKING, Generic, TextIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from telecrm.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -73,7 +76,43 @@ def read_rows(
     """Parse every row of a CSV with a header into ``model``. An empty cell is a
     value not given (the model's default applies). Returns the good rows and one
     error per bad row; a bad header is an error at once."""
+    errors: list[RowError] = []
+    rows = list(iter_rows(stream, model, required, optional, name, errors))
+    return rows, errors
+
+
+def iter_rows(
+    stream: TextIO,
+    model: type[M],
+    required: Collection[str],
+    optional: Collection[str],
+    name: str,
+    errors: list[RowError],
+) -> Iterator[Row[M]]:
+    """``read_rows`` one row at a time, as the stream is read, for a caller that
+    keeps less than every row; each bad row is added to ``errors``."""
     reader = csv.reader(stream)
+    try:
+        yield from _rows(reader, model, required, optional, name, errors)
+    except csv.Error as exc:
+        line = reader.line_num
+        raise ValidationFailed(
+            f"{name} line {line}: {exc}", detail=[{"line": line, "message": str(exc)}]
+        ) from exc
+    except UnicodeDecodeError as exc:
+        # Decoded in blocks as it is read: which line the byte is on is not known.
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        raise ValidationFailed(f"{name} is not UTF-8 text ({exc.reason}: byte 0x{bad})") from exc
+
+
+def _rows(
+    reader: Reader,
+    model: type[M],
+    required: Collection[str],
+    optional: Collection[str],
+    name: str,
+    errors: list[RowError],
+) -> Iterator[Row[M]]:
     header = [column.strip() for column in next(reader, [])]
     if not header:
         raise ValidationFailed(f"{name} is empty: it needs a header line")
@@ -90,12 +129,13 @@ def read_rows(
             f"{name} line 1 (header): {'; '.join(problems)} "
             f"(columns: {', '.join([*required, *optional])})"
         )
-    rows: list[Row[M]] = []
-    errors: list[RowError] = []
     line = reader.line_num
     for cells in reader:
         first_line, line = line + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
+            continue
+        if any("\x00" in cell for cell in cells):
+            errors.append(RowError(first_line, "contains a NUL character"))
             continue
         if len(cells) != len(header):
             errors.append(
@@ -109,8 +149,7 @@ def read_rows(
         except ValidationError as exc:
             errors.append(RowError(first_line, _pydantic_message(exc)))
             continue
-        rows.append(Row(first_line, record, frozenset(given)))
-    return rows, errors
+        yield Row(first_line, record, frozenset(given))
 
 
 def raise_if_errors(errors: Iterable[RowError], name: str) -> None:

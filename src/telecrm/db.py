@@ -8,8 +8,9 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -45,6 +46,26 @@ class Base(DeclarativeBase):
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigIntegerPK = BigInteger().with_variant(Integer(), "sqlite")
+
+# The largest value of an INTEGER and of a BIGINT column (signed 32 and 64 bits).
+INTEGER_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+# An id as the API takes it (path, query, body), within its column's range: a number
+# beyond it is refused as invalid input, naming the parameter, before any query.
+IntId = Annotated[int, Ge(1), Le(INTEGER_MAX)]
+BigIntId = Annotated[int, Ge(1), Le(BIGINT_MAX)]
+
+
+def check_comparable(column_type: TypeEngine[Any], value: Any) -> None:
+    """``ValueError`` when ``value`` is beyond what a column of this type holds: such a
+    value matches no row, and the database would refuse the comparison itself
+    (an integer out of range, an amount with too many digits)."""
+    if isinstance(column_type, Money):
+        column_type.exact(value)
+    elif isinstance(column_type, Integer) and isinstance(value, int):
+        bound = BIGINT_MAX if isinstance(column_type, BigInteger) else INTEGER_MAX
+        if not -bound - 1 <= value <= bound:
+            raise ValueError(f"{value} is out of range (at most {bound})")
 
 
 def utcnow() -> dt.datetime:
@@ -86,7 +107,9 @@ class Money(TypeDecorator[Decimal]):
     type (its NUMERIC is a float), so there the value is an integer count of
     ``10**-scale`` units: sums and comparisons in SQL stay exact on both.
     A value with more decimal places than ``scale`` is refused, never rounded
-    silently: rounding is the rating engine's job, done once.
+    silently: rounding is the rating engine's job, done once. So is a value with more
+    than ``max_digits`` digits: the precision, and at most 18 so that the scaled value
+    fits SQLite's 64-bit integer (the same amounts on both databases).
     """
 
     impl = Numeric
@@ -96,6 +119,7 @@ class Money(TypeDecorator[Decimal]):
         super().__init__()
         self.scale = scale
         self.precision = precision
+        self.max_digits = min(precision, 18)
         self._quantum = Decimal(1).scaleb(-scale)
 
     def __repr__(self) -> str:  # Alembic renders the type in migrations from this
@@ -106,16 +130,28 @@ class Money(TypeDecorator[Decimal]):
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
 
+    def exact(self, value: Any) -> Decimal:
+        """The value as this column holds it; ``ValueError`` saying why it cannot."""
+        try:
+            amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValueError(f"{value!r} is not a decimal amount") from exc
+        if not amount.is_finite():
+            raise ValueError(f"{value!r} is not a decimal amount")
+        integer_digits = self.max_digits - self.scale
+        if amount and amount.adjusted() >= integer_digits:
+            raise ValueError(
+                f"{value} is too large (at most {integer_digits} digits before the decimal point)"
+            )
+        exact = amount.quantize(self._quantum)
+        if exact != amount:
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        return exact
+
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        try:
-            amount = value if isinstance(value, Decimal) else Decimal(str(value))
-            exact = amount.quantize(self._quantum)
-        except InvalidOperation as exc:
-            raise ValueError(f"{value!r} is not a decimal amount") from exc
-        if exact != amount:
-            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        exact = self.exact(value)
         if dialect.name == "sqlite":
             return int(exact.scaleb(self.scale))
         return exact

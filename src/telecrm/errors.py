@@ -1,5 +1,7 @@
 """The one error hierarchy. Services raise these; the API renders them as
-``{"error": ..., "detail": ...}`` and the CLI prints them as one line."""
+``{"error": ..., "code": ..., "detail": [...]}`` (``telecrm.api_errors.ErrorBody``)
+and the CLI prints them as one line. Each class has a stable ``code`` that clients
+branch on; a subclass that refines a refusal names its own."""
 
 from __future__ import annotations
 
@@ -7,18 +9,19 @@ from typing import Any
 
 
 class AppError(Exception):
-    """``keep_changes``: the unit of work commits what was done before the error
+    """``detail``: one ``{"message", "field" | "line" | "record"}`` per problem.
+    ``keep_changes``: the unit of work commits what was done before the error
     (a failed login still counts as a failure) instead of rolling it back.
-    ``code``: a domain refusal's stable name, for clients to act on (the message
-    is for people, and may be reworded)."""
+    ``code``: the refusal's stable name, for clients to act on (the message is for
+    people, and may be reworded)."""
 
     status_code: int = 400
-    code: str | None = None
+    code: str = "bad_request"
 
     def __init__(
         self,
         message: str,
-        detail: Any = None,
+        detail: list[dict[str, Any]] | None = None,
         status_code: int | None = None,
         keep_changes: bool = False,
     ) -> None:
@@ -38,6 +41,7 @@ class AppError(Exception):
 
 class NotAuthenticated(AppError):
     status_code = 401
+    code = "not_authenticated"
 
     def response_headers(self) -> dict[str, str] | None:
         return {"WWW-Authenticate": "Bearer"}
@@ -45,24 +49,31 @@ class NotAuthenticated(AppError):
 
 class Forbidden(AppError):
     status_code = 403
+    code = "forbidden"
 
 
 class NotFound(AppError):
     status_code = 404
+    code = "not_found"
 
 
 class Conflict(AppError):
     status_code = 409
+    code = "conflict"
 
 
 class ValidationFailed(AppError):
     status_code = 422
+    code = "validation_failed"
 
 
 class TooManyRequests(AppError):
     status_code = 429
+    code = "too_many_requests"
 
-    def __init__(self, message: str, retry_after: int, detail: Any = None) -> None:
+    def __init__(
+        self, message: str, retry_after: int, detail: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message, detail)
         self.retry_after = retry_after
 
@@ -91,6 +102,12 @@ class ExternalServiceError(AppError):
     """A system telecrm depends on (the CRM, a PBX) failed after the retries."""
 
     status_code = 502
+    code = "external_service_failed"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
 
 
 class InvoiceStatusConflict(Conflict):

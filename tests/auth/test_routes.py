@@ -44,7 +44,12 @@ def test_wrong_password_and_unknown_email_get_the_same_401(
     wrong = _login(client, user.email, "not the password")
     unknown = _login(client, "nobody@example.com", "whatever")
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"error": "wrong e-mail or password", "detail": None}
+    assert wrong.json() == unknown.json()
+    assert wrong.json() == {
+        "error": "wrong e-mail or password",
+        "code": "not_authenticated",
+        "detail": [],
+    }
     assert wrong.headers["WWW-Authenticate"] == "Bearer"
 
 

@@ -136,10 +136,15 @@ def test_a_rate_deck_upload_imports_all_rows_or_reports_the_bad_ones(
     listed = client.get(f"/api/rate-groups/{group.id}/rates", headers=billing).json()
     assert sorted(r["destination_prefix"] for r in listed) == ["62", "62812"]  # no 63
 
-    latin1 = client.post(
-        url, files={"file": ("x.csv", "rate_prefix\nä".encode("latin-1"))}, headers=billing
+    latin1 = "rate_prefix,rate_type,billing_rate,billing_cycle\n65,per_minute,1,60\nä,x"
+    response = client.post(
+        url, files={"file": ("x.csv", latin1.encode("latin-1"))}, headers=billing
     )
-    assert latin1.status_code == 422 and "not UTF-8" in latin1.json()["error"]
+    assert response.status_code == 422
+    assert (
+        "x.csv is not UTF-8 text (invalid continuation byte: byte 0xe4)"
+        in (response.json()["error"])
+    )
 
 
 def test_an_unknown_group_is_404(
@@ -167,3 +172,58 @@ def test_the_prefix_filter_takes_like_wildcards_literally(
     assert found("628") == [mobile]
     assert found("6_8") == []
     assert found("%") == []
+
+
+def test_a_rate_deck_with_old_mac_line_endings_imports(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    """A bare carriage return ends a line, as in any CSV reader."""
+    group = factories.rate_group(db_session)
+    deck = (
+        b"rate_prefix,rate_type,billing_rate,billing_cycle\r"
+        b"62,per_minute,5000,60\r6281,per_second,25,1\r"
+    )
+    response = client.post(
+        f"/api/rate-groups/{group.id}/rates/upload",
+        files={"file": ("mac.csv", deck, "text/csv")},
+        headers=auth_headers(Role.BILLING),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"created": 2, "updated": 0}
+
+
+def test_a_rate_deck_the_csv_reader_refuses_is_422_naming_the_line(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    group = factories.rate_group(db_session)
+    huge_description = "x" * 200_000  # beyond the csv module's field size limit
+    deck = (
+        "rate_prefix,description,rate_type,billing_rate,billing_cycle\n"
+        "62,Indonesia,per_minute,5000,60\n"
+        f"63,{huge_description},per_minute,5000,60\n"
+    )
+    response = client.post(
+        f"/api/rate-groups/{group.id}/rates/upload",
+        files={"file": ("huge.csv", deck.encode(), "text/csv")},
+        headers=auth_headers(Role.BILLING),
+    )
+    assert response.status_code == 422, response.text
+    assert [row["line"] for row in response.json()["detail"]] == [3]
+    assert "huge.csv line 3: field larger than field limit" in response.json()["error"]
+
+
+def test_a_rate_deck_row_with_a_nul_character_is_refused_by_line(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    group = factories.rate_group(db_session)
+    deck = (
+        b"rate_prefix,description,rate_type,billing_rate,billing_cycle\n"
+        b"62,Indonesia,per_minute,5000,60\n63,Nul\x00here,per_minute,5000,60\n"
+    )
+    response = client.post(
+        f"/api/rate-groups/{group.id}/rates/upload",
+        files={"file": ("nul.csv", deck, "text/csv")},
+        headers=auth_headers(Role.BILLING),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [{"line": 3, "message": "contains a NUL character"}]

@@ -6,6 +6,7 @@ from pydantic import ConfigDict, Field
 
 from telecrm.accounts.models import Region
 from telecrm.crm.schemas import Amount, BusinessId, Content, CrmFields, ListQuery, StoredRecord
+from telecrm.db import IntId
 
 
 class AccountFields(Content):
@@ -41,7 +42,7 @@ class AccountRead(AccountDTO, StoredRecord):
 
 class AccountQuery(ListQuery):
     sort: str = Field(default="account_id", description="A field; '-field' sorts descending.")
-    account_id: int | None = None
+    account_id: IntId | None = None
     account_name: str | None = None
     industry: str | None = None
     account_value: Decimal | None = None

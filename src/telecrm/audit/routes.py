@@ -9,6 +9,7 @@ from telecrm.audit.schemas import AuditEntryRead
 from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
+from telecrm.db import BigIntId
 from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["audit"])
@@ -21,7 +22,9 @@ def list_audit_entries(
     object_id: str | None = None,
     actor: str | None = None,
     since: dt.datetime | None = None,
-    before_id: int | None = Query(default=None, description="Keyset: entries older than this id"),
+    before_id: BigIntId | None = Query(
+        default=None, description="Keyset: entries older than this id"
+    ),
     limit: int = Query(default=100, ge=1, le=1000),
     _: Principal = Depends(require(Role.ADMIN)),
 ) -> list[AuditEntryRead]:

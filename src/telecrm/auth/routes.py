@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
+from telecrm.api_errors import error_responses
 from telecrm.auth import service
 from telecrm.auth.dependencies import current_principal, get_app_settings, require
 from telecrm.auth.models import Role
@@ -18,12 +19,18 @@ from telecrm.auth.schemas import (
 )
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
+from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
-@router.post("/auth/token", response_model=Token, summary="Log in (OAuth2 password flow)")
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    summary="Log in (OAuth2 password flow)",
+    responses=error_responses(401, 429),
+)
 def login(
     session: SessionDep,
     form: OAuth2PasswordRequestForm = Depends(),
@@ -43,7 +50,12 @@ def list_users(session: SessionDep, _: Principal = Depends(require(Role.ADMIN)))
     return [UserRead.model_validate(user) for user in service.list_users(session)]
 
 
-@router.post("/users", response_model=UserRead, status_code=201)
+@router.post(
+    "/users",
+    response_model=UserRead,
+    status_code=201,
+    responses=error_responses(409),
+)
 def create_user(
     session: SessionDep,
     body: UserCreate,
@@ -59,7 +71,7 @@ def create_user(
 @router.patch("/users/{user_id}", response_model=UserRead)
 def update_user(
     session: SessionDep,
-    user_id: int,
+    user_id: IntId,
     body: UserUpdate,
     _: Principal = Depends(require(Role.ADMIN)),
     settings: Settings = Depends(get_app_settings),
@@ -96,7 +108,7 @@ def create_api_key(
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyRead)
 def revoke_api_key(
     session: SessionDep,
-    key_id: int,
+    key_id: IntId,
     _: Principal = Depends(require(Role.ADMIN)),
 ) -> ApiKeyRead:
     return ApiKeyRead.model_validate(service.revoke_api_key(session, key_id))

@@ -62,6 +62,8 @@ class RateLimited(ExternalServiceError):
     """The CRM kept answering 429 after the client's retries: stop for this run, and
     count it against no CDR."""
 
+    code = "crm_rate_limited"
+
 
 def _properties(call: OutgoingCall, key_property: str) -> dict[str, Any]:
     properties: dict[str, Any] = {

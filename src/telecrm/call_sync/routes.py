@@ -16,6 +16,7 @@ from telecrm.call_sync.schemas import (
     SyncResult,
 )
 from telecrm.config import Settings
+from telecrm.db import BigIntId
 from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["crm call sync"])
@@ -61,9 +62,9 @@ def requeue_failed(
 @router.get("/cdrs/sync-log", response_model=list[SyncLogRead], summary="Seed 000's Sync_Log")
 def sync_log(
     session: SessionDep,
-    cdr_id: int | None = None,
+    cdr_id: BigIntId | None = None,
     status: str | None = Query(default=None, description="synced, failed or deferred"),
-    before_id: int | None = Query(
+    before_id: BigIntId | None = Query(
         default=None, description="For the next page: the last log_id seen."
     ),
     limit: int = Query(default=100, ge=1, le=1000),

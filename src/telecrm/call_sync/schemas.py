@@ -5,9 +5,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from telecrm.db import BigIntId
+
 
 class SyncRequest(BaseModel):
-    cdr_ids: list[int] | None = Field(
+    cdr_ids: list[BigIntId] | None = Field(
         default=None, max_length=10_000, description="Only these CDRs; default: every one due."
     )
     limit: int | None = Field(
@@ -30,7 +32,7 @@ class SyncResult(BaseModel):
 
 
 class RequeueRequest(BaseModel):
-    cdr_ids: list[int] | None = Field(
+    cdr_ids: list[BigIntId] | None = Field(
         default=None, max_length=10_000, description="Only these CDRs; default: every failed one."
     )
 

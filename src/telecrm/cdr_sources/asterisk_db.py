@@ -62,6 +62,7 @@ class SourceRefused(AppError):
     trying again will not help."""
 
     status_code = 502
+    code = "source_refused"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
 
+from telecrm.api_errors import error_responses
 from telecrm.auth.dependencies import (
     api_key_scheme,
     bearer_scheme,
@@ -23,6 +24,7 @@ from telecrm.cdr_sources.schemas import (
     PushResult,
 )
 from telecrm.config import Settings
+from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["cdr sources"])
@@ -58,7 +60,9 @@ def list_sources(session: SessionDep, _: Principal = Depends(manage)) -> list[Cd
     return [service.read_model(source) for source in service.list_sources(session)]
 
 
-@router.post("/cdr-sources", response_model=CdrSourceRead, status_code=201)
+@router.post(
+    "/cdr-sources", response_model=CdrSourceRead, status_code=201, responses=error_responses(409)
+)
 def create_source(
     session: SessionDep,
     body: CdrSourceCreate,
@@ -70,15 +74,17 @@ def create_source(
 
 @router.get("/cdr-sources/{source_id}", response_model=CdrSourceRead)
 def get_source(
-    session: SessionDep, source_id: int, _: Principal = Depends(manage)
+    session: SessionDep, source_id: IntId, _: Principal = Depends(manage)
 ) -> CdrSourceRead:
     return service.read_model(service.get_source(session, source_id))
 
 
-@router.patch("/cdr-sources/{source_id}", response_model=CdrSourceRead)
+@router.patch(
+    "/cdr-sources/{source_id}", response_model=CdrSourceRead, responses=error_responses(409)
+)
 def update_source(
     session: SessionDep,
-    source_id: int,
+    source_id: IntId,
     body: CdrSourceUpdate,
     principal: Principal = Depends(manage),
     settings: Settings = Depends(get_app_settings),
@@ -90,7 +96,7 @@ def update_source(
 
 @router.delete("/cdr-sources/{source_id}", status_code=204)
 def delete_source(
-    session: SessionDep, source_id: int, principal: Principal = Depends(manage)
+    session: SessionDep, source_id: IntId, principal: Principal = Depends(manage)
 ) -> Response:
     service.delete_source(session, source_id, principal.role)
     return Response(status_code=204)
@@ -99,8 +105,10 @@ def delete_source(
 @router.get("/cdr-sources/{source_id}/runs", response_model=list[FetchRunRead])
 def list_runs(
     session: SessionDep,
-    source_id: int,
-    before_id: int | None = Query(default=None, description="For the next page: the last id seen."),
+    source_id: IntId,
+    before_id: IntId | None = Query(
+        default=None, description="For the next page: the last id seen."
+    ),
     limit: int = Query(default=50, ge=1, le=500),
     _: Principal = Depends(manage),
 ) -> list[FetchRunRead]:
@@ -115,7 +123,7 @@ def list_runs(
     "/cdrs/fetch",
     response_model=FetchResult,
     summary="Fetch a window of CDRs from a source (seed 000)",
-    responses={502: {"description": "The source failed after the retries; the run is recorded."}},
+    responses=error_responses(404, 409, 502),
 )
 def fetch_cdrs(
     session: SessionDep,
@@ -136,6 +144,7 @@ def fetch_cdrs(
     "/cdrs/push",
     response_model=PushResult,
     summary="A PBX pushes CDRs: FreeSWITCH mod_json_cdr posts, or a JSON batch",
+    responses=error_responses(404, 409, 413),
 )
 async def push_cdrs(
     request: Request,

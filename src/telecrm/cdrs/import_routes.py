@@ -8,6 +8,7 @@ from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.cdrs import service
 from telecrm.cdrs.import_schemas import CdrImportRead, CdrRejectRead
+from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api/cdrs", tags=["cdrs"])
@@ -30,7 +31,7 @@ def list_imports(
 )
 def list_rejects(
     session: SessionDep,
-    import_id: int | None = None,
+    import_id: IntId | None = None,
     source: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     _: object = Depends(read_access),

@@ -12,6 +12,7 @@ from telecrm.cdrs.listing_repository import CdrFilters
 from telecrm.cdrs.schemas import CdrPage, CdrRead
 from telecrm.config import Settings
 from telecrm.contracts.scope import ContractScope
+from telecrm.db import BigIntId, IntId
 from telecrm.dependencies import SessionDep
 from telecrm.rating.types import RatingStatus, UnratedReason
 
@@ -26,13 +27,13 @@ TIME_HELP = "A time without a zone is in the billing time zone."
 def list_cdrs(
     session: SessionDep,
     accountcode: str | None = None,
-    contract_id: int | None = None,
+    contract_id: IntId | None = None,
     start_from: dt.datetime | None = Query(default=None, description="Inclusive. " + TIME_HELP),
     start_to: dt.datetime | None = Query(default=None, description="Exclusive. " + TIME_HELP),
     status: str | None = Query(default=None, description="Lifecycle status (seed 000)."),
     rating_status: RatingStatus | None = None,
     rating_reason: UnratedReason | None = None,
-    invoice_id: int | None = None,
+    invoice_id: IntId | None = None,
     cursor: str | None = Query(default=None, description="next_cursor of the previous page."),
     limit: int = Query(default=100, ge=1, le=1000),
     principal: Principal = Depends(read_access),
@@ -56,7 +57,7 @@ def list_cdrs(
 
 @router.get("/cdrs/{cdr_id}", response_model=CdrRead)
 def get_cdr(
-    session: SessionDep, cdr_id: int, principal: Principal = Depends(read_access)
+    session: SessionDep, cdr_id: BigIntId, principal: Principal = Depends(read_access)
 ) -> CdrRead:
     return CdrRead.model_validate(
         listing_service.get_cdr(session, ContractScope.of(principal), cdr_id)

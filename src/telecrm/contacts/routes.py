@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from telecrm.api_errors import error_responses
 from telecrm.auth.dependencies import get_app_settings
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
@@ -37,7 +38,12 @@ def get_contact(
     return ContactRead.model_validate(ContactService(session, settings).get(contact_id))
 
 
-@router.post("", response_model=ContactRead, status_code=201)
+@router.post(
+    "",
+    response_model=ContactRead,
+    status_code=201,
+    responses=error_responses(409, 502),
+)
 def create_contact(
     session: SessionDep,
     body: ContactCreate,
@@ -48,7 +54,11 @@ def create_contact(
     return ContactRead.model_validate(ContactService(session, settings, connector).create(body))
 
 
-@router.patch("/{contact_id}", response_model=ContactRead)
+@router.patch(
+    "/{contact_id}",
+    response_model=ContactRead,
+    responses=error_responses(409, 502),
+)
 def update_contact(
     session: SessionDep,
     contact_id: str,
@@ -61,7 +71,9 @@ def update_contact(
     return ContactRead.model_validate(contact)
 
 
-@router.delete("/{contact_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{contact_id}", status_code=204, response_class=Response, responses=error_responses(409, 502)
+)
 def delete_contact(
     session: SessionDep,
     contact_id: str,

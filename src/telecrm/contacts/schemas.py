@@ -8,6 +8,7 @@ from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstrai
 
 from telecrm.contacts.models import LeadSource
 from telecrm.crm.schemas import BusinessId, Content, CrmFields, ListQuery, StoredRecord
+from telecrm.db import IntId
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -89,5 +90,5 @@ class ContactQuery(ListQuery):
     job_title: str | None = None
     lead_source: LeadSource | None = None
     last_contact_date: dt.date | None = None
-    account_id: int | None = None
+    account_id: IntId | None = None
     crm_id: str | None = None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from telecrm.api_errors import error_responses
 from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
@@ -9,6 +10,7 @@ from telecrm.contracts import service
 from telecrm.contracts.models import ContractStatus
 from telecrm.contracts.schemas import ContractCreate, ContractRead, ContractUpdate
 from telecrm.contracts.scope import ContractScope
+from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["contracts"])
@@ -22,9 +24,9 @@ write_access = require(Role.BILLING)
 def list_contracts(
     session: SessionDep,
     status: ContractStatus | None = None,
-    rate_group_id: int | None = None,
+    rate_group_id: IntId | None = None,
     search: str | None = Query(default=None, description="In the company name or accountcode."),
-    after_id: int | None = Query(default=None, description="Keyset: contracts after this id."),
+    after_id: IntId | None = Query(default=None, description="Keyset: contracts after this id."),
     limit: int = Query(default=100, ge=1, le=1000),
     principal: Principal = Depends(read_access),
 ) -> list[ContractRead]:
@@ -40,7 +42,9 @@ def list_contracts(
     return [ContractRead.model_validate(contract) for contract in contracts]
 
 
-@router.post("/contracts", response_model=ContractRead, status_code=201)
+@router.post(
+    "/contracts", response_model=ContractRead, status_code=201, responses=error_responses(409)
+)
 def create_contract(
     session: SessionDep, body: ContractCreate, _: Principal = Depends(write_access)
 ) -> ContractRead:
@@ -49,25 +53,31 @@ def create_contract(
 
 @router.get("/contracts/{contract_id}", response_model=ContractRead)
 def get_contract(
-    session: SessionDep, contract_id: int, principal: Principal = Depends(read_access)
+    session: SessionDep, contract_id: IntId, principal: Principal = Depends(read_access)
 ) -> ContractRead:
     contract = service.get_contract(session, ContractScope.of(principal), contract_id)
     return ContractRead.model_validate(contract)
 
 
-@router.patch("/contracts/{contract_id}", response_model=ContractRead)
+@router.patch(
+    "/contracts/{contract_id}", response_model=ContractRead, responses=error_responses(409)
+)
 def update_contract(
     session: SessionDep,
-    contract_id: int,
+    contract_id: IntId,
     body: ContractUpdate,
     _: Principal = Depends(write_access),
 ) -> ContractRead:
     return ContractRead.model_validate(service.update_contract(session, contract_id, body))
 
 
-@router.delete("/contracts/{contract_id}", status_code=204)
+@router.delete(
+    "/contracts/{contract_id}",
+    status_code=204,
+    responses=error_responses(409),
+)
 def delete_contract(
-    session: SessionDep, contract_id: int, _: Principal = Depends(write_access)
+    session: SessionDep, contract_id: IntId, _: Principal = Depends(write_access)
 ) -> Response:
     service.delete_contract(session, contract_id)
     return Response(status_code=204)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from telecrm.contracts.models import ContractStatus
+from telecrm.db import IntId
 from telecrm.invoices.arithmetic import CURRENCY_EXPONENTS
 
 
@@ -51,7 +52,7 @@ class ContractCreate(BaseModel):
     phone: Phone | None = None
     address: str | None = None
     status: ContractStatus = ContractStatus.ACTIVE
-    rate_group_id: int
+    rate_group_id: IntId
     currency: Currency = "IDR"
     tax_rate: TaxRate = Decimal(0)
     payment_terms_days: int = Field(default=30, ge=0, le=365)
@@ -60,7 +61,7 @@ class ContractCreate(BaseModel):
         description="Number rewrite rules overriding the installation's: [prefix, replacement] "
         "pairs, the first matching prefix is replaced once (RATING.md §1).",
     )
-    account_id: int | None = Field(default=None, description="The CRM account (its account_id).")
+    account_id: IntId | None = Field(default=None, description="The CRM account (its account_id).")
 
 
 class ContractUpdate(BaseModel):
@@ -71,12 +72,12 @@ class ContractUpdate(BaseModel):
     phone: Phone | None = None
     address: str | None = None
     status: ContractStatus | None = None
-    rate_group_id: int | None = None
+    rate_group_id: IntId | None = None
     currency: Currency | None = None
     tax_rate: TaxRate | None = None
     payment_terms_days: int | None = Field(default=None, ge=0, le=365)
     rewrite_rules: list[RewriteRule] | None = None
-    account_id: int | None = None
+    account_id: IntId | None = None
 
 
 class ContractRead(BaseModel):

@@ -11,6 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from telecrm.crm.models import CrmSyncMixin
+from telecrm.db import check_comparable
 
 ModelT = TypeVar("ModelT", bound=CrmSyncMixin)
 
@@ -34,6 +35,10 @@ class CrmRepository(Generic[ModelT]):
     def column(self, field: str) -> InstrumentedAttribute[Any]:
         attribute: InstrumentedAttribute[Any] = getattr(self.model, field)
         return attribute
+
+    def check_filter(self, field: str, value: Any) -> None:
+        """``ValueError`` when the value is beyond what the field's column holds."""
+        check_comparable(self.column(field).type, value)
 
     @property
     def key(self) -> InstrumentedAttribute[Any]:

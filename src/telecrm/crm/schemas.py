@@ -16,6 +16,8 @@ from pydantic import (
     field_validator,
 )
 
+from telecrm.db import BIGINT_MAX
+
 ItemT = TypeVar("ItemT")
 
 # A business id (account_id, deal_id): an INTEGER column on PostgreSQL.
@@ -73,7 +75,7 @@ class ListQuery(BaseModel):
     paging_fields: ClassVar[frozenset[str]] = frozenset({"sort", "offset", "limit"})
 
     sort: str = Field(default="id", description="A field; '-field' sorts descending.")
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=BIGINT_MAX)
     limit: int = Field(default=100, ge=1, le=1000)
 
     def filters(self) -> dict[str, Any]:

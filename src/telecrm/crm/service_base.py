@@ -492,11 +492,18 @@ class CrmService(Generic[ModelT, DtoT]):
 
     def _normalised_filter(self, field_name: str, value: Any) -> Any:
         try:
-            return self._normalise_field(field_name, value)
+            normalised = self._normalise_field(field_name, value)
+            self.repository.check_filter(field_name, normalised)
         except FieldProblem as exc:
             raise ValidationFailed(
                 f"invalid filter {exc}", detail=[{"field": field_name, "message": exc.message}]
             ) from exc
+        except ValueError as exc:
+            raise ValidationFailed(
+                f"invalid filter {field_name}: {exc}",
+                detail=[{"field": field_name, "message": str(exc)}],
+            ) from exc
+        return normalised
 
     def get(self, key: Any) -> ModelT:
         obj = self.repository.get_by_key(key)
@@ -750,6 +757,9 @@ class CrmService(Generic[ModelT, DtoT]):
             f"{name} took {len(result.written)} of {len(objs)} {self.domain}; the other "
             f"{len(result.failed)} are saved here and marked pending ({first}); "
             f"'telecrm crm push --domain {self.domain}' writes them again",
-            detail={"pending": sorted(result.failed)[:100]},
+            detail=[
+                {"record": key, "message": f"pending: {reason}"}
+                for key, reason in sorted(result.failed.items())[:100]
+            ],
             keep_changes=True,
         )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from telecrm.crm.schemas import Amount, BusinessId, Content, CrmFields, ListQuery, StoredRecord
+from telecrm.db import IntId
 from telecrm.deals.models import DealStage
 
 
@@ -51,11 +52,11 @@ class DealRead(DealDTO, StoredRecord):
 
 class DealQuery(ListQuery):
     sort: str = Field(default="deal_id", description="A field; '-field' sorts descending.")
-    deal_id: int | None = None
+    deal_id: IntId | None = None
     deal_name: str | None = None
     deal_size: Decimal | None = None
     probability_of_closure: str | None = None
     deal_stage: DealStage | None = None
-    account_id: int | None = None
+    account_id: IntId | None = None
     created_at: dt.datetime | None = None
     crm_id: str | None = None

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from telecrm.api_errors import error_responses
 from telecrm.auth.dependencies import get_app_settings, require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
 from telecrm.contracts.scope import ContractScope
+from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
 from telecrm.invoices import service
 from telecrm.invoices.models import InvoiceStatus
@@ -31,8 +33,8 @@ def list_invoices(
     year: int | None = Query(default=None, ge=2000, le=2100),
     month: int | None = Query(default=None, ge=1, le=12),
     status: InvoiceStatus | None = None,
-    contract_id: int | None = None,
-    after_id: int | None = Query(default=None, description="Keyset: invoices after this id."),
+    contract_id: IntId | None = None,
+    after_id: IntId | None = Query(default=None, description="Keyset: invoices after this id."),
     limit: int = Query(default=100, ge=1, le=1000),
     principal: Principal = Depends(read_access),
     settings: Settings = Depends(get_app_settings),
@@ -57,6 +59,7 @@ def list_invoices(
     summary="Generate the month's draft invoices",
     description="As `telecrm invoices generate`: drafts are generated again, invoices that "
     "were sent are never touched.",
+    responses=error_responses(409),
 )
 def generate_invoices(
     session: SessionDep,
@@ -69,7 +72,7 @@ def generate_invoices(
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceDetail)
 def get_invoice(
-    session: SessionDep, invoice_id: int, principal: Principal = Depends(read_access)
+    session: SessionDep, invoice_id: IntId, principal: Principal = Depends(read_access)
 ) -> InvoiceDetail:
     invoice, lines = service.invoice_with_lines(session, ContractScope.of(principal), invoice_id)
     return InvoiceDetail(
@@ -85,7 +88,7 @@ def get_invoice(
 )
 def get_invoice_pdf(
     session: SessionDep,
-    invoice_id: int,
+    invoice_id: IntId,
     principal: Principal = Depends(read_access),
     settings: Settings = Depends(get_app_settings),
 ) -> Response:
@@ -106,9 +109,14 @@ def _transition(
     return InvoiceRead.model_validate(invoice)
 
 
-@router.post("/invoices/{invoice_id}/send", response_model=InvoiceRead, summary="draft -> sent")
+@router.post(
+    "/invoices/{invoice_id}/send",
+    response_model=InvoiceRead,
+    summary="draft -> sent",
+    responses=error_responses(409),
+)
 def send_invoice(
-    session: SessionDep, invoice_id: int, principal: Principal = Depends(require(Role.BILLING))
+    session: SessionDep, invoice_id: IntId, principal: Principal = Depends(require(Role.BILLING))
 ) -> InvoiceRead:
     return _transition(session, principal, invoice_id, Transition.SEND)
 
@@ -117,9 +125,10 @@ def send_invoice(
     "/invoices/{invoice_id}/request-payment",
     response_model=InvoiceRead,
     summary="sent -> pending_approval (the customer says it paid)",
+    responses=error_responses(409),
 )
 def request_payment(
-    session: SessionDep, invoice_id: int, principal: Principal = Depends(require(Role.CUSTOMER))
+    session: SessionDep, invoice_id: IntId, principal: Principal = Depends(require(Role.CUSTOMER))
 ) -> InvoiceRead:
     return _transition(session, principal, invoice_id, Transition.REQUEST_PAYMENT)
 
@@ -128,8 +137,9 @@ def request_payment(
     "/invoices/{invoice_id}/approve",
     response_model=InvoiceRead,
     summary="pending_approval -> paid (an admin confirms the payment)",
+    responses=error_responses(409),
 )
 def approve_payment(
-    session: SessionDep, invoice_id: int, principal: Principal = Depends(require(Role.ADMIN))
+    session: SessionDep, invoice_id: IntId, principal: Principal = Depends(require(Role.ADMIN))
 ) -> InvoiceRead:
     return _transition(session, principal, invoice_id, Transition.APPROVE)

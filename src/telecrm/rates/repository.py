@@ -91,9 +91,13 @@ def insert_groups(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         )
 
 
+# Rows per INSERT of a deck: the statement's parameters are built per batch.
+INSERT_BATCH = 10_000
+
+
 def insert_rates(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(Rate), list(rows))
+    for start in range(0, len(rows), INSERT_BATCH):
+        session.execute(insert(Rate), list(rows[start : start + INSERT_BATCH]))
 
 
 def get_rate(session: Session, rate_id: int) -> Rate | None:

@@ -4,11 +4,13 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
 
+from telecrm.api_errors import error_responses
 from telecrm.auth.dependencies import get_app_settings, require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
 from telecrm.csvimport import ImportSummary
+from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
 from telecrm.rates import service
 from telecrm.rates.schemas import (
@@ -33,7 +35,9 @@ def list_rate_groups(
     return service.list_groups(session)
 
 
-@router.post("/rate-groups", response_model=RateGroupRead, status_code=201)
+@router.post(
+    "/rate-groups", response_model=RateGroupRead, status_code=201, responses=error_responses(409)
+)
 def create_rate_group(
     session: SessionDep, body: RateGroupCreate, _: Principal = Depends(write_access)
 ) -> RateGroupRead:
@@ -42,24 +46,30 @@ def create_rate_group(
 
 @router.get("/rate-groups/{rate_group_id}", response_model=RateGroupRead)
 def get_rate_group(
-    session: SessionDep, rate_group_id: int, _: Principal = Depends(read_access)
+    session: SessionDep, rate_group_id: IntId, _: Principal = Depends(read_access)
 ) -> RateGroupRead:
     return service.get_group(session, rate_group_id)
 
 
-@router.patch("/rate-groups/{rate_group_id}", response_model=RateGroupRead)
+@router.patch(
+    "/rate-groups/{rate_group_id}", response_model=RateGroupRead, responses=error_responses(409)
+)
 def update_rate_group(
     session: SessionDep,
-    rate_group_id: int,
+    rate_group_id: IntId,
     body: RateGroupUpdate,
     _: Principal = Depends(write_access),
 ) -> RateGroupRead:
     return service.update_group(session, rate_group_id, body)
 
 
-@router.delete("/rate-groups/{rate_group_id}", status_code=204)
+@router.delete(
+    "/rate-groups/{rate_group_id}",
+    status_code=204,
+    responses=error_responses(409),
+)
 def delete_rate_group(
-    session: SessionDep, rate_group_id: int, _: Principal = Depends(write_access)
+    session: SessionDep, rate_group_id: IntId, _: Principal = Depends(write_access)
 ) -> Response:
     service.delete_group(session, rate_group_id)
     return Response(status_code=204)
@@ -68,10 +78,10 @@ def delete_rate_group(
 @router.get("/rate-groups/{rate_group_id}/rates", response_model=list[RateRead])
 def list_rates(
     session: SessionDep,
-    rate_group_id: int,
+    rate_group_id: IntId,
     prefix: str | None = Query(default=None, description="Destinations starting with this."),
     active_at: dt.datetime | None = Query(default=None, description="In effect at this time."),
-    after_id: int | None = Query(default=None, description="Keyset: rates after this id."),
+    after_id: IntId | None = Query(default=None, description="Keyset: rates after this id."),
     limit: int = Query(default=1000, ge=1, le=10_000),
     _: Principal = Depends(read_access),
     settings: Settings = Depends(get_app_settings),
@@ -82,10 +92,15 @@ def list_rates(
     return [RateRead.model_validate(rate) for rate in rates]
 
 
-@router.post("/rate-groups/{rate_group_id}/rates", response_model=RateRead, status_code=201)
+@router.post(
+    "/rate-groups/{rate_group_id}/rates",
+    response_model=RateRead,
+    status_code=201,
+    responses=error_responses(409),
+)
 def create_rate(
     session: SessionDep,
-    rate_group_id: int,
+    rate_group_id: IntId,
     body: RateCreate,
     _: Principal = Depends(write_access),
     settings: Settings = Depends(get_app_settings),
@@ -102,25 +117,29 @@ def create_rate(
 )
 def upload_rates(
     session: SessionDep,
-    rate_group_id: int,
+    rate_group_id: IntId,
     file: UploadFile,
     _: Principal = Depends(write_access),
     settings: Settings = Depends(get_app_settings),
 ) -> ImportSummary:
     return service.upload_rates(
-        session, rate_group_id, file.file.read(), file.filename or "upload.csv", settings.tz
+        session, rate_group_id, file.file, file.filename or "upload.csv", settings.tz
     )
 
 
 @router.get("/rates/{rate_id}", response_model=RateRead)
-def get_rate(session: SessionDep, rate_id: int, _: Principal = Depends(read_access)) -> RateRead:
+def get_rate(session: SessionDep, rate_id: IntId, _: Principal = Depends(read_access)) -> RateRead:
     return RateRead.model_validate(service.require_rate(session, rate_id))
 
 
-@router.patch("/rates/{rate_id}", response_model=RateRead)
+@router.patch(
+    "/rates/{rate_id}",
+    response_model=RateRead,
+    responses=error_responses(409),
+)
 def update_rate(
     session: SessionDep,
-    rate_id: int,
+    rate_id: IntId,
     body: RateUpdate,
     _: Principal = Depends(write_access),
     settings: Settings = Depends(get_app_settings),
@@ -128,9 +147,13 @@ def update_rate(
     return RateRead.model_validate(service.update_rate(session, rate_id, body, settings.tz))
 
 
-@router.delete("/rates/{rate_id}", status_code=204)
+@router.delete(
+    "/rates/{rate_id}",
+    status_code=204,
+    responses=error_responses(409),
+)
 def delete_rate(
-    session: SessionDep, rate_id: int, _: Principal = Depends(write_access)
+    session: SessionDep, rate_id: IntId, _: Principal = Depends(write_access)
 ) -> Response:
     service.delete_rate(session, rate_id)
     return Response(status_code=204)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from telecrm.db import IntId
 from telecrm.rates.models import RATE_SCALE
 from telecrm.rating.types import RateType
 
@@ -49,7 +50,7 @@ class RateGroupRead(BaseModel):
 class RateGroupCsvRow(RateGroupCreate):
     """A row of ``telecrm rate-groups import``: ``id,name,memo``."""
 
-    id: int = Field(ge=1)
+    id: IntId
 
 
 class RateCreate(BaseModel):
@@ -108,4 +109,4 @@ class RateCsvRow(RateCreate):
     """A row of ``telecrm rates import`` (and of an uploaded rate deck, where
     ``rate_group_id`` may be left out: the group is the one uploaded to)."""
 
-    rate_group_id: int | None = Field(default=None, ge=1)
+    rate_group_id: IntId | None = None

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from telecrm.csvimport import (
     ImportSummary,
     Row,
     RowError,
-    decode,
+    iter_rows,
     raise_if_errors,
     read_rows,
 )
@@ -360,7 +360,7 @@ RateKey = tuple[int, str, str, dt.datetime | None]  # group, prefixes, effective
 def _deck_rows(
     rows: Iterable[Row[RateCsvRow]],
     group_id: int | None,
-    known_groups: Collection[int],
+    group_exists: Callable[[int], bool],
     tz: ZoneInfo,
     errors: list[RowError],
 ) -> dict[RateKey, tuple[int, dict[str, Any]]]:
@@ -377,7 +377,7 @@ def _deck_rows(
                 RowError(row.line, f"rate_group_id {row_group}: the deck is for group {group_id}")
             )
             continue
-        if row_group not in known_groups:
+        if not group_exists(row_group):
             errors.append(RowError(row.line, f"rate_group_id {row_group}: no such rate group"))
             continue
         values["effective_from"] = to_instant(values["effective_from"], tz)
@@ -469,12 +469,18 @@ def import_rates(
     else:
         require_group(session, group_id)
         optional = (*optional, "rate_group_id")
-    rows, errors = read_rows(stream, RateCsvRow, required, optional, name)
-    named_groups = {row.record.rate_group_id or group_id for row in rows}
-    known_groups = repository.groups_by_id(
-        session, {group for group in named_groups if group is not None}
-    )
-    incoming = _deck_rows(rows, group_id, known_groups, tz, errors)
+    errors: list[RowError] = []
+    known: dict[int, bool] = {}
+
+    def group_exists(group: int) -> bool:
+        if group not in known:
+            known[group] = bool(repository.groups_by_id(session, {group}))
+        return known[group]
+
+    # Row by row as the file is read: a deck of 200,000 rates never holds all its
+    # parsed rows at once, only the values kept for each rate.
+    rows = iter_rows(stream, RateCsvRow, required, optional, name, errors)
+    incoming = _deck_rows(rows, group_id, group_exists, tz, errors)
     existing: dict[RateKey, Rate] = {
         (rate.rate_group_id, rate.rate_prefix, rate.area_prefix, rate.effective_from): rate
         for rate in repository.rates_of_groups(session, {key[0] for key in incoming})
@@ -507,7 +513,13 @@ def import_rates(
 
 
 def upload_rates(
-    session: Session, group_id: int, content: bytes, name: str, tz: ZoneInfo
+    session: Session, group_id: int, content: BinaryIO, name: str, tz: ZoneInfo
 ) -> ImportSummary:
-    """A rate deck uploaded to one group (the API's CSV upload)."""
-    return import_rates(session, io.StringIO(decode(content, name)), name, tz, group_id=group_id)
+    """A rate deck uploaded to one group (the API's CSV upload), parsed as it is read
+    from the uploaded file: UTF-8, with or without the BOM that Excel writes, and any
+    line ending (newline="" as the csv module wants)."""
+    stream = io.TextIOWrapper(content, encoding="utf-8-sig", newline="")
+    try:
+        return import_rates(session, stream, name, tz, group_id=group_id)
+    finally:
+        stream.detach()  # the upload's file is closed by its owner

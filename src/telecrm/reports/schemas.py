@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from telecrm.crm.schemas import ListQuery
+from telecrm.db import IntId
 from telecrm.reports.models import AggregationKind
 
 
@@ -35,7 +36,7 @@ class DealAggregationQuery(ListQuery):
         "'-' in front sorts descending.",
     )
     kind: AggregationKind | None = None
-    account_id: int | None = None
+    account_id: IntId | None = None
     date_from: dt.date | None = Field(default=None, description="Periods starting on or after.")
     date_to: dt.date | None = Field(default=None, description="Periods starting on or before.")
 

@@ -1,0 +1,325 @@
+"""The API's one error body: the model the OpenAPI documents, the handlers that
+render every error in it (ours, FastAPI's validation, Starlette's 404 and 405, and
+the unexpected), and the error responses each operation documents."""
+
+from __future__ import annotations
+
+import http
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from telecrm.errors import AppError, PayloadTooLarge, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR_CODE = "internal_error"
+
+
+class ErrorItem(BaseModel):
+    """One problem: with the request field, or the line of an uploaded file, it is in."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message: str
+    field: str | None = Field(
+        default=None, description="The request field, as a dotted path (query, path or body)."
+    )
+    line: int | None = Field(default=None, description="The line of an uploaded file.")
+    record: str | None = Field(default=None, description="The business key of a record.")
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers, whatever its status."""
+
+    error: str = Field(description="What went wrong, in one line, for a person.")
+    code: str = Field(
+        description="Stable and machine-readable (not_found, validation_failed, conflict, "
+        "payload_too_large ...): branch on this, not on the message."
+    )
+    detail: list[ErrorItem] = Field(
+        default_factory=list, description="Each problem found; empty when there is one."
+    )
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "The request cannot be done as it stands (the message says why).",
+    401: "No valid credentials: send a bearer token or an X-API-Key header.",
+    403: "The credentials' role may not do this.",
+    404: "What the request names does not exist (or is not the caller's to see).",
+    409: "It conflicts with the stored data (a name taken, a state that forbids it).",
+    413: "The request body is larger than TELECRM_MAX_UPLOAD_MB.",
+    422: "A field is invalid: each problem names its field (or the file's line).",
+    429: "Too many attempts: wait for Retry-After seconds.",
+    500: "An unexpected error; the server log has the details.",
+    502: "A system telecrm depends on (a PBX, the CRM) failed after the retries.",
+    503: "A service telecrm depends on is not available.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route for the errors its service may raise."""
+    return {
+        status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
+
+def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
+    items = [ErrorItem.model_validate(item) for item in detail or []]
+    body = ErrorBody(error=message, code=code, detail=items)
+    return body.model_dump(mode="json", exclude_none=True)
+
+
+def _response(
+    status_code: int, code: str, message: str, detail: Any = None, headers: Any = None
+) -> JSONResponse:
+    return JSONResponse(
+        status_code=status_code, content=error_body(code, message, detail), headers=headers
+    )
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location if part not in ("body",)) or "body"
+
+
+def _http_code(status_code: int) -> str:
+    try:
+        return http.HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return f"http_{status_code}"
+
+
+class InternalErrorMiddleware:
+    """An unexpected exception becomes a 500 with the error body, and is not raised
+    further: Starlette's own handler of ``Exception`` re-raises it after answering,
+    and the server then closes the connection, dropping the client's next request
+    on it (keep-alive)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # too late for an answer: the server closes the connection
+                raise
+            response = _response(
+                500, INTERNAL_ERROR_CODE, "internal error; the server log has the details"
+            )
+            await response(scope, receive, send)
+
+
+class _Refused(Exception):
+    """Raised into the application by ``receive`` when the body is refused."""
+
+
+_JSON_NUL = b"\\u0000"
+_FORM_NUL = b"%00"
+
+
+def _nul_in_query(query_string: bytes) -> str | None:
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"query.{name.replace(chr(0), '')}"
+    return None
+
+
+class InputGuardMiddleware:
+    """Refuses what no route may take, before the application reads it:
+
+    - a body larger than ``max_bytes`` (413): at once when its Content-Length says
+      so, else as soon as the bytes received pass the limit (a chunked body has no
+      Content-Length, and a client may under-declare it);
+    - a NUL character in the path, the query, or a JSON or form body (422): no text
+      holds one, and PostgreSQL refuses to store or compare it. Other bodies (an
+      uploaded file, a PBX push) are their parser's to check.
+
+    The application's own answer to a body cut short is replaced by the refusal."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> JSONResponse:
+        megabytes = self.max_bytes // 2**20
+        return _response(
+            PayloadTooLarge.status_code,
+            PayloadTooLarge.code,
+            f"the request body is larger than {megabytes} MB (TELECRM_MAX_UPLOAD_MB)",
+        )
+
+    @staticmethod
+    def _nul(field: str) -> JSONResponse:
+        message = "contains a NUL character"
+        detail = [{"field": field, "message": message}]
+        return _response(422, ValidationFailed.code, f"invalid request: {field}: {message}", detail)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"")
+        refusal: JSONResponse | None = None
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            refusal = self._too_large()
+        elif "\x00" in scope["path"]:
+            refusal = self._nul("path")
+        elif field := _nul_in_query(scope.get("query_string", b"")):
+            refusal = self._nul(field)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        nul_marks: tuple[bytes, ...] = ()
+        if content_type == b"application/json" or content_type.endswith(b"+json"):
+            nul_marks = (b"\x00", _JSON_NUL)
+        elif content_type == b"application/x-www-form-urlencoded":
+            nul_marks = (b"\x00", _FORM_NUL)
+        received = 0
+        tail = b""  # the end of the previous chunk: a mark may straddle two
+        started = False
+
+        async def guarded_receive() -> Message:
+            nonlocal received, tail, refusal
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > self.max_bytes:
+                    refusal = self._too_large()
+                    raise _Refused()
+                window = (tail + chunk).lower()
+                if any(mark in window for mark in nul_marks):
+                    refusal = self._nul("body")
+                    raise _Refused()
+                tail = window[-5:]
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refusal is not None:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        except Exception:
+            if refusal is None:
+                raise
+        if refusal is not None and not started:
+            await refusal(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI, max_body_bytes: int) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+        return _response(exc.status_code, exc.code, exc.message, exc.detail, exc.response_headers())
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": _field_name(tuple(error["loc"])), "message": error["msg"]}
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{field['field']}: {field['message']}" for field in fields)
+        return _response(422, ValidationFailed.code, f"invalid request: {summary}", fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        parse_error = exc.__cause__ or exc.__context__
+        if exc.status_code == 400 and parse_error is not None:
+            # FastAPI's and Starlette's answer to a body they cannot decode (JSON that
+            # is not UTF-8, a broken multipart form): invalid input like malformed
+            # JSON, which is 422. telecrm itself never raises HTTPException.
+            reason = f"cannot be parsed ({parse_error})"
+            detail = [{"field": "body", "message": reason}]
+            return _response(422, ValidationFailed.code, f"invalid request: body: {reason}", detail)
+        return _response(
+            exc.status_code,
+            _http_code(exc.status_code),
+            str(exc.detail),
+            None,
+            getattr(exc, "headers", None),
+        )
+
+    # The last added is the outermost: an unexpected error anywhere inside, the input
+    # guard included, still gets the error body.
+    app.add_middleware(InputGuardMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(InternalErrorMiddleware)
+
+
+ERROR_BODY_REF = "#/components/schemas/ErrorBody"
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def _implied_statuses(operation: Mapping[str, Any]) -> list[int]:
+    parameters = operation.get("parameters", [])
+    statuses = [500]
+    if operation.get("security"):
+        statuses += [401, 403]
+    if any(parameter["in"] == "path" for parameter in parameters):
+        statuses.append(404)
+    if parameters or "requestBody" in operation:
+        statuses.append(422)
+    if "requestBody" in operation:
+        statuses.append(413)
+    return statuses
+
+
+def _with_error_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every operation documents the error body for the statuses its shape implies
+    (401 and 403 when it needs credentials, 404 when its path names an object, 422
+    when it takes input, 413 when it takes a body, 500 always) in place of FastAPI's
+    own validation error, which the API never answers. A route's ``responses=``
+    (``error_responses``) add the errors its service raises."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    body_schema = ErrorBody.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    components.update(body_schema.pop("$defs", {}))
+    components["ErrorBody"] = body_schema
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        components.pop(name, None)
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            responses = operation.setdefault("responses", {})
+            for status in _implied_statuses(operation):
+                responses.setdefault(str(status), {"description": ERROR_DESCRIPTIONS[status]})
+            for status, response in responses.items():
+                if status.isdigit() and int(status) >= 400:
+                    if response.get("description") == "Validation Error":
+                        response["description"] = ERROR_DESCRIPTIONS[422]
+                    response["content"] = {"application/json": {"schema": {"$ref": ERROR_BODY_REF}}}
+    return schema
+
+
+def document_errors(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return _with_error_body(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]
