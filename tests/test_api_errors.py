@@ -271,8 +271,8 @@ def test_a_body_that_cannot_be_decoded_is_422_naming_the_body(
         ("get", "/api/contacts/a%00b", {}, "path"),
         ("get", "/api/contracts?search=a%00b", {}, "query.search"),
         ("get", "/api/audit?actor=%00", {}, "query.actor"),
-        ("post", "/api/rate-groups", {"json": {"name": "a\x00b"}}, "body"),
-        ("post", "/api/auth/token", {"data": {"username": "a\x00", "password": "x"}}, "body"),
+        ("post", "/api/rate-groups", {"json": {"name": "a\x00b"}}, "name"),
+        ("post", "/api/auth/token", {"data": {"username": "a\x00", "password": "x"}}, "username"),
     ],
 )
 def test_a_nul_character_in_any_text_is_422_naming_where(

@@ -5,6 +5,7 @@ the unexpected), and the error responses each operation documents."""
 from __future__ import annotations
 
 import http
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -145,6 +146,37 @@ def _nul_in_query(query_string: bytes) -> str | None:
     return None
 
 
+def _nul_field(value: Any, path: tuple[str, ...] = ()) -> str | None:
+    """The dotted name of the first field of a decoded JSON body holding a NUL, named
+    as the validation errors name fields (``params.path``, ``items.2.name``)."""
+    if isinstance(value, str):
+        return ".".join(path) or "body" if "\x00" in value else None
+    children: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if "\x00" in key:
+                return ".".join((*path, key.replace("\x00", ""))) or "body"
+            children.append((key, child))
+    elif isinstance(value, list):
+        children = [(str(index), child) for index, child in enumerate(value)]
+    for name, child in children:
+        if found := _nul_field(child, (*path, name)):
+            return found
+    return None
+
+
+def _nul_in_body(body: bytes, form: bool) -> str:
+    """Which field of a body with a NUL mark holds it, or ``body`` when that cannot be
+    told (JSON that does not parse, a mark inside a key's escape)."""
+    if form:
+        field = _nul_in_query(body)
+        return field.removeprefix("query.") if field else "body"
+    try:
+        return _nul_field(json.loads(body)) or "body"
+    except ValueError:
+        return "body"
+
+
 class InputGuardMiddleware:
     """Refuses what no route may take, before the application reads it:
 
@@ -153,13 +185,18 @@ class InputGuardMiddleware:
       Content-Length, and a client may under-declare it);
     - a NUL character in the path, the query, or a JSON or form body (422): no text
       holds one, and PostgreSQL refuses to store or compare it. Other bodies (an
-      uploaded file, a PBX push) are their parser's to check.
+      uploaded file), and those of the ``own_parser_paths`` (a PBX push, where one
+      CDR with a NUL is a reject and the others are stored), are their parser's to
+      check.
 
     The application's own answer to a body cut short is replaced by the refusal."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, own_parser_paths: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.own_parser_paths = own_parser_paths
 
     def _too_large(self) -> JSONResponse:
         megabytes = self.max_bytes // 2**20
@@ -193,13 +230,18 @@ class InputGuardMiddleware:
             return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         nul_marks: tuple[bytes, ...] = ()
-        if content_type == b"application/json" or content_type.endswith(b"+json"):
+        if scope["path"] in self.own_parser_paths:
+            pass
+        elif content_type == b"application/json" or content_type.endswith(b"+json"):
             nul_marks = (b"\x00", _JSON_NUL)
         elif content_type == b"application/x-www-form-urlencoded":
             nul_marks = (b"\x00", _FORM_NUL)
         received = 0
         tail = b""  # the end of the previous chunk: a mark may straddle two
         started = False
+        # A body that may be refused for a NUL is kept (it is within max_bytes) to
+        # name the field that holds it.
+        kept: list[bytes] = []
 
         async def guarded_receive() -> Message:
             nonlocal received, tail, refusal
@@ -210,9 +252,19 @@ class InputGuardMiddleware:
                 if received > self.max_bytes:
                     refusal = self._too_large()
                     raise _Refused()
+                if nul_marks:
+                    kept.append(chunk)
                 window = (tail + chunk).lower()
                 if any(mark in window for mark in nul_marks):
-                    refusal = self._nul("body")
+                    while message.get("more_body", False):
+                        message = await receive()
+                        kept.append(message.get("body", b""))
+                        received += len(kept[-1])
+                        if received > self.max_bytes:
+                            refusal = self._too_large()
+                            raise _Refused()
+                    form = nul_marks[-1] == _FORM_NUL
+                    refusal = self._nul(_nul_in_body(b"".join(kept), form))
                     raise _Refused()
                 tail = window[-5:]
             return message
@@ -233,7 +285,12 @@ class InputGuardMiddleware:
             await refusal(scope, receive, send)
 
 
-def install_error_handlers(app: FastAPI, max_body_bytes: int) -> None:
+def install_error_handlers(
+    app: FastAPI, max_body_bytes: int, own_parser_paths: frozenset[str] = frozenset()
+) -> None:
+    """``own_parser_paths``: routes whose body is checked field by field by their own
+    parser, so that the input guard lets a NUL through to it."""
+
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
         return _response(exc.status_code, exc.code, exc.message, exc.detail, exc.response_headers())
@@ -267,7 +324,9 @@ def install_error_handlers(app: FastAPI, max_body_bytes: int) -> None:
 
     # The last added is the outermost: an unexpected error anywhere inside, the input
     # guard included, still gets the error body.
-    app.add_middleware(InputGuardMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(
+        InputGuardMiddleware, max_bytes=max_body_bytes, own_parser_paths=own_parser_paths
+    )
     app.add_middleware(InternalErrorMiddleware)
 
 

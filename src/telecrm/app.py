@@ -76,7 +76,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.write_sessions = session_factory(engine, write=True)
-    install_error_handlers(app, max_body_bytes=settings.max_upload_mb * 2**20)
+    install_error_handlers(
+        app,
+        max_body_bytes=settings.max_upload_mb * 2**20,
+        own_parser_paths=frozenset({"/api/cdrs/push"}),
+    )
     app.include_router(health_router)
     for router in ROUTERS:
         app.include_router(router)
