@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -42,6 +43,7 @@ def test_validation_keeps_invalid_cdrs_with_their_reasons(db_session: Session) -
         {
             "cdr_id": too_long.id,
             "call_id": too_long.call_id,
+            "status": "invalid",
             "reasons": "billsec_exceeds_duration",
         }
     ]
@@ -53,6 +55,47 @@ def test_validation_keeps_invalid_cdrs_with_their_reasons(db_session: Session) -
     assert two_faults.validation_errors == ["unknown_disposition", "dst_not_a_number"]
     assert other_source.status == "new"
     assert db_session.scalar(select(Cdr).where(Cdr.id == too_long.id)) is not None
+
+
+def test_only_a_finding_about_a_billed_field_makes_a_call_invalid(db_session: Session) -> None:
+    """RATING.md: the caller never excludes a call; a called number that is not a
+    number is rating's to judge (invalid_number). Both are reported, the call stays
+    valid, with its findings; a missing or contradictory billed field makes it invalid."""
+    billed = {
+        "withheld": factories.cdr(db_session, src=""),
+        "anonymous": factories.cdr(db_session, src="anonymous"),
+        "named": factories.cdr(db_session, src="alice"),
+        "no dst": factories.cdr(db_session, dst=""),
+        "dst word": factories.cdr(db_session, dst="s"),
+    }
+    ends_early = factories.cdr(db_session)
+    ends_early.end_time = ends_early.start_time - dt.timedelta(seconds=5)
+    billed["ends early"] = ends_early
+    unbillable = {
+        "no disposition": factories.cdr(db_session, disposition=""),
+        "odd disposition": factories.cdr(db_session, disposition="TRANSFERRED"),
+        "billsec too long": factories.cdr(db_session, billsec=90, duration=60),
+    }
+    db_session.flush()
+
+    summary = service.validate_cdrs(db_session)
+
+    for cdr in (*billed.values(), *unbillable.values()):
+        db_session.refresh(cdr)
+    assert {name: (c.status, c.validation_errors) for name, c in billed.items()} == {
+        "withheld": ("valid", ["missing_src"]),
+        "anonymous": ("valid", ["src_not_a_number"]),
+        "named": ("valid", ["src_not_a_number"]),
+        "no dst": ("valid", ["missing_dst"]),
+        "dst word": ("valid", ["dst_not_a_number"]),
+        "ends early": ("valid", ["end_before_start"]),
+    }
+    assert {name: (c.status, c.validation_errors) for name, c in unbillable.items()} == {
+        "no disposition": ("invalid", ["missing_disposition"]),
+        "odd disposition": ("invalid", ["unknown_disposition"]),
+        "billsec too long": ("invalid", ["billsec_exceeds_duration"]),
+    }
+    assert (summary.valid, summary.invalid, summary.flagged) == (6, 3, 9)
 
 
 def test_validating_again_takes_a_corrected_record(db_session: Session) -> None:
@@ -71,7 +114,7 @@ def test_a_validation_through_the_api_is_in_the_audit_log(db_session: Session) -
     set_actor(db_session, "user:1:billing@example.com")
     service.validate_cdrs(db_session)
     entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "validate")).one()
-    assert entry.changes == {"source": None, "valid": 1, "invalid": 0}
+    assert entry.changes == {"source": None, "valid": 1, "invalid": 0, "with_findings": 0}
 
 
 def test_status_follows_rating_and_invoicing(db_session: Session) -> None:

@@ -300,6 +300,69 @@ def test_rating_respects_a_db_rate_that_ends(committed_db: Engine, cli: Cli, jak
     assert costs == [Decimal(100), Decimal(200)]
 
 
+def test_a_call_is_billed_whoever_the_caller_is(
+    cli: Cli, committed_db: Engine, jakarta: None, tmp_path: Path
+) -> None:
+    """RATING.md: the caller's number never excludes a call. Withheld (empty src),
+    ``anonymous`` and a named SIP extension are rated, invoiced and linked on sending,
+    like extension 1001; the finding about the caller stays on the call."""
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="1200", billing_cycle=60)
+        factories.contract(session, group, accountcode="ACME01")
+    callers = {"1.1": "1001", "1.2": "", "1.3": "anonymous", "1.4": "alice"}
+    master = tmp_path / "Master.csv"
+    master.write_text(
+        "".join(
+            f'"ACME01","{src}","081234567890","from-internal","","","","Dial","",'
+            f'"2025-11-05 10:0{n}:00","2025-11-05 10:0{n}:05","2025-11-05 10:0{n}:06",'
+            f'66,61,"ANSWERED","BILLING","{call_id}",""\n'
+            for n, (call_id, src) in enumerate(callers.items())
+        )
+    )
+    imported = cli("cdr", "import", str(master), "--format", "asterisk-csv")
+    assert imported.exit_code == 0, imported.output
+    billed = cli("cdr", "process-billing", "--date", "2025-11-05")
+    assert billed.exit_code == 0, billed.output
+    assert cli("invoices", "generate", "--month", "11", "--year", "2025").exit_code == 0
+    with Session(committed_db) as session, session.begin():
+        invoice = session.scalars(select(Invoice)).one()
+        assert (invoice.call_count, invoice.subtotal) == (4, Decimal("9600"))
+        invoices_service.transition(session, EVERYTHING, invoice.id, Transition.SEND)
+    with Session(committed_db) as session:
+        cdrs = {c.call_id: c for c in session.scalars(select(Cdr))}
+        assert {
+            call_id: (c.src, c.lifecycle_status, c.cost, c.validation_errors)
+            for call_id, c in cdrs.items()
+        } == {
+            "1.1": ("1001", "invoiced", Decimal("2400"), None),
+            "1.2": ("", "invoiced", Decimal("2400"), ["missing_src"]),
+            "1.3": ("anonymous", "invoiced", Decimal("2400"), ["src_not_a_number"]),
+            "1.4": ("alice", "invoiced", Decimal("2400"), ["src_not_a_number"]),
+        }
+
+
+def test_a_called_number_that_is_no_number_is_unrated_invalid_number(
+    cli: Cli, committed_db: Engine, jakarta: None
+) -> None:
+    """Whatever validation found about it, the call is rating's: unrated with reason
+    invalid_number (RATING.md §1.3), and it keeps its findings."""
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="1200", billing_cycle=60)
+        contract = factories.contract(session, group, accountcode="ACME01")
+        start = dt.datetime(2025, 11, 5, 10, tzinfo=WIB)
+        ids = [factories.cdr(session, contract, start, dst=dst).id for dst in ("s", "")]
+    assert cli("cdr", "validate").exit_code == 0
+    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
+    with Session(committed_db) as session:
+        cdrs = [session.get(Cdr, cdr_id) for cdr_id in ids]
+        assert [(c.lifecycle_status, c.rating_reason, c.validation_errors) for c in cdrs if c] == [
+            ("unrated", "invalid_number", ["dst_not_a_number"]),
+            ("unrated", "invalid_number", ["missing_dst"]),
+        ]
+
+
 def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
     cli: Cli, committed_db: Engine, jakarta: None, tmp_path: Path
 ) -> None:

@@ -66,6 +66,7 @@ def cdrs_to_validate(
 
 
 def mark_valid(session: Session, ids: Sequence[int]) -> int:
+    """Valid, with nothing found."""
     moved = 0
     for start in range(0, len(ids), _IDS_PER_STATEMENT):
         chunk = ids[start : start + _IDS_PER_STATEMENT]
@@ -79,20 +80,31 @@ def mark_valid(session: Session, ids: Sequence[int]) -> int:
     return moved
 
 
-def mark_invalid(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
-    if not reasons_by_id:
-        return
+def _mark(session: Session, target: CdrState, reasons_by_id: dict[int, list[str]]) -> None:
     # Executed once per row: an IN list would be an "expanding" parameter, which
     # executemany cannot take.
-    allowed = or_(*(Cdr.status == status for status in sources_of(CdrState.INVALID)))
+    allowed = or_(*(Cdr.status == status for status in sources_of(target)))
     session.execute(
         update(Cdr).where(allowed),
         [
-            {"id": cdr_id, "status": CdrState.INVALID.value, "validation_errors": reasons}
+            {"id": cdr_id, "status": target.value, "validation_errors": reasons}
             for cdr_id, reasons in reasons_by_id.items()
         ],
         execution_options={"synchronize_session": False},
     )
+
+
+def mark_valid_with_findings(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
+    """Valid (billed), keeping what was found: findings that do not make a call
+    unbillable."""
+    if reasons_by_id:
+        _mark(session, CdrState.VALID, reasons_by_id)
+
+
+def mark_invalid(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
+    if not reasons_by_id:
+        return
+    _mark(session, CdrState.INVALID, reasons_by_id)
     # A call found invalid is not billed: a rating it got before it was validated
     # goes (unless a sent invoice holds it already).
     ids = list(reasons_by_id)

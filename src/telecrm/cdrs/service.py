@@ -86,27 +86,31 @@ def _prepare(parsed: Parsed, zone: str, source: str | None, import_id: int | Non
 
 
 def _validated(rows: pl.DataFrame) -> pl.DataFrame:
-    """Each call stored already validated (seed 000): ``valid``, or ``invalid`` with
-    every reason. Done here, in the same write, so an invalid call is never rated nor
-    billed, and a million calls are not rewritten afterwards to record their status."""
-    failed = validation.invalid(rows.with_row_index("id").select(validation.COLUMNS))
+    """Each call stored already validated (seed 000): ``valid``, or ``invalid`` when a
+    finding makes it unbillable; either way with every finding. Done here, in the same
+    write, so an invalid call is never rated nor billed, and a million calls are not
+    rewritten afterwards to record their status."""
+    failed = validation.flagged(rows.with_row_index("id").select(validation.COLUMNS))
     if failed.is_empty():
         return rows.with_columns(
             status=pl.lit(CdrState.VALID.value), validation_errors=pl.lit(None, pl.String)
         )
     reasons = pl.col("reasons")
-    as_json = pl.concat_str([pl.lit('["'), reasons.list.join('","'), pl.lit('"]')])
-    errors = (
+    found = failed.select(
+        "row",
+        errors=pl.concat_str([pl.lit('["'), reasons.list.join('","'), pl.lit('"]')]),
+        unbillable=validation.unbillable(reasons),
+    )
+    joined = (
         rows.with_row_index("row")
         .select("row")
-        .join(failed.select("row", errors=as_json), on="row", how="left", maintain_order="left")
-        .get_column("errors")
+        .join(found, on="row", how="left", maintain_order="left")
     )
     return rows.with_columns(
-        status=pl.when(errors.is_null())
-        .then(pl.lit(CdrState.VALID.value))
-        .otherwise(pl.lit(CdrState.INVALID.value)),
-        validation_errors=errors,
+        status=pl.when(joined.get_column("unbillable").fill_null(False))
+        .then(pl.lit(CdrState.INVALID.value))
+        .otherwise(pl.lit(CdrState.VALID.value)),
+        validation_errors=joined.get_column("errors"),
     )
 
 
