@@ -296,6 +296,8 @@ def test_a_plain_json_batch_and_what_is_wrong_with_it(
         ["billsec_exceeds_duration"],
     ]
     assert len(hook.posts) == 1 and hook.posts[0]["examples"][0]["call_id"] == "p.2"
+    counts = hook.posts[0]["counts"]
+    assert (counts["with findings"], counts["finding billsec_exceeds_duration"]) == (1, 1)
 
     not_push = client.post(
         "/api/cdrs/push?source=pbx-files", json=batch, headers={"X-API-Key": key}

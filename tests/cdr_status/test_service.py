@@ -179,26 +179,26 @@ def test_transition_table_allows_no_way_out_of_invalid_but_validation() -> None:
     assert all(CdrState.NEW not in targets for targets in TRANSITIONS.values())
 
 
-def test_a_run_report_counts_the_source_s_invalid_cdrs_and_each_reason(
+def test_a_run_report_counts_the_source_s_findings_and_each_reason(
     db_session: Session,
 ) -> None:
-    def invalid(source: str, reasons: list[str]) -> Cdr:
+    def stored(source: str, reasons: list[str], status: CdrState = CdrState.INVALID) -> Cdr:
         return factories.cdr(
-            db_session, source=source, status=CdrState.INVALID.value, validation_errors=reasons
+            db_session, source=source, status=status.value, validation_errors=reasons
         )
 
     before = service.last_cdr_id(db_session)
-    first = invalid("pbx-a", ["missing_src", "billsec_exceeds_duration"])
-    invalid("pbx-a", ["billsec_exceeds_duration"])
-    invalid("pbx-a", ["src_not_a_number"])
-    invalid("pbx-b", ["missing_src"])  # another source
+    first = stored("pbx-a", ["missing_src", "billsec_exceeds_duration"])
+    stored("pbx-a", ["billsec_exceeds_duration"])
+    stored("pbx-a", ["src_not_a_number"], CdrState.VALID)  # billed, and reported
+    stored("pbx-b", ["missing_src"])  # another source
     factories.cdr(db_session, source="pbx-a", status=CdrState.VALID.value)
     up_to = service.last_cdr_id(db_session)
-    invalid("pbx-a", ["missing_dst"])  # after the run: the next report's
+    stored("pbx-a", ["missing_dst"])  # after the run: the next report's
 
-    report = service.invalid_report(db_session, "pbx-a", before, up_to, max_examples=1)
+    report = service.findings_report(db_session, "pbx-a", before, up_to, max_examples=1)
 
-    assert report.invalid == 3
+    assert (report.invalid, report.flagged) == (2, 3)
     assert report.reasons == {
         "missing_src": 1,  # not counted inside "src_not_a_number"
         "billsec_exceeds_duration": 2,

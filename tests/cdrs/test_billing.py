@@ -342,6 +342,121 @@ def test_a_call_is_billed_whoever_the_caller_is(
         }
 
 
+def cell(output: str, first: str, column: int) -> str:
+    """The ``column``-th cell (0: the first) of the table row that starts with ``first``."""
+    for line in output.splitlines():
+        cells = [part.strip() for part in line.strip("│ ").split("│")]
+        if cells and cells[0] == first:
+            return cells[column]
+    raise AssertionError(f"no row {first!r} in {output}")
+
+
+def test_every_call_left_off_the_bill_is_reported(
+    cli: Cli, committed_db: Engine, jakarta: None, tmp_path: Path
+) -> None:
+    """Each kind of call that is not billed (unrated by reason, invalid by finding) and
+    each finding on a billed call shows up in the import summary, process-billing,
+    invoices generate and the export; none of them is shown pending."""
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="1200", billing_cycle=60)
+        factories.contract(session, group, accountcode="ACME01")
+    calls = {
+        "1.1": ("ACME01", "1001", "081234567890", 61, 61, "ANSWERED"),
+        "1.2": ("ACME01", "anonymous", "081234567890", 61, 61, "ANSWERED"),
+        "1.3": ("ACME01", "1001", "081234567890", 61, 600, "ANSWERED"),
+        "1.4": ("ACME01", "1001", "081234567890", 20, 0, "NO ANSWER"),
+        "1.5": ("WHO", "1001", "081234567890", 61, 61, "ANSWERED"),
+        "1.6": ("ACME01", "1001", "s", 61, 61, "ANSWERED"),
+        "1.7": ("ACME01", "1001", "1002", 61, 61, "ANSWERED"),
+    }
+    master = tmp_path / "Master.csv"
+    master.write_text(
+        "".join(
+            f'"{account}","{src}","{dst}","from-internal","","","","Dial",'
+            f'"","2025-11-05 10:0{n}:00","","2025-11-05 10:0{n}:59",'
+            f'{duration},{billsec},"{disposition}","BILLING","{call_id}",""\n'
+            for n, (call_id, (account, src, dst, duration, billsec, disposition)) in enumerate(
+                calls.items()
+            )
+        )
+    )
+    imported = cli("cdr", "import", str(master), "--format", "asterisk-csv")
+    assert imported.exit_code == 0, imported.output
+    assert (cell(imported.stdout, "Master.csv", 5), cell(imported.stdout, "Master.csv", 6)) == (
+        "3",
+        "1",
+    )
+    assert {
+        finding: (cell(imported.stdout, finding, 1), cell(imported.stdout, finding, 2))
+        for finding in ("src_not_a_number", "billsec_exceeds_duration", "dst_not_a_number")
+    } == {
+        "src_not_a_number": ("1", "billed"),
+        "billsec_exceeds_duration": ("1", "invalid"),
+        "dst_not_a_number": ("1", "billed"),
+    }
+
+    billed = cli("cdr", "process-billing", "--date", "2025-11-05")
+    assert billed.exit_code == 0, billed.output
+    assert {
+        label: figure(billed.stdout, label)
+        for label in (
+            "rated",
+            "rated at zero cost",
+            "unrated: internal",
+            "unrated: invalid_number",
+            "unrated: no_contract",
+            "excluded as invalid",
+            "invalid: billsec_exceeds_duration",
+        )
+    } == {
+        "rated": "3",
+        "rated at zero cost": "1",
+        "unrated: internal": "1",
+        "unrated: invalid_number": "1",
+        "unrated: no_contract": "1",
+        "excluded as invalid": "1",
+        "invalid: billsec_exceeds_duration": "1",
+    }
+
+    generated = cli("invoices", "generate", "--month", "11", "--year", "2025")
+    assert generated.exit_code == 0, generated.output
+    assert "3 unrated calls, 1 invalid calls" in " ".join(generated.stdout.split())
+
+    exported = cli("cdr", "export", "--from", "2025-11-05", "--to", "2025-11-05")
+    assert exported.exit_code == 0, exported.output
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(exported.stdout))}
+    as_json = cli("cdr", "export", "--from", "2025-11-05", "--to", "2025-11-05", "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    with Session(committed_db) as session:
+        ids = {c.call_id: str(c.id) for c in session.scalars(select(Cdr))}
+    expected = {
+        "1.1": ("rated", "rated", "", ""),
+        "1.2": ("rated", "rated", "", "src_not_a_number"),
+        "1.3": ("invalid", "", "", "billsec_exceeds_duration"),
+        "1.4": ("rated", "rated", "", ""),
+        "1.5": ("unrated", "unrated", "no_contract", ""),
+        "1.6": ("unrated", "unrated", "invalid_number", "dst_not_a_number"),
+        "1.7": ("unrated", "unrated", "internal", ""),
+    }
+    fields = ("status", "rating_status", "rating_reason", "validation_errors")
+    assert {
+        call_id: tuple(rows[ids[call_id]][name] for name in fields) for call_id in calls
+    } == expected
+    json_rows = {str(row["id"]): row for row in json.loads(as_json.stdout)}
+    assert {
+        call_id: tuple(json_rows[ids[call_id]][name] for name in fields) for call_id in calls
+    } == {
+        call_id: (
+            status,
+            rating or None,
+            reason or None,
+            findings.split(";") if findings else None,
+        )
+        for call_id, (status, rating, reason, findings) in expected.items()
+    }
+
+
 def test_a_called_number_that_is_no_number_is_unrated_invalid_number(
     cli: Cli, committed_db: Engine, jakarta: None
 ) -> None:
@@ -394,4 +509,5 @@ def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
     assert (draft.call_count, draft.subtotal) == (1, Decimal("1200"))
     assert bad.status == "invalid"
     assert bad.validation_errors == ["billsec_exceeds_duration"]
-    assert (bad.rating_status.value, bad.cost, bad.invoice_id) == ("pending", None, None)
+    # never shown pending: nothing rates it until it is corrected
+    assert (bad.rating_status, bad.cost, bad.invoice_id) == (None, None, None)

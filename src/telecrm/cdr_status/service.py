@@ -117,17 +117,17 @@ def last_cdr_id(session: Session) -> int:
     return repository.max_cdr_id(session)
 
 
-def invalid_report(
+def findings_report(
     session: Session, source: str, after_id: int, up_to_id: int, max_examples: int = 5
 ) -> ValidationSummary:
     """What a run report says of the CDRs a source stored with ids in
-    ``(after_id, up_to_id]``: the import validated each as it stored it."""
-    count, reasons, rows = repository.invalid_between(
-        session, source, after_id, up_to_id, max_examples
-    )
+    ``(after_id, up_to_id]``: the import validated each as it stored it. The examples
+    are invalid calls (what a person must fix); the counts cover every finding."""
+    counts, rows = repository.findings_between(session, source, after_id, up_to_id, max_examples)
     return ValidationSummary(
-        invalid=count,
-        reasons=reasons,
+        invalid=counts.invalid,
+        flagged=counts.flagged,
+        reasons=counts.reasons,
         examples=[
             {"cdr_id": cdr_id, "call_id": call_id, "reasons": ", ".join(errors)}
             for cdr_id, call_id, errors in rows

@@ -260,6 +260,16 @@ def mark_interrupted(session: Session, import_id: int) -> None:
         session.flush()
 
 
+def import_findings(session: Session, import_id: int, after_id: int) -> repository.FindingCounts:
+    """What validation found in the calls an import stored with ids above ``after_id``
+    (``last_cdr_id`` before it ran)."""
+    return repository.import_findings(session, import_id, after_id)
+
+
+def last_cdr_id(session: Session) -> int:
+    return repository.max_cdr_id(session)
+
+
 def list_imports(session: Session, limit: int = 100) -> Sequence[CdrImport]:
     return repository.imports(session, limit)
 
@@ -289,6 +299,11 @@ class BillingSummary:
     zero_cost: int = 0
     unrated: dict[str, int] = field(default_factory=dict)
     cost_by_currency: dict[str, Decimal] = field(default_factory=dict)
+    # the window's calls billing could not rate: not validated yet, and invalid (how
+    # many, and how many have each finding)
+    unvalidated: int = 0
+    invalid: int = 0
+    invalid_findings: dict[str, int] = field(default_factory=dict)
 
     def add(self, results: pl.DataFrame, contracts: pl.DataFrame, changed: int) -> None:
         self.processed += results.height
@@ -357,6 +372,8 @@ def process_billing(
             on_day(local.date(), cdrs.height)
         day_start = day_end
     session.flush()
+    summary.unvalidated, invalid = repository.excluded_counts(session, start, end)
+    summary.invalid, summary.invalid_findings = invalid.invalid, invalid.reasons
     return summary
 
 
@@ -406,6 +423,8 @@ def export(
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, list):  # validation findings
+        return ";".join(value)
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -415,6 +434,8 @@ def _text(value: Any) -> str:
 
 def _json(value: Any) -> Any:
     # money as a string: a JSON number would be read back as a float
-    if value is None or (isinstance(value, int | str) and not isinstance(value, RatingStatus)):
+    if value is None or (
+        isinstance(value, int | str | list) and not isinstance(value, RatingStatus)
+    ):
         return value
     return _text(value)

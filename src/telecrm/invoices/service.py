@@ -318,6 +318,7 @@ def generate(session: Session, year: int, month: int, settings: Settings) -> Gen
         late_calls=late_calls,
         unrated_calls=statuses.get(RatingStatus.UNRATED, 0),
         pending_calls=statuses.get(RatingStatus.PENDING, 0),
+        invalid_calls=statuses.get("invalid", 0),
     )
     record(session, "generate", "invoices", f"{year}-{month:02d}", summary.model_dump(mode="json"))
     return summary
