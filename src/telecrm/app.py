@@ -31,6 +31,7 @@ from telecrm.deals.routes import router as deals_router
 from telecrm.errors import AppError
 from telecrm.invoices.routes import router as invoices_router
 from telecrm.rates.routes import router as rates_router
+from telecrm.reconciliation.routes import router as reconciliation_router
 from telecrm.reports.routes import router as reports_router
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     cdr_push_router,
     cdrs_router,
     invoices_router,
+    reconciliation_router,
 ]
 
 
