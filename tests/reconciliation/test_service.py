@@ -166,6 +166,23 @@ def test_a_month_that_does_not_tie_out_says_where(db_session: Session, settings:
     ]
 
 
+def test_two_contracts_with_one_account_code_do_not_tie_out(
+    db_session: Session, settings: Settings
+) -> None:
+    factories.contract(db_session, accountcode="ACME01")
+    factories.contract(db_session, accountcode="ACME01 ")
+    factories.cdr(db_session, None, NOV, accountcode="ACME01", status="valid")
+
+    result = service.reconcile(db_session, 2025, 11, settings)
+
+    assert not result.ties_out
+    assert result.problems == [
+        "contracts ACME01, ACME01  have one account code once trimmed: their calls could be "
+        "either's"
+    ]
+    assert [a.accountcode for a in result.no_contract] == ["ACME01"]
+
+
 def factories_cdrs(session: Session) -> list[Any]:
     from telecrm.cdrs.models import Cdr
 

@@ -23,6 +23,7 @@ from telecrm.config import Settings
 from telecrm.errors import ValidationFailed
 from telecrm.invoices.arithmetic import billing_month
 from telecrm.invoices.models import InvoiceStatus
+from telecrm.rating.engine import ACCOUNTCODE_BLANKS
 from telecrm.reconciliation import repository
 from telecrm.reconciliation.repository import Bucket, CallGroup, InvoiceFigures
 from telecrm.reconciliation.schemas import (
@@ -165,17 +166,35 @@ def reconcile(session: Session, year: int, month: int, settings: Settings) -> Re
     invoices = repository.invoices(session, start)
     calls = repository.call_count(session, start, end)
 
+    # RATING.md §2: a call's contract is the one whose account code equals the call's
+    # once both are trimmed; rating stops on two such contracts, and so does the
+    # tie-out (their calls could be counted for either).
+    known = {contract_id: (code, currency) for contract_id, code, currency in
+             repository.contracts(session)}  # fmt: skip
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for contract_id, (code, _) in known.items():
+        by_code[code.strip(ACCOUNTCODE_BLANKS)].append(contract_id)
+    problems = [
+        f"contracts {', '.join(known[c][0] for c in ids)} have one account code once trimmed: "
+        "their calls could be either's"
+        for ids in by_code.values()
+        if len(ids) > 1
+    ]
     by_contract: dict[int, list[CallGroup]] = defaultdict(list)
     by_account: dict[str, list[CallGroup]] = defaultdict(list)
     for group in groups:
-        if group.contract_id is not None:
-            by_contract[group.contract_id].append(group)
+        code = group.accountcode.strip(ACCOUNTCODE_BLANKS)
+        owner = group.contract_id
+        if owner is None and len(by_code.get(code, ())) == 1:
+            owner = by_code[code][0]
+        if owner is not None:
+            by_contract[owner].append(group)
         else:
-            by_account[group.accountcode or ""].append(group)
+            by_account[code].append(group)
     invoices_of: dict[int, list[InvoiceFigures]] = defaultdict(list)
     for invoice in invoices:
         invoices_of[invoice.contract_id].append(invoice)
-    known = repository.contracts(session, set(by_contract) | set(invoices_of))
+    known = {c: known[c] for c in set(by_contract) | set(invoices_of)}
 
     contracts = [
         _account(
@@ -191,8 +210,8 @@ def reconcile(session: Session, year: int, month: int, settings: Settings) -> Re
         _account(None, accountcode, None, by_account[accountcode], [])
         for accountcode in sorted(by_account)
     ]
-    bucketed = sum(group.calls for group in groups)
-    problems = [problem for account in contracts for problem in account.problems]
+    bucketed = sum(account.calls for account in [*contracts, *no_contract])
+    problems += [problem for account in contracts for problem in account.problems]
     if bucketed != calls:
         problems.insert(
             0,
