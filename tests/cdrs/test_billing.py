@@ -456,6 +456,23 @@ def test_every_call_left_off_the_bill_is_reported(
         for call_id, (status, rating, reason, findings) in expected.items()
     }
 
+    reconciled = cli("billing", "reconcile", "--month", "11", "--year", "2025", "--format", "json")
+    assert reconciled.exit_code == 0, reconciled.output
+    body = json.loads(reconciled.stdout)
+    buckets = {
+        (account["accountcode"], bucket["bucket"], bucket["reason"]): bucket["calls"]
+        for account in body["contracts"] + body["no_contract"]
+        for bucket in account["buckets"]
+    }
+    assert buckets == {
+        ("ACME01", "invalid", None): 1,
+        ("ACME01", "unrated", "internal"): 1,
+        ("ACME01", "unrated", "invalid_number"): 1,
+        ("ACME01", "on_draft", None): 3,
+        ("WHO", "unrated", "no_contract"): 1,
+    }
+    assert body["contracts"][0]["invalid_findings"] == {"billsec_exceeds_duration": 1}
+
 
 def test_a_called_number_that_is_no_number_is_unrated_invalid_number(
     cli: Cli, committed_db: Engine, jakarta: None
