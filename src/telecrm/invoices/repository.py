@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
@@ -101,7 +102,7 @@ def destination_sums(
 
 def rating_status_counts(
     session: Session, period_start: dt.datetime, period_end: dt.datetime
-) -> dict[RatingStatus | str, int]:
+) -> dict[RatingStatus | CdrState, int]:
     """How many of the month's calls are rated, unrated, pending (no rating yet), and
     ``invalid`` (found unbillable: nothing will rate them until they are corrected)."""
     in_month = (Cdr.start_time >= period_start, Cdr.start_time < period_end)
@@ -109,7 +110,9 @@ def rating_status_counts(
         select(
             func.count(),
             func.coalesce(
-                func.sum(case((and_(Cdr.status == "invalid", CdrRating.cdr_id.is_(None)), 1))),
+                func.sum(
+                    case((and_(Cdr.status == CdrState.INVALID, CdrRating.cdr_id.is_(None)), 1))
+                ),
                 0,
             ),
         )
@@ -122,10 +125,9 @@ def rating_status_counts(
         .where(CdrRating.start_time >= period_start, CdrRating.start_time < period_end)
         .group_by(CdrRating.rating_status)
     )
-    counts: dict[RatingStatus | str, int] = {status: count for status, count in rows}
-    pending = (calls or 0) - int(invalid) - sum(counts.values())
-    counts[RatingStatus.PENDING] = pending
-    counts["invalid"] = int(invalid)
+    counts: dict[RatingStatus | CdrState, int] = {status: count for status, count in rows}
+    counts[RatingStatus.PENDING] = (calls or 0) - int(invalid) - sum(counts.values())
+    counts[CdrState.INVALID] = int(invalid)
     return {status: count for status, count in counts.items() if count}
 
 
