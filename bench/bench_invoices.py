@@ -9,6 +9,10 @@ again (the drafts are generated again in place), and the totals are checked
 against an independent exact sum of the costs. Generation writes no call: the
 calls are linked when an invoice is sent, so sending every draft (one transaction
 each, as the API does) is timed after it, and must leave every call linked.
+
+The month's reconciliation (``telecrm billing reconcile``, revenue assurance) is
+timed on the same data, with the drafts and again once they are sent: it must take
+no more than twice the generation's time, and tie out.
 """
 
 from __future__ import annotations
@@ -38,12 +42,14 @@ from telecrm.invoices.models import Invoice
 from telecrm.invoices.service import Transition, generate, transition
 from telecrm.rates.models import Rate, RateGroup
 from telecrm.rating.types import RateType
+from telecrm.reconciliation.service import reconcile
 
 CDRS = 1_000_000
 CONTRACTS = 200
 GROUPS = 4
 PREFIXES_PER_GROUP = 1_250
 TARGET_SECONDS = 5.0
+RECONCILE_RATIO = 2.0  # the reconciliation takes at most twice the generation's time
 YEAR, MONTH = 2025, 11
 TIMEZONE = "Asia/Jakarta"
 DATA = Path(__file__).parent / "data"
@@ -223,6 +229,7 @@ def _measure(label: str, engine: Engine, url: str) -> float:
         linked = connection.scalar(select(func.count()).where(CdrRating.invoice_id.is_not(None)))
         draft_ids = connection.scalars(select(Invoice.id).order_by(Invoice.id)).all()
     assert linked == 0, f"generation linked {linked} calls"
+    reconciled = [_reconcile(label, "with the drafts", engine, settings)]
 
     started = time.perf_counter()
     for invoice_id in draft_ids:
@@ -237,7 +244,25 @@ def _measure(label: str, engine: Engine, url: str) -> float:
         totals = dict(connection.execute(select(Invoice.contract_id, Invoice.amount)).all())
     assert unlinked == 0, f"{unlinked} calls on no invoice once every invoice is sent"
     assert totals == _expected_totals(engine, period), "invoice totals differ from the costs"
+    reconciled.append(_reconcile(label, "once they are sent", engine, settings))
+    ratio = max(reconciled) / timings[0]
+    verdict = "meets" if ratio <= RECONCILE_RATIO else "MISSES"
+    console.print(
+        f"[bold]  {label}: billing reconcile {max(reconciled):.2f} s = {ratio:.2f} x invoices "
+        f"generate ({verdict} the {RECONCILE_RATIO:.0f} x target)[/bold]"
+    )
     return timings[0]
+
+
+def _reconcile(label: str, state: str, engine: Engine, settings: Settings) -> float:
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        result = reconcile(session, YEAR, MONTH, settings)
+    seconds = time.perf_counter() - started
+    assert result.calls == result.bucketed_calls == CDRS, (result.calls, result.bucketed_calls)
+    assert result.ties_out, result.problems
+    console.print(f"  {label}, billing reconcile {state}: {seconds:.2f} s, ties out")
+    return seconds
 
 
 def _admin(*statements: str) -> None:

@@ -360,6 +360,12 @@ RULES: list[Rule] = [
     ),
     Rule("GET", "/api/invoices", BILLING_READ),
     Rule(
+        "GET",
+        "/api/billing/reconciliation",
+        BILLING_WRITE,
+        lambda ctx: Req(params={"year": 2025, "month": 11}),
+    ),
+    Rule(
         "POST",
         "/api/invoices/generate",
         BILLING_WRITE,

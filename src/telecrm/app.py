@@ -26,6 +26,7 @@ from telecrm.db import get_engine, session_factory
 from telecrm.deals.routes import router as deals_router
 from telecrm.invoices.routes import router as invoices_router
 from telecrm.rates.routes import router as rates_router
+from telecrm.reconciliation.routes import router as reconciliation_router
 from telecrm.reports.routes import router as reports_router
 
 ROUTERS: list[APIRouter] = [
@@ -45,6 +46,7 @@ ROUTERS: list[APIRouter] = [
     cdr_push_router,
     cdrs_router,
     invoices_router,
+    reconciliation_router,
 ]
 
 

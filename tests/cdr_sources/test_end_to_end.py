@@ -69,13 +69,14 @@ def test_an_asterisk_database_window_is_stored_once_and_validated(
         again = _fetch(client, billing, "pbx-db", endDate="2025-11-06")
 
     run = first["run"]
-    assert (run["rows_read"], run["imported"], run["duplicates"], run["invalid"]) == (3, 3, 0, 1)
+    # a called number that is no number is rating's (invalid_number), not invalid
+    assert (run["rows_read"], run["imported"], run["duplicates"], run["invalid"]) == (3, 3, 0, 0)
     assert (again["run"]["imported"], again["run"]["duplicates"]) == (0, 3)
     items = first["items"]
     assert [item["call_id"] for item in items] == ["1762333200.2", "1762336800.3", "1762340400.4"]
     assert items[0]["start_time"].startswith("2025-11-05T09:00:00")
     assert (items[0]["source"], items[0]["billsec"], items[0]["status"]) == ("pbx-db", 61, "valid")
-    assert (items[1]["status"], items[1]["validation_errors"]) == ("invalid", ["dst_not_a_number"])
+    assert (items[1]["status"], items[1]["validation_errors"]) == ("valid", ["dst_not_a_number"])
     assert items[2]["disposition"] == "BUSY"
     assert [item["id"] for item in again["items"]] == [item["id"] for item in items]
     source = db_session.scalars(select(CdrSource).where(CdrSource.name == "pbx-db")).one()
@@ -299,6 +300,8 @@ def test_a_plain_json_batch_and_what_is_wrong_with_it(
         ["billsec_exceeds_duration"],
     ]
     assert len(hook.posts) == 1 and hook.posts[0]["examples"][0]["call_id"] == "p.2"
+    counts = hook.posts[0]["counts"]
+    assert (counts["with findings"], counts["finding billsec_exceeds_duration"]) == (1, 1)
 
     not_push = client.post(
         "/api/cdrs/push?source=pbx-files", json=batch, headers={"X-API-Key": key}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -42,6 +43,7 @@ def test_validation_keeps_invalid_cdrs_with_their_reasons(db_session: Session) -
         {
             "cdr_id": too_long.id,
             "call_id": too_long.call_id,
+            "status": "invalid",
             "reasons": "billsec_exceeds_duration",
         }
     ]
@@ -53,6 +55,47 @@ def test_validation_keeps_invalid_cdrs_with_their_reasons(db_session: Session) -
     assert two_faults.validation_errors == ["unknown_disposition", "dst_not_a_number"]
     assert other_source.status == "new"
     assert db_session.scalar(select(Cdr).where(Cdr.id == too_long.id)) is not None
+
+
+def test_only_a_finding_about_a_billed_field_makes_a_call_invalid(db_session: Session) -> None:
+    """RATING.md: the caller never excludes a call; a called number that is not a
+    number is rating's to judge (invalid_number). Both are reported, the call stays
+    valid, with its findings; a missing or contradictory billed field makes it invalid."""
+    billed = {
+        "withheld": factories.cdr(db_session, src=""),
+        "anonymous": factories.cdr(db_session, src="anonymous"),
+        "named": factories.cdr(db_session, src="alice"),
+        "no dst": factories.cdr(db_session, dst=""),
+        "dst word": factories.cdr(db_session, dst="s"),
+    }
+    ends_early = factories.cdr(db_session)
+    ends_early.end_time = ends_early.start_time - dt.timedelta(seconds=5)
+    billed["ends early"] = ends_early
+    unbillable = {
+        "no disposition": factories.cdr(db_session, disposition=""),
+        "odd disposition": factories.cdr(db_session, disposition="TRANSFERRED"),
+        "billsec too long": factories.cdr(db_session, billsec=90, duration=60),
+    }
+    db_session.flush()
+
+    summary = service.validate_cdrs(db_session)
+
+    for cdr in (*billed.values(), *unbillable.values()):
+        db_session.refresh(cdr)
+    assert {name: (c.status, c.validation_errors) for name, c in billed.items()} == {
+        "withheld": ("valid", ["missing_src"]),
+        "anonymous": ("valid", ["src_not_a_number"]),
+        "named": ("valid", ["src_not_a_number"]),
+        "no dst": ("valid", ["missing_dst"]),
+        "dst word": ("valid", ["dst_not_a_number"]),
+        "ends early": ("valid", ["end_before_start"]),
+    }
+    assert {name: (c.status, c.validation_errors) for name, c in unbillable.items()} == {
+        "no disposition": ("invalid", ["missing_disposition"]),
+        "odd disposition": ("invalid", ["unknown_disposition"]),
+        "billsec too long": ("invalid", ["billsec_exceeds_duration"]),
+    }
+    assert (summary.valid, summary.invalid, summary.flagged) == (6, 3, 9)
 
 
 def test_validating_again_takes_a_corrected_record(db_session: Session) -> None:
@@ -71,7 +114,7 @@ def test_a_validation_through_the_api_is_in_the_audit_log(db_session: Session) -
     set_actor(db_session, "user:1:billing@example.com")
     service.validate_cdrs(db_session)
     entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "validate")).one()
-    assert entry.changes == {"source": None, "valid": 1, "invalid": 0}
+    assert entry.changes == {"source": None, "valid": 1, "invalid": 0, "with_findings": 0}
 
 
 def test_status_follows_rating_and_invoicing(db_session: Session) -> None:
@@ -136,26 +179,26 @@ def test_transition_table_allows_no_way_out_of_invalid_but_validation() -> None:
     assert all(CdrState.NEW not in targets for targets in TRANSITIONS.values())
 
 
-def test_a_run_report_counts_the_source_s_invalid_cdrs_and_each_reason(
+def test_a_run_report_counts_the_source_s_findings_and_each_reason(
     db_session: Session,
 ) -> None:
-    def invalid(source: str, reasons: list[str]) -> Cdr:
+    def stored(source: str, reasons: list[str], status: CdrState = CdrState.INVALID) -> Cdr:
         return factories.cdr(
-            db_session, source=source, status=CdrState.INVALID.value, validation_errors=reasons
+            db_session, source=source, status=status.value, validation_errors=reasons
         )
 
     before = service.last_cdr_id(db_session)
-    first = invalid("pbx-a", ["missing_src", "billsec_exceeds_duration"])
-    invalid("pbx-a", ["billsec_exceeds_duration"])
-    invalid("pbx-a", ["src_not_a_number"])
-    invalid("pbx-b", ["missing_src"])  # another source
+    first = stored("pbx-a", ["missing_src", "billsec_exceeds_duration"])
+    stored("pbx-a", ["billsec_exceeds_duration"])
+    stored("pbx-a", ["src_not_a_number"], CdrState.VALID)  # billed, and reported
+    stored("pbx-b", ["missing_src"])  # another source
     factories.cdr(db_session, source="pbx-a", status=CdrState.VALID.value)
     up_to = service.last_cdr_id(db_session)
-    invalid("pbx-a", ["missing_dst"])  # after the run: the next report's
+    stored("pbx-a", ["missing_dst"])  # after the run: the next report's
 
-    report = service.invalid_report(db_session, "pbx-a", before, up_to, max_examples=1)
+    report = service.findings_report(db_session, "pbx-a", before, up_to, max_examples=1)
 
-    assert report.invalid == 3
+    assert (report.invalid, report.flagged) == (2, 3)
     assert report.reasons == {
         "missing_src": 1,  # not counted inside "src_not_a_number"
         "billsec_exceeds_duration": 2,

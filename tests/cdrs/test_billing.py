@@ -323,6 +323,201 @@ def test_rating_respects_a_db_rate_that_ends(committed_db: Engine, cli: Cli, jak
     assert costs == [Decimal(100), Decimal(200)]
 
 
+def test_a_call_is_billed_whoever_the_caller_is(
+    cli: Cli, committed_db: Engine, jakarta: None, tmp_path: Path
+) -> None:
+    """RATING.md: the caller's number never excludes a call. Withheld (empty src),
+    ``anonymous`` and a named SIP extension are rated, invoiced and linked on sending,
+    like extension 1001; the finding about the caller stays on the call."""
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="1200", billing_cycle=60)
+        factories.contract(session, group, accountcode="ACME01")
+    callers = {"1.1": "1001", "1.2": "", "1.3": "anonymous", "1.4": "alice"}
+    master = tmp_path / "Master.csv"
+    master.write_text(
+        "".join(
+            f'"ACME01","{src}","081234567890","from-internal","","","","Dial","",'
+            f'"2025-11-05 10:0{n}:00","2025-11-05 10:0{n}:05","2025-11-05 10:0{n}:06",'
+            f'66,61,"ANSWERED","BILLING","{call_id}",""\n'
+            for n, (call_id, src) in enumerate(callers.items())
+        )
+    )
+    imported = cli("cdr", "import", str(master), "--format", "asterisk-csv")
+    assert imported.exit_code == 0, imported.output
+    billed = cli("cdr", "process-billing", "--date", "2025-11-05")
+    assert billed.exit_code == 0, billed.output
+    assert cli("invoices", "generate", "--month", "11", "--year", "2025").exit_code == 0
+    with Session(committed_db) as session, session.begin():
+        invoice = session.scalars(select(Invoice)).one()
+        assert (invoice.call_count, invoice.subtotal) == (4, Decimal("9600"))
+        invoices_service.transition(session, EVERYTHING, invoice.id, Transition.SEND)
+    with Session(committed_db) as session:
+        cdrs = {c.call_id: c for c in session.scalars(select(Cdr))}
+        assert {
+            call_id: (c.src, c.lifecycle_status, c.cost, c.validation_errors)
+            for call_id, c in cdrs.items()
+        } == {
+            "1.1": ("1001", "invoiced", Decimal("2400"), None),
+            "1.2": ("", "invoiced", Decimal("2400"), ["missing_src"]),
+            "1.3": ("anonymous", "invoiced", Decimal("2400"), ["src_not_a_number"]),
+            "1.4": ("alice", "invoiced", Decimal("2400"), ["src_not_a_number"]),
+        }
+
+
+def cell(output: str, first: str, column: int) -> str:
+    """The ``column``-th cell (0: the first) of the table row that starts with ``first``."""
+    for line in output.splitlines():
+        cells = [part.strip() for part in line.strip("│ ").split("│")]
+        if cells and cells[0] == first:
+            return cells[column]
+    raise AssertionError(f"no row {first!r} in {output}")
+
+
+def test_every_call_left_off_the_bill_is_reported(
+    cli: Cli, committed_db: Engine, jakarta: None, tmp_path: Path
+) -> None:
+    """Each kind of call that is not billed (unrated by reason, invalid by finding) and
+    each finding on a billed call shows up in the import summary, process-billing,
+    invoices generate and the export; none of them is shown pending."""
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="1200", billing_cycle=60)
+        factories.contract(session, group, accountcode="ACME01")
+    calls = {
+        "1.1": ("ACME01", "1001", "081234567890", 61, 61, "ANSWERED"),
+        "1.2": ("ACME01", "anonymous", "081234567890", 61, 61, "ANSWERED"),
+        "1.3": ("ACME01", "1001", "081234567890", 61, 600, "ANSWERED"),
+        "1.4": ("ACME01", "1001", "081234567890", 20, 0, "NO ANSWER"),
+        "1.5": ("WHO", "1001", "081234567890", 61, 61, "ANSWERED"),
+        "1.6": ("ACME01", "1001", "s", 61, 61, "ANSWERED"),
+        "1.7": ("ACME01", "1001", "1002", 61, 61, "ANSWERED"),
+    }
+    master = tmp_path / "Master.csv"
+    master.write_text(
+        "".join(
+            f'"{account}","{src}","{dst}","from-internal","","","","Dial",'
+            f'"","2025-11-05 10:0{n}:00","","2025-11-05 10:0{n}:59",'
+            f'{duration},{billsec},"{disposition}","BILLING","{call_id}",""\n'
+            for n, (call_id, (account, src, dst, duration, billsec, disposition)) in enumerate(
+                calls.items()
+            )
+        )
+    )
+    imported = cli("cdr", "import", str(master), "--format", "asterisk-csv")
+    assert imported.exit_code == 0, imported.output
+    assert (cell(imported.stdout, "Master.csv", 5), cell(imported.stdout, "Master.csv", 6)) == (
+        "3",
+        "1",
+    )
+    assert {
+        finding: (cell(imported.stdout, finding, 1), cell(imported.stdout, finding, 2))
+        for finding in ("src_not_a_number", "billsec_exceeds_duration", "dst_not_a_number")
+    } == {
+        "src_not_a_number": ("1", "billed"),
+        "billsec_exceeds_duration": ("1", "invalid"),
+        "dst_not_a_number": ("1", "billed"),
+    }
+
+    billed = cli("cdr", "process-billing", "--date", "2025-11-05")
+    assert billed.exit_code == 0, billed.output
+    assert {
+        label: figure(billed.stdout, label)
+        for label in (
+            "rated",
+            "rated at zero cost",
+            "unrated: internal",
+            "unrated: invalid_number",
+            "unrated: no_contract",
+            "excluded as invalid",
+            "invalid: billsec_exceeds_duration",
+        )
+    } == {
+        "rated": "3",
+        "rated at zero cost": "1",
+        "unrated: internal": "1",
+        "unrated: invalid_number": "1",
+        "unrated: no_contract": "1",
+        "excluded as invalid": "1",
+        "invalid: billsec_exceeds_duration": "1",
+    }
+
+    generated = cli("invoices", "generate", "--month", "11", "--year", "2025")
+    assert generated.exit_code == 0, generated.output
+    assert "3 unrated calls, 1 invalid calls" in " ".join(generated.stdout.split())
+
+    exported = cli("cdr", "export", "--from", "2025-11-05", "--to", "2025-11-05")
+    assert exported.exit_code == 0, exported.output
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(exported.stdout))}
+    as_json = cli("cdr", "export", "--from", "2025-11-05", "--to", "2025-11-05", "--format", "json")
+    assert as_json.exit_code == 0, as_json.output
+    with Session(committed_db) as session:
+        ids = {c.call_id: str(c.id) for c in session.scalars(select(Cdr))}
+    expected = {
+        "1.1": ("rated", "rated", "", ""),
+        "1.2": ("rated", "rated", "", "src_not_a_number"),
+        "1.3": ("invalid", "", "", "billsec_exceeds_duration"),
+        "1.4": ("rated", "rated", "", ""),
+        "1.5": ("unrated", "unrated", "no_contract", ""),
+        "1.6": ("unrated", "unrated", "invalid_number", "dst_not_a_number"),
+        "1.7": ("unrated", "unrated", "internal", ""),
+    }
+    fields = ("status", "rating_status", "rating_reason", "validation_errors")
+    assert {
+        call_id: tuple(rows[ids[call_id]][name] for name in fields) for call_id in calls
+    } == expected
+    json_rows = {str(row["id"]): row for row in json.loads(as_json.stdout)}
+    assert {
+        call_id: tuple(json_rows[ids[call_id]][name] for name in fields) for call_id in calls
+    } == {
+        call_id: (
+            status,
+            rating or None,
+            reason or None,
+            findings.split(";") if findings else None,
+        )
+        for call_id, (status, rating, reason, findings) in expected.items()
+    }
+
+    reconciled = cli("billing", "reconcile", "--month", "11", "--year", "2025", "--format", "json")
+    assert reconciled.exit_code == 0, reconciled.output
+    body = json.loads(reconciled.stdout)
+    buckets = {
+        (account["accountcode"], bucket["bucket"], bucket["reason"]): bucket["calls"]
+        for account in body["contracts"] + body["no_contract"]
+        for bucket in account["buckets"]
+    }
+    assert buckets == {
+        ("ACME01", "invalid", None): 1,
+        ("ACME01", "unrated", "internal"): 1,
+        ("ACME01", "unrated", "invalid_number"): 1,
+        ("ACME01", "on_draft", None): 3,
+        ("WHO", "unrated", "no_contract"): 1,
+    }
+    assert body["contracts"][0]["invalid_findings"] == {"billsec_exceeds_duration": 1}
+
+
+def test_a_called_number_that_is_no_number_is_unrated_invalid_number(
+    cli: Cli, committed_db: Engine, jakarta: None
+) -> None:
+    """Whatever validation found about it, the call is rating's: unrated with reason
+    invalid_number (RATING.md §1.3), and it keeps its findings."""
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="1200", billing_cycle=60)
+        contract = factories.contract(session, group, accountcode="ACME01")
+        start = dt.datetime(2025, 11, 5, 10, tzinfo=WIB)
+        ids = [factories.cdr(session, contract, start, dst=dst).id for dst in ("s", "")]
+    assert cli("cdr", "validate").exit_code == 0
+    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
+    with Session(committed_db) as session:
+        cdrs = [session.get(Cdr, cdr_id) for cdr_id in ids]
+        assert [(c.lifecycle_status, c.rating_reason, c.validation_errors) for c in cdrs if c] == [
+            ("unrated", "invalid_number", ["dst_not_a_number"]),
+            ("unrated", "invalid_number", ["missing_dst"]),
+        ]
+
+
 def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
     cli: Cli, committed_db: Engine, jakarta: None, tmp_path: Path
 ) -> None:
@@ -354,7 +549,8 @@ def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
     assert (draft.call_count, draft.subtotal) == (1, Decimal("1200"))
     assert bad.status == "invalid"
     assert bad.validation_errors == ["billsec_exceeds_duration"]
-    assert (bad.rating_status.value, bad.cost, bad.invoice_id) == ("pending", None, None)
+    # never shown pending: nothing rates it until it is corrected
+    assert (bad.rating_status, bad.cost, bad.invoice_id) == (None, None, None)
 
 
 def test_export_csv_cells_never_start_a_formula(

@@ -87,7 +87,13 @@ def test_the_status_filter_follows_the_whole_lifecycle(
     valid = {"status": "valid"}
     calls = {
         "new": factories.cdr(db_session, contract, T0),
-        "invalid": factories.cdr(db_session, contract, T0, status="invalid"),
+        "invalid": factories.cdr(
+            db_session,
+            contract,
+            T0,
+            status="invalid",
+            validation_errors=["billsec_exceeds_duration"],
+        ),
         "valid": factories.cdr(db_session, contract, T0, **valid),
         "rated": factories.cdr(db_session, contract, T0, cost="1", **valid),
         "unrated": factories.cdr(
@@ -109,8 +115,15 @@ def test_the_status_filter_follows_the_whole_lifecycle(
     assert listed() == {call.id: status for status, call in calls.items()}
     for status, call in calls.items():
         assert listed(status=status) == {call.id: status}
-    pending = {calls[name].id for name in ("new", "invalid", "valid")}
+    # an invalid call is never pending: nothing rates it until it is corrected
+    pending = {calls[name].id for name in ("new", "valid")}
     assert set(listed(rating_status="pending")) == pending
+    invalid = client.get(f"/api/cdrs/{calls['invalid'].id}", headers=headers).json()
+    assert (invalid["status"], invalid["rating_status"], invalid["validation_errors"]) == (
+        "invalid",
+        None,
+        ["billsec_exceeds_duration"],
+    )
 
 
 def test_a_call_explains_its_cost(

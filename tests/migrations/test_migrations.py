@@ -211,3 +211,49 @@ def test_upgrading_moves_ratings_to_their_table_and_takes_the_calls_off_drafts(
         ]
     finally:
         engine.dispose()
+
+
+def test_upgrading_makes_calls_invalid_only_for_a_billed_field(empty_database_url: str) -> None:
+    """0010: a call stored invalid for its caller, or for a called number that is no
+    number, becomes valid with its findings; one with a finding about a field RATING.md
+    bills by stays invalid. Undone, the earlier rule comes back."""
+    engine = make_engine(empty_database_url)
+    try:
+        migrations.upgrade(engine, "0009")
+        findings = {
+            "caller": ["src_not_a_number"],
+            "number": ["missing_src", "dst_not_a_number"],
+            "billsec": ["billsec_exceeds_duration", "src_not_a_number"],
+            "disposition": ["unknown_disposition"],
+        }
+        with Session(engine) as session, session.begin():
+            ids = {
+                name: factories.cdr(
+                    session, status="invalid", validation_errors=errors, call_id=name
+                ).id
+                for name, errors in findings.items()
+            }
+            ids["plain"] = factories.cdr(session, status="valid", call_id="plain").id
+
+        def statuses() -> dict[str, str]:
+            with Session(engine) as session:
+                return {c.call_id or "": c.status for c in session.scalars(select(Cdr))}
+
+        migrations.upgrade(engine)
+        assert statuses() == {
+            "caller": "valid",
+            "number": "valid",
+            "billsec": "invalid",
+            "disposition": "invalid",
+            "plain": "valid",
+        }
+        migrations.downgrade(engine, "0009")
+        assert statuses() == {
+            "caller": "invalid",
+            "number": "invalid",
+            "billsec": "invalid",
+            "disposition": "invalid",
+            "plain": "valid",
+        }
+    finally:
+        engine.dispose()

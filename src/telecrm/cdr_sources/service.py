@@ -26,7 +26,12 @@ from telecrm.cdr_sources.schemas import (
     FetchRunRead,
     ManagedCdrRead,
 )
-from telecrm.cdr_status.service import invalid_report, last_cdr_id, validate_cdrs
+from telecrm.cdr_status.service import (
+    ValidationSummary,
+    findings_report,
+    last_cdr_id,
+    validate_cdrs,
+)
 from telecrm.config import Settings
 from telecrm.db import utcnow
 from telecrm.errors import (
@@ -284,7 +289,7 @@ def _read_source(
             )
 
 
-def _run_report(source: CdrSource, run: CdrFetchRun, examples: list[dict[str, Any]]) -> RunReport:
+def _run_report(source: CdrSource, run: CdrFetchRun, found: ValidationSummary) -> RunReport:
     return RunReport(
         kind="fetch",
         subject=f"from {source.name}",
@@ -297,8 +302,11 @@ def _run_report(source: CdrSource, run: CdrFetchRun, examples: list[dict[str, An
             "duplicates": run.duplicates,
             "rejected": run.rejected,
             "invalid": run.invalid,
+            # billed calls too: a finding is reported whether or not it excludes the call
+            "with findings": found.flagged,
+            **{f"finding {reason}": n for reason, n in sorted(found.reasons.items())},
         },
-        examples=examples,
+        examples=found.examples,
         error=run.error,
         started_at=run.started_at,
         finished_at=run.finished_at or utcnow(),
@@ -333,7 +341,7 @@ def _finish(
     validate_cdrs(session, source=source.name)
     session.flush()
     up_to_id = last_cdr_id(session)
-    summary = invalid_report(
+    summary = findings_report(
         session,
         source.name,
         repository.last_reported_cdr_id(session, source.id),
@@ -344,7 +352,7 @@ def _finish(
     run.last_cdr_id = up_to_id
     _record(source, run, counts, error)
     session.flush()
-    notify(_run_report(source, run, summary.examples), settings)
+    notify(_run_report(source, run, summary), settings)
 
 
 def run_fetch(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from telecrm.cdr_status import service
-from telecrm.cdr_status.validation import REASON_TEXT, Reason
+from telecrm.cdr_status.validation import REASON_TEXT, UNBILLABLE, Reason
 from telecrm.cli.console import console, print_table
 from telecrm.db import session_scope
 
@@ -14,16 +14,24 @@ def validate(
     source: str | None = typer.Option(None, help="Only the CDRs of this source."),
     again: bool = typer.Option(False, "--again", help="Validate the invalid CDRs again too."),
 ) -> None:
-    """Validate the new CDRs: valid ones go on to rating, invalid ones keep their reasons."""
+    """Validate the new CDRs: valid ones go on to rating (with any finding that does
+    not make them unbillable), invalid ones keep their findings."""
     with session_scope() as session:
         summary = service.validate_cdrs(session, source=source, again=again)
-    console.print(f"valid: {summary.valid}, invalid: {summary.invalid}")
+    console.print(
+        f"valid: {summary.valid}, invalid: {summary.invalid}, with findings: {summary.flagged}"
+    )
     if summary.reasons:
         print_table(
-            "why CDRs are invalid",
-            ["reason", "CDRs", "meaning"],
+            "what validation found (invalid calls are not billed)",
+            ["finding", "CDRs", "the call", "meaning"],
             [
-                (reason, count, REASON_TEXT[Reason(reason)])
+                (
+                    reason,
+                    count,
+                    "invalid" if Reason(reason) in UNBILLABLE else "billed",
+                    REASON_TEXT[Reason(reason)],
+                )
                 for reason, count in sorted(summary.reasons.items())
             ],
         )

@@ -6,13 +6,15 @@ import datetime as dt
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import String, case, cast, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from telecrm.cdr_status.models import CdrState, CdrStatus
 from telecrm.cdr_status.transitions import sources_of
-from telecrm.cdr_status.validation import COLUMNS, Reason
+from telecrm.cdr_status.validation import COLUMNS
+from telecrm.cdrs import repository as cdrs_repository
 from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
+from telecrm.cdrs.repository import FindingCounts
 
 # Bound parameters per statement stay well under SQLite's limit (32766).
 _IDS_PER_STATEMENT = 5000
@@ -66,6 +68,7 @@ def cdrs_to_validate(
 
 
 def mark_valid(session: Session, ids: Sequence[int]) -> int:
+    """Valid, with nothing found."""
     moved = 0
     for start in range(0, len(ids), _IDS_PER_STATEMENT):
         chunk = ids[start : start + _IDS_PER_STATEMENT]
@@ -79,20 +82,31 @@ def mark_valid(session: Session, ids: Sequence[int]) -> int:
     return moved
 
 
-def mark_invalid(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
-    if not reasons_by_id:
-        return
+def _mark(session: Session, target: CdrState, reasons_by_id: dict[int, list[str]]) -> None:
     # Executed once per row: an IN list would be an "expanding" parameter, which
     # executemany cannot take.
-    allowed = or_(*(Cdr.status == status for status in sources_of(CdrState.INVALID)))
+    allowed = or_(*(Cdr.status == status for status in sources_of(target)))
     session.execute(
         update(Cdr).where(allowed),
         [
-            {"id": cdr_id, "status": CdrState.INVALID.value, "validation_errors": reasons}
+            {"id": cdr_id, "status": target.value, "validation_errors": reasons}
             for cdr_id, reasons in reasons_by_id.items()
         ],
         execution_options={"synchronize_session": False},
     )
+
+
+def mark_valid_with_findings(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
+    """Valid (billed), keeping what was found: findings that do not make a call
+    unbillable."""
+    if reasons_by_id:
+        _mark(session, CdrState.VALID, reasons_by_id)
+
+
+def mark_invalid(session: Session, reasons_by_id: dict[int, list[str]]) -> None:
+    if not reasons_by_id:
+        return
+    _mark(session, CdrState.INVALID, reasons_by_id)
     # A call found invalid is not billed: a rating it got before it was validated
     # goes (unless a sent invoice holds it already).
     ids = list(reasons_by_id)
@@ -126,40 +140,24 @@ def pending_rating_window(session: Session) -> tuple[dt.datetime, dt.datetime] |
 
 
 def max_cdr_id(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(Cdr.id), 0))) or 0)
+    return cdrs_repository.max_cdr_id(session)
 
 
-def invalid_between(
+def findings_between(
     session: Session, source: str, after_id: int, up_to_id: int, limit: int
-) -> tuple[int, dict[str, int], list[tuple[int, str | None, list[str]]]]:
-    """The source's invalid CDRs with an id in ``(after_id, up_to_id]``: how many, how
-    often each reason, and the first ``limit`` of them (id, call id, reasons).
-    Counted in one statement, however many there are: each reason is a quoted token
-    in the stored JSON text, on both databases."""
-    invalid = (
-        Cdr.source == source,
-        Cdr.status == CdrState.INVALID.value,
-        Cdr.id > after_id,
-        Cdr.id <= up_to_id,
-    )
-    errors_text = cast(Cdr.validation_errors, String)
-    counts = session.execute(
-        select(
-            func.count(),
-            *(
-                func.coalesce(func.sum(case((errors_text.like(f'%"{reason.value}"%'), 1))), 0)
-                for reason in Reason
-            ),
-        ).where(*invalid)
-    ).one()
-    reasons = {reason.value: int(n) for reason, n in zip(Reason, counts[1:], strict=True) if n}
+) -> tuple[FindingCounts, list[tuple[int, str | None, list[str]]]]:
+    """What validation found in the source's CDRs with an id in ``(after_id,
+    up_to_id]``: the counts, and the first ``limit`` invalid ones (id, call id,
+    findings)."""
+    stored = (Cdr.source == source, Cdr.id > after_id, Cdr.id <= up_to_id)
+    counts = cdrs_repository.findings_counts(session, *stored)
     examples = [
         (cdr_id, call_id, list(errors or []))
         for cdr_id, call_id, errors in session.execute(
             select(Cdr.id, Cdr.call_id, Cdr.validation_errors)
-            .where(*invalid)
+            .where(*stored, Cdr.status == CdrState.INVALID.value)
             .order_by(Cdr.id)
             .limit(limit)
         )
     ]
-    return int(counts[0]), reasons, examples
+    return counts, examples

@@ -1,8 +1,14 @@
 """The checks every stored CDR passes before it is rated or pushed to the CRM.
 
-Pure and vectorised: a Polars frame of CDRs in, each CDR's list of reasons out (empty
-when it is valid). Every failed check is listed, not only the first, so whoever fixes
-the PBX sees everything wrong with a record at once."""
+Pure and vectorised: a Polars frame of CDRs in, each CDR's list of findings out (empty
+when nothing is wrong with it). Every failed check is listed, not only the first, so
+whoever fixes the PBX sees everything wrong with a record at once.
+
+A finding makes the call invalid (never rated, never billed) only when it is in
+``UNBILLABLE``: when a field RATING.md bills by (start time, billsec, disposition) is
+missing or contradicts itself. The others are reported while the call is billed: the
+caller's number never excludes a call, and a called number that is not a number is
+rating's ``invalid_number`` (RATING.md §1), not validation's to decide."""
 
 from __future__ import annotations
 
@@ -22,6 +28,18 @@ class Reason(enum.StrEnum):
     SRC_NOT_A_NUMBER = "src_not_a_number"
     DST_NOT_A_NUMBER = "dst_not_a_number"
 
+
+# The findings that make a call unbillable (README, "Validation and status", says why
+# for each); every other finding is reported and the call is still rated.
+UNBILLABLE: frozenset[Reason] = frozenset(
+    {
+        Reason.MISSING_START_TIME,
+        Reason.MISSING_DISPOSITION,
+        Reason.UNKNOWN_DISPOSITION,
+        Reason.BILLSEC_EXCEEDS_DURATION,
+    }
+)
+UNBILLABLE_VALUES = sorted(reason.value for reason in UNBILLABLE)
 
 # Asterisk's dispositions (cdr.h); the FreeSWITCH parsers map hangup causes onto them.
 KNOWN_DISPOSITIONS = ["ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION"]
@@ -56,10 +74,15 @@ def _not_a_number(column: str) -> pl.Expr:
     return ~_blank(column) & ~number.str.contains(_DIALABLE)
 
 
+def unbillable(reasons: pl.Expr) -> pl.Expr:
+    """Whether a list of findings (``reasons``) makes the call invalid."""
+    return reasons.list.eval(pl.element().is_in(UNBILLABLE_VALUES)).list.any()
+
+
 def validate(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` has ``COLUMNS``; the result has ``id`` and ``reasons`` (a list of
-    ``Reason`` values, in the order of the enum; empty when the CDR is valid)."""
-    failed = invalid(frame)
+    ``Reason`` values, in the order of the enum; empty when nothing was found)."""
+    failed = flagged(frame)
     if failed.is_empty():
         return frame.select("id", reasons=pl.lit([], pl.List(pl.String)))
     return (
@@ -70,9 +93,10 @@ def validate(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def invalid(frame: pl.DataFrame) -> pl.DataFrame:
+def flagged(frame: pl.DataFrame) -> pl.DataFrame:
     """The CDRs of ``frame`` (which has ``COLUMNS``) that fail a check, in its order:
-    ``id``, ``row`` (the position in ``frame``) and ``reasons`` (as ``validate``)."""
+    ``id``, ``row`` (the position in ``frame``) and ``reasons`` (as ``validate``),
+    whether the findings make them unbillable or not."""
     # Most CDRs have plain numbers and a known disposition: the cheap checks below
     # clear them, and the regular expressions only run on the others.
     suspects = frame.with_row_index("row").filter(~_surely_valid().fill_null(False))

@@ -12,6 +12,7 @@ import typer
 from telecrm.call_sync.cli import sync, sync_log, sync_release
 from telecrm.cdr_sources.cli import fetch, sources_app
 from telecrm.cdr_status.cli import statuses, validate
+from telecrm.cdr_status.validation import REASON_TEXT, UNBILLABLE, Reason
 from telecrm.cdrs import service
 from telecrm.cdrs.sources import FileFormat
 from telecrm.cli.console import console, err_console, print_table, progress
@@ -74,11 +75,13 @@ def import_files(
     settings = get_settings()
     zone = timezone or settings.timezone
     summary = []
+    findings: dict[str, int] = {}
     with progress() as bar:
         for path in files:
             task = bar.add_task(path.name, total=path.stat().st_size if path.is_file() else None)
             with session_scope() as session:
                 record = None
+                after_id = service.last_cdr_id(session)
                 try:
                     for record in service.import_file(
                         session, path, file_format, zone, source, settings.cdr_import_batch_size
@@ -95,7 +98,10 @@ def import_files(
                         with session_scope() as other:
                             service.mark_interrupted(other, import_id)
                     raise
-            if record is not None:
+                found = None
+                if record is not None:
+                    found = service.import_findings(session, record.id, after_id)
+            if record is not None and found is not None:
                 summary.append(
                     (
                         path.name,
@@ -103,13 +109,39 @@ def import_files(
                         record.imported,
                         record.duplicates,
                         record.rejected,
+                        found.flagged,
+                        found.invalid,
                     )
                 )
+                for reason, count in found.reasons.items():
+                    findings[reason] = findings.get(reason, 0) + count
     print_table(
         "CDR import",
-        ["file", "lines", "imported", "duplicates skipped", "rejected"],
+        [
+            "file",
+            "lines",
+            "imported",
+            "duplicates skipped",
+            "rejected",
+            "with findings",
+            "of which invalid",
+        ],
         summary,
     )
+    if findings:
+        print_table(
+            "what validation found (invalid calls are not billed)",
+            ["finding", "calls", "the call", "meaning"],
+            [
+                (
+                    reason,
+                    count,
+                    "invalid" if Reason(reason) in UNBILLABLE else "billed",
+                    REASON_TEXT[Reason(reason)],
+                )
+                for reason, count in sorted(findings.items())
+            ],
+        )
     rejected = sum(row[4] for row in summary)
     if rejected:
         console.print(f"{rejected} rejected rows: see 'telecrm cdr rejected'")
@@ -140,7 +172,8 @@ def process_billing(
         False, help="Rate rated CDRs again too (not those on a sent or paid invoice)."
     ),
 ) -> None:
-    """Rate the CDRs of a day or a range of days of the billing time zone."""
+    """Rate the CDRs of a day or a range of days of the billing time zone, and say
+    what became of every call of the window: rated, at zero, unrated and invalid."""
     start, end, words = _window(date, first, last)
     settings = get_settings()
     with progress() as bar, session_scope() as session:
@@ -160,6 +193,10 @@ def process_billing(
         ("rated at zero cost", summary.zero_cost),
     ]
     rows += [(f"unrated: {reason}", n) for reason, n in sorted(summary.unrated.items())]
+    rows += [("excluded as invalid", summary.invalid)]
+    rows += [(f"invalid: {reason}", n) for reason, n in sorted(summary.invalid_findings.items())]
+    if summary.unvalidated:
+        rows += [("not validated yet (telecrm cdr validate)", summary.unvalidated)]
     rows += [
         (f"total cost {currency}", f"{total:f}")
         for currency, total in sorted(summary.cost_by_currency.items())

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
@@ -60,7 +61,8 @@ def list_cdrs(
     if filters.status is not None:
         query = query.where(lifecycle_status_expression() == filters.status)
     if filters.rating_status is RatingStatus.PENDING:
-        query = query.where(CdrRating.cdr_id.is_(None))
+        # an invalid call is not pending: nothing rates it until it is corrected
+        query = query.where(CdrRating.cdr_id.is_(None), Cdr.status != CdrState.INVALID.value)
     elif filters.rating_status is not None:
         query = query.where(CdrRating.rating_status == filters.rating_status)
     if filters.start_from is not None:

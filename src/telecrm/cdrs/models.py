@@ -79,6 +79,25 @@ class _FromRating(Generic[T]):
         return cast_type(T, self.default if rating is None else getattr(rating, self.name))
 
 
+class _RatingStatusOf(_FromRating[RatingStatus | None]):
+    """``pending`` while billing will rate the call; none for an invalid call without
+    a rating, which nothing rates until it is corrected (it is never shown pending)."""
+
+    def __init__(self) -> None:
+        super().__init__(RatingStatus.PENDING)
+
+    @overload
+    def __get__(self, call: None, owner: type) -> NoReturn: ...
+
+    @overload
+    def __get__(self, call: Cdr, owner: type) -> RatingStatus | None: ...
+
+    def __get__(self, call: Cdr | None, owner: type) -> RatingStatus | None:
+        if call is not None and call.rating is None and call.status == CdrState.INVALID.value:
+            return None
+        return super().__get__(call, owner)
+
+
 class Cdr(TimestampMixin, Base):
     """One call. Seed 004's Asterisk fields and seed 000's names in one table:
     ``calldate``/``start_time``, ``src``/``caller`` and ``dst``/``callee`` are the
@@ -166,7 +185,7 @@ class Cdr(TimestampMixin, Base):
         then rated or unrated, then invoiced once it is on a sent invoice."""
         return lifecycle_status(self.status, self.rating)
 
-    rating_status = _FromRating[RatingStatus](RatingStatus.PENDING)
+    rating_status = _RatingStatusOf()
     rating_reason = _FromRating[str | None]()
     contract_id = _FromRating[int | None]()
     cleaned_number = _FromRating[str | None]()
@@ -219,6 +238,16 @@ class CdrRating(Base):
     cost: Mapped[Decimal | None] = mapped_column(Money(scale=COST_SCALE))
     rated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     invoice_id: Mapped[int | None] = mapped_column(Integer)
+
+
+def rating_status_expression() -> Any:
+    """``Cdr.rating_status`` in SQL (over ``cdrs`` outer-joined to ``cdr_ratings``), as
+    text: pending while billing will rate the call, null for an invalid one."""
+    return case(
+        (CdrRating.cdr_id.is_not(None), cast(CdrRating.rating_status, String)),
+        (Cdr.status == CdrState.INVALID.value, None),
+        else_=RatingStatus.PENDING.value,
+    )
 
 
 def lifecycle_status_expression() -> Any:

@@ -8,15 +8,25 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pgpq
 import polars as pl
-from sqlalchemy import BigInteger, Integer, and_, cast, func, insert, or_, select
+from sqlalchemy import BigInteger, Integer, String, and_, case, cast, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdr_status.models import CdrState
-from telecrm.cdrs.models import COST_SCALE, Cdr, CdrImport, CdrRating, CdrReject
+from telecrm.cdr_status.validation import Reason
+from telecrm.cdrs.models import (
+    COST_SCALE,
+    Cdr,
+    CdrImport,
+    CdrRating,
+    CdrReject,
+    lifecycle_status_expression,
+    rating_status_expression,
+)
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceStatus
 from telecrm.rates.models import RATE_SCALE, Rate
@@ -196,6 +206,64 @@ def rejects(
     if source is not None:
         query = query.where(CdrReject.source == source)
     return session.scalars(query).all()
+
+
+# --- findings -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindingCounts:
+    flagged: int  # calls with at least one finding
+    invalid: int  # of which a finding makes them unbillable
+    reasons: dict[str, int]  # how many calls have each finding
+
+
+def findings_counts(session: Session, *conditions: Any) -> FindingCounts:
+    """What validation found in the calls that meet ``conditions``, counted in one
+    statement however many there are: each finding is a quoted token of the stored
+    JSON text, on both databases."""
+    text = cast(Cdr.validation_errors, String)
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Cdr.status == CdrState.INVALID.value, 1))), 0),
+            *(
+                func.coalesce(func.sum(case((text.like(f'%"{reason.value}"%'), 1))), 0)
+                for reason in Reason
+            ),
+        ).where(*conditions, Cdr.validation_errors.is_not(None), text != "null")
+    ).one()
+    reasons = {reason.value: int(n) for reason, n in zip(Reason, row[2:], strict=True) if n}
+    return FindingCounts(int(row[0]), int(row[1]), reasons)
+
+
+def import_findings(session: Session, import_id: int, after_id: int) -> FindingCounts:
+    """The findings in the calls ``import_id`` stored with an id above ``after_id``
+    (a range of the primary key: no index on ``import_id`` to pay for at import)."""
+    return findings_counts(session, Cdr.id > after_id, Cdr.import_id == import_id)
+
+
+def max_cdr_id(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Cdr.id), 0))) or 0)
+
+
+def excluded_counts(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> tuple[int, FindingCounts]:
+    """The calls starting in ``[start, end)`` that billing cannot rate: how many are
+    not validated yet, and the invalid ones with their findings (those a sent invoice
+    holds are billed, and counted there)."""
+    window = (Cdr.start_time >= start, Cdr.start_time < end)
+    unvalidated = session.scalar(
+        select(func.count()).where(*window, Cdr.status == CdrState.NEW.value)
+    )
+    invalid = findings_counts(
+        session,
+        *window,
+        Cdr.status == CdrState.INVALID.value,
+        ~select(CdrRating.cdr_id).where(CdrRating.cdr_id == Cdr.id).exists(),
+    )
+    return int(unvalidated or 0), invalid
 
 
 # --- rating -------------------------------------------------------------------
@@ -456,6 +524,8 @@ EXPORT_COLUMNS = (
     "cost",
     "rating_status",
     "rating_reason",
+    "status",
+    "validation_errors",
 )
 
 
@@ -465,9 +535,13 @@ def export_rows(
     """The CDRs starting in ``[start, end)``, oldest first, fetched ``batch`` at a
     time (keyset on ``(start_time, id)``): memory holds one batch."""
     after: tuple[dt.datetime, int] | None = None
+    special = {
+        "rating_status": rating_status_expression(),
+        "status": lifecycle_status_expression(),
+    }
     columns = [
-        func.coalesce(CdrRating.rating_status, RatingStatus.PENDING.value).label(name)
-        if name == "rating_status"
+        special[name].label(name)
+        if name in special
         else getattr(CdrRating if name in RATING_COLUMNS else Cdr, name)
         for name in EXPORT_COLUMNS
     ]

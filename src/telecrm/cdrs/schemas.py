@@ -32,8 +32,14 @@ class CdrRead(BaseModel):
         "invoiced once on a sent invoice",
     )
     sync_status: str
-    rating_status: RatingStatus
+    rating_status: RatingStatus | None = Field(
+        description="pending while billing will rate the call; null for an invalid call"
+    )
     rating_reason: str | None
+    validation_errors: list[str] | None = Field(
+        description="Every validation finding; the call is invalid (not billed) only when "
+        "one of them is about a field it is billed by (README: Validation and status)"
+    )
     contract_id: int | None
     cleaned_number: str | None
     matched_prefix: str | None

@@ -100,27 +100,31 @@ def _prepare(parsed: Parsed, zone: str, source: str | None, import_id: int | Non
 
 
 def _validated(rows: pl.DataFrame) -> pl.DataFrame:
-    """Each call stored already validated (seed 000): ``valid``, or ``invalid`` with
-    every reason. Done here, in the same write, so an invalid call is never rated nor
-    billed, and a million calls are not rewritten afterwards to record their status."""
-    failed = validation.invalid(rows.with_row_index("id").select(validation.COLUMNS))
+    """Each call stored already validated (seed 000): ``valid``, or ``invalid`` when a
+    finding makes it unbillable; either way with every finding. Done here, in the same
+    write, so an invalid call is never rated nor billed, and a million calls are not
+    rewritten afterwards to record their status."""
+    failed = validation.flagged(rows.with_row_index("id").select(validation.COLUMNS))
     if failed.is_empty():
         return rows.with_columns(
             status=pl.lit(CdrState.VALID.value), validation_errors=pl.lit(None, pl.String)
         )
     reasons = pl.col("reasons")
-    as_json = pl.concat_str([pl.lit('["'), reasons.list.join('","'), pl.lit('"]')])
-    errors = (
+    found = failed.select(
+        "row",
+        errors=pl.concat_str([pl.lit('["'), reasons.list.join('","'), pl.lit('"]')]),
+        unbillable=validation.unbillable(reasons),
+    )
+    joined = (
         rows.with_row_index("row")
         .select("row")
-        .join(failed.select("row", errors=as_json), on="row", how="left", maintain_order="left")
-        .get_column("errors")
+        .join(found, on="row", how="left", maintain_order="left")
     )
     return rows.with_columns(
-        status=pl.when(errors.is_null())
-        .then(pl.lit(CdrState.VALID.value))
-        .otherwise(pl.lit(CdrState.INVALID.value)),
-        validation_errors=errors,
+        status=pl.when(joined.get_column("unbillable").fill_null(False))
+        .then(pl.lit(CdrState.INVALID.value))
+        .otherwise(pl.lit(CdrState.VALID.value)),
+        validation_errors=joined.get_column("errors"),
     )
 
 
@@ -271,6 +275,16 @@ def mark_interrupted(session: Session, import_id: int) -> None:
         session.flush()
 
 
+def import_findings(session: Session, import_id: int, after_id: int) -> repository.FindingCounts:
+    """What validation found in the calls an import stored with ids above ``after_id``
+    (``last_cdr_id`` before it ran)."""
+    return repository.import_findings(session, import_id, after_id)
+
+
+def last_cdr_id(session: Session) -> int:
+    return repository.max_cdr_id(session)
+
+
 def list_imports(session: Session, limit: int = 100) -> Sequence[CdrImport]:
     return repository.imports(session, limit)
 
@@ -300,6 +314,11 @@ class BillingSummary:
     zero_cost: int = 0
     unrated: dict[str, int] = field(default_factory=dict)
     cost_by_currency: dict[str, Decimal] = field(default_factory=dict)
+    # the window's calls billing could not rate: not validated yet, and invalid (how
+    # many, and how many have each finding)
+    unvalidated: int = 0
+    invalid: int = 0
+    invalid_findings: dict[str, int] = field(default_factory=dict)
 
     def add(self, results: pl.DataFrame, contracts: pl.DataFrame, changed: int) -> None:
         self.processed += results.height
@@ -370,6 +389,8 @@ def process_billing(
             on_day(local.date(), cdrs.height)
         day_start = day_end
     session.flush()
+    summary.unvalidated, invalid = repository.excluded_counts(session, start, end)
+    summary.invalid, summary.invalid_findings = invalid.invalid, invalid.reasons
     return summary
 
 
@@ -429,6 +450,8 @@ def export(
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, list):  # validation findings
+        return ";".join(value)
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -438,6 +461,8 @@ def _text(value: Any) -> str:
 
 def _json(value: Any) -> Any:
     # money as a string: a JSON number would be read back as a float
-    if value is None or (isinstance(value, int | str) and not isinstance(value, RatingStatus)):
+    if value is None or (
+        isinstance(value, int | str | list) and not isinstance(value, RatingStatus)
+    ):
         return value
     return _text(value)

@@ -55,6 +55,10 @@ COMMANDS = {
     "invoices": LazyCommand(
         "telecrm.invoices.cli:invoices_app", "Monthly invoices: generate, list, PDF."
     ),
+    "billing": LazyCommand(
+        "telecrm.reconciliation.cli:billing_app",
+        "Revenue assurance: reconcile a month's calls with its invoices.",
+    ),
     "cdr": LazyCommand(
         "telecrm.cdrs.cli:cdr_app",
         "Call detail records: import PBX files, rate them, export them.",

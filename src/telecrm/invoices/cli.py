@@ -79,9 +79,10 @@ def generate(month: int = MONTH, year: int = YEAR) -> None:
             f"[yellow]{summary.late_calls:,} rated calls belong to contracts whose invoice "
             "for the month was already sent: they are on no invoice[/yellow]"
         )
-    if summary.unrated_calls or summary.pending_calls:
+    if summary.unrated_calls or summary.pending_calls or summary.invalid_calls:
         console.print(
             f"[yellow]not invoiced: {summary.unrated_calls:,} unrated calls, "
+            f"{summary.invalid_calls:,} invalid calls (telecrm cdr export shows why), "
             f"{summary.pending_calls:,} calls not rated yet (telecrm cdr process-billing)"
             "[/yellow]"
         )

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
@@ -101,19 +102,33 @@ def destination_sums(
 
 def rating_status_counts(
     session: Session, period_start: dt.datetime, period_end: dt.datetime
-) -> dict[RatingStatus, int]:
-    """How many of the month's calls are rated, unrated, and pending (no rating)."""
-    calls = session.scalar(
-        select(func.count()).where(Cdr.start_time >= period_start, Cdr.start_time < period_end)
-    )
+) -> dict[RatingStatus | CdrState, int]:
+    """How many of the month's calls are rated, unrated, pending (no rating yet), and
+    ``invalid`` (found unbillable: nothing will rate them until they are corrected)."""
+    in_month = (Cdr.start_time >= period_start, Cdr.start_time < period_end)
+    calls, invalid = session.execute(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(
+                    case((and_(Cdr.status == CdrState.INVALID, CdrRating.cdr_id.is_(None)), 1))
+                ),
+                0,
+            ),
+        )
+        .select_from(Cdr)
+        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .where(*in_month)
+    ).one()
     rows = session.execute(
         select(CdrRating.rating_status, func.count())
         .where(CdrRating.start_time >= period_start, CdrRating.start_time < period_end)
         .group_by(CdrRating.rating_status)
     )
-    counts: dict[RatingStatus, int] = {status: count for status, count in rows}
-    pending = (calls or 0) - sum(counts.values())
-    return {RatingStatus.PENDING: pending, **counts} if pending else counts
+    counts: dict[RatingStatus | CdrState, int] = {status: count for status, count in rows}
+    counts[RatingStatus.PENDING] = (calls or 0) - int(invalid) - sum(counts.values())
+    counts[CdrState.INVALID] = int(invalid)
+    return {status: count for status, count in counts.items() if count}
 
 
 def add_all(session: Session, invoices: Collection[Invoice]) -> None:

@@ -98,4 +98,10 @@ class GenerateSummary(BaseModel):
         "on no invoice."
     )
     unrated_calls: int = Field(description="Calls of the month that could not be rated.")
-    pending_calls: int = Field(description="Calls of the month not rated yet (process-billing).")
+    pending_calls: int = Field(
+        description="Calls of the month not rated yet (validate, then process-billing)."
+    )
+    invalid_calls: int = Field(
+        default=0,
+        description="Calls of the month that validation found unbillable (never rated).",
+    )

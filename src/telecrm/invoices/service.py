@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from telecrm.audit.service import record
+from telecrm.cdr_status.models import CdrState
 from telecrm.config import Settings
 from telecrm.contracts import repository as contracts_repository
 from telecrm.contracts.models import Contract
@@ -334,6 +335,7 @@ def generate(session: Session, year: int, month: int, settings: Settings) -> Gen
         late_calls=late_calls,
         unrated_calls=statuses.get(RatingStatus.UNRATED, 0),
         pending_calls=statuses.get(RatingStatus.PENDING, 0),
+        invalid_calls=statuses.get(CdrState.INVALID, 0),
     )
     record(session, "generate", "invoices", f"{year}-{month:02d}", summary.model_dump(mode="json"))
     return summary

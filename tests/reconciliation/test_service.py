@@ -1,0 +1,316 @@
+"""The month's reconciliation: every call in exactly one bucket per contract, and the
+rated money tied out to the invoices; checked on a month with every kind of call, and
+on random months (hypothesis), on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from telecrm.config import Settings
+from telecrm.contracts.models import Contract
+from telecrm.contracts.scope import EVERYTHING
+from telecrm.invoices import service as invoices_service
+from telecrm.invoices.models import Invoice
+from telecrm.invoices.service import Transition
+from telecrm.rates.models import Rate
+from telecrm.rating.types import RatingStatus
+from telecrm.reconciliation import service
+from telecrm.reconciliation.schemas import AccountReconciliation, Reconciliation
+from tests import factories
+
+NOV = dt.datetime(2025, 11, 10, 9, tzinfo=dt.UTC)
+
+
+def figures(account: AccountReconciliation) -> dict[tuple[str, str | None], tuple[int, Any]]:
+    return {(b.bucket, b.reason): (b.calls, b.money) for b in account.buckets}
+
+
+def by_code(result: Reconciliation) -> dict[str, AccountReconciliation]:
+    return {a.accountcode: a for a in [*result.contracts, *result.no_contract]}
+
+
+def rated(session: Session, contract: Contract, rate: Rate, cost: str, **fields: Any) -> None:
+    factories.cdr(session, contract, NOV, rate, cost=cost, status="valid", **fields)
+
+
+def unrated(session: Session, contract: Contract | None, reason: str, **fields: Any) -> None:
+    factories.cdr(
+        session,
+        contract,
+        NOV,
+        status="valid",
+        rating_status=RatingStatus.UNRATED,
+        rating_reason=reason,
+        **fields,
+    )
+
+
+def send(session: Session, contract: Contract) -> Invoice:
+    invoice = session.scalars(select(Invoice).where(Invoice.contract_id == contract.id)).one()
+    invoices_service.transition(session, EVERYTHING, invoice.id, Transition.SEND)
+    return invoice
+
+
+def test_every_kind_of_call_has_its_bucket_and_the_month_ties_out(
+    db_session: Session, settings: Settings
+) -> None:
+    rate = factories.rate(db_session)
+    drafted = factories.contract(db_session, accountcode="DRAFT01")
+    sent = factories.contract(db_session, accountcode="SENT01")
+    fresh = factories.contract(db_session, accountcode="FRESH01")
+    rated(db_session, drafted, rate, "2400")
+    rated(db_session, drafted, rate, "0", billsec=0)
+    factories.cdr(
+        db_session,
+        drafted,
+        NOV,
+        status="invalid",
+        validation_errors=["billsec_exceeds_duration", "src_not_a_number"],
+    )
+    factories.cdr(db_session, drafted, NOV)  # new: not validated yet
+    factories.cdr(db_session, drafted, NOV, status="valid")  # pending
+    unrated(db_session, drafted, "no_rate")
+    unrated(db_session, drafted, "internal", dst="1002")
+    rated(db_session, sent, rate, "1000.5")
+    # another month's call is not this month's
+    factories.cdr(
+        db_session, drafted, dt.datetime(2025, 12, 1, tzinfo=dt.UTC), rate, cost="5", status="valid"
+    )
+    unrated(db_session, None, "no_contract", accountcode=" WHO ")
+    factories.cdr(
+        db_session, None, NOV, accountcode="WHO", status="invalid",
+        validation_errors=["missing_disposition"],
+    )  # fmt: skip
+    invoices_service.generate(db_session, 2025, 11, settings)
+    sent_invoice = send(db_session, sent)
+    rated(db_session, sent, rate, "300")  # arrived after its invoice was sent
+    rated(db_session, fresh, rate, "7.25")  # rated after the invoices were generated
+
+    result = service.reconcile(db_session, 2025, 11, settings)
+
+    accounts = by_code(result)
+    assert figures(accounts["DRAFT01"]) == {
+        ("new", None): (1, None),
+        ("invalid", None): (1, None),
+        ("pending", None): (1, None),
+        ("unrated", "internal"): (1, None),
+        ("unrated", "no_rate"): (1, None),
+        ("on_draft", None): (2, Decimal("2400")),
+    }
+    assert accounts["DRAFT01"].invalid_findings == {
+        "billsec_exceeds_duration": 1,
+        "src_not_a_number": 1,
+    }
+    assert (accounts["DRAFT01"].rated_calls, accounts["DRAFT01"].rated_at_zero) == (2, 1)
+    assert accounts["DRAFT01"].invoiced_exact == Decimal("2400")
+    assert figures(accounts["SENT01"]) == {
+        ("on_invoice", None): (1, Decimal("1000.5")),
+        ("late", None): (1, Decimal("300")),
+    }
+    assert [i.invoice_number for i in accounts["SENT01"].invoices] == [sent_invoice.invoice_number]
+    assert (
+        accounts["SENT01"].rated_money,
+        accounts["SENT01"].invoiced_exact,
+        accounts["SENT01"].uninvoiced_money,
+    ) == (Decimal("1300.5"), Decimal("1000.5"), Decimal("300"))
+    assert figures(accounts["FRESH01"]) == {("not_invoiced", None): (1, Decimal("7.25"))}
+    # calls of no contract: a bucket of their own, per account code (trimmed, as rating)
+    assert [a.accountcode for a in result.no_contract] == ["WHO"]
+    assert figures(accounts["WHO"]) == {
+        ("invalid", None): (1, None),
+        ("unrated", "no_contract"): (1, None),
+    }
+    assert accounts["WHO"].invalid_findings == {"missing_disposition": 1}
+    assert (result.calls, result.bucketed_calls) == (12, 12)
+    assert [(r.source, r.import_id, r.calls) for r in result.received] == [(None, None, 12)]
+    assert result.ties_out and result.problems == []
+
+
+def test_a_month_that_does_not_tie_out_says_where(db_session: Session, settings: Settings) -> None:
+    rate = factories.rate(db_session)
+    drafted = factories.contract(db_session, accountcode="DRAFT01")
+    sent = factories.contract(db_session, accountcode="SENT01")
+    rated(db_session, drafted, rate, "2400")
+    rated(db_session, sent, rate, "100")
+    invoices_service.generate(db_session, 2025, 11, settings)
+    invoice = send(db_session, sent)
+    draft = db_session.scalars(select(Invoice).where(Invoice.contract_id == drafted.id)).one()
+    assert service.reconcile(db_session, 2025, 11, settings).ties_out
+
+    rated(db_session, drafted, rate, "1.5")  # rated after its draft was generated
+    [linked] = [c for c in factories_cdrs(db_session) if c.invoice_id == invoice.id]
+    factories.rate_cdr(db_session, linked, cost=Decimal("99"))  # changed on a sent invoice
+
+    result = service.reconcile(db_session, 2025, 11, settings)
+
+    assert not result.ties_out
+    assert [a.ties_out for a in result.contracts] == [False, False]
+    assert result.problems == [
+        f"DRAFT01: invoice {draft.invoice_number} (draft) sums 2400.000000 IDR but its "
+        "month's rated calls on no invoice sum 2401.500000: generate the month's invoices again",
+        f"SENT01: invoice {invoice.invoice_number} (sent) sums 100.000000 IDR but the calls "
+        "linked to it sum 99.000000: its calls changed after it was sent",
+    ]
+    invoices_service.generate(db_session, 2025, 11, settings)
+    assert [a.ties_out for a in service.reconcile(db_session, 2025, 11, settings).contracts] == [
+        True,
+        False,
+    ]
+
+
+def test_two_contracts_with_one_account_code_do_not_tie_out(
+    db_session: Session, settings: Settings
+) -> None:
+    factories.contract(db_session, accountcode="ACME01")
+    factories.contract(db_session, accountcode="ACME01 ")
+    factories.cdr(db_session, None, NOV, accountcode="ACME01", status="valid")
+
+    result = service.reconcile(db_session, 2025, 11, settings)
+
+    assert not result.ties_out
+    assert result.problems == [
+        "contracts ACME01, ACME01  have one account code once trimmed: their calls could be "
+        "either's"
+    ]
+    assert [a.accountcode for a in result.no_contract] == ["ACME01"]
+
+
+def factories_cdrs(session: Session) -> list[Any]:
+    from telecrm.cdrs.models import Cdr
+
+    return list(session.scalars(select(Cdr)))
+
+
+# --- random months -------------------------------------------------------------------
+
+KINDS = ("new", "invalid", "pending", "no_rate", "internal", "rated")
+ACCOUNTS = ("C0", "C1", "C2", "NOBODY")
+call_strategy = st.tuples(
+    st.sampled_from(ACCOUNTS),
+    st.sampled_from(KINDS),
+    st.integers(min_value=0, max_value=10**9),  # cost in micro-units
+    st.integers(min_value=-1, max_value=30),  # day of November from 0; -1, 30: not November
+    st.booleans(),  # rated after the invoices were generated (and sent)
+)
+
+
+@hypothesis_settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    calls=st.lists(call_strategy, max_size=30),
+    phases=st.tuples(*(st.sampled_from(("none", "draft", "sent")) for _ in range(3))),
+)
+def test_random_months_partition_their_calls_and_tie_out(
+    db_session: Session,
+    settings: Settings,
+    calls: list[tuple[str, str, int, int, bool]],
+    phases: tuple[str, str, str],
+) -> None:
+    savepoint = db_session.begin_nested()
+    try:
+        _check_random_month(db_session, settings, calls, dict(zip(ACCOUNTS, phases, strict=False)))
+    finally:
+        savepoint.rollback()
+
+
+def _check_random_month(
+    session: Session,
+    settings: Settings,
+    calls: list[tuple[str, str, int, int, bool]],
+    phase: dict[str, str],
+) -> None:
+    rate = factories.rate(session)
+    contracts = {
+        code: factories.contract(session, accountcode=factories.unique(code))
+        for code in ACCOUNTS[:3]
+    }
+    code_of = {code: c.accountcode for code, c in contracts.items()} | {"NOBODY": "NOBODY"}
+    expected: dict[tuple[str, str, str | None], list[Any]] = {}
+    later: list[tuple[str, int, dt.datetime]] = []
+
+    def add(account: str, kind: str, micro: int, start: dt.datetime) -> None:
+        contract = contracts.get(account)
+        fields: dict[str, Any] = {"accountcode": code_of[account]} if contract is None else {}
+        if kind == "new":
+            factories.cdr(session, contract, start, **fields)
+        elif kind == "invalid":
+            factories.cdr(
+                session, contract, start, status="invalid",
+                validation_errors=["missing_start_time"], **fields,
+            )  # fmt: skip
+        elif kind == "pending":
+            factories.cdr(session, contract, start, status="valid", **fields)
+        elif kind == "rated" and contract is not None:
+            cost = Decimal(micro).scaleb(-6)
+            factories.cdr(session, contract, start, rate, cost=cost, status="valid")
+        else:
+            reason = "no_contract" if contract is None else kind if kind != "rated" else "no_rate"
+            factories.cdr(
+                session, contract, start, status="valid", rating_status=RatingStatus.UNRATED,
+                rating_reason=reason, **fields,
+            )  # fmt: skip
+
+    def expect(account: str, bucket: str, reason: str | None, money: Decimal | None) -> None:
+        calls_money = expected.setdefault((code_of[account], bucket, reason), [0, None])
+        calls_money[0] += 1
+        if money is not None:
+            calls_money[1] = (calls_money[1] or Decimal(0)) + money
+
+    # Rated calls come before the invoices are generated, or after (and after the
+    # sent ones were sent); a draft's contract has none after (they would make the
+    # draft stale, which the other test covers), a contract with no invoice all after.
+    invoiced_before: set[str] = set()
+    for account, kind, micro, day, after in calls:
+        start = NOV.replace(day=1) + dt.timedelta(days=day, hours=3)
+        is_rated = kind == "rated" and account != "NOBODY"
+        if is_rated:
+            after = phase[account] == "none" or (after and phase[account] == "sent")
+            if after:
+                later.append((account, micro, start))
+                continue
+            if 0 <= day < 30:
+                invoiced_before.add(account)
+                expect(account, "on_invoice" if phase[account] == "sent" else "on_draft", None,
+                       Decimal(micro).scaleb(-6))  # fmt: skip
+        add(account, kind, micro, start)
+        if not 0 <= day < 30 or is_rated:
+            continue
+        reason = {"no_rate": "no_rate", "internal": "internal", "rated": "no_rate"}.get(kind)
+        if account == "NOBODY" and reason:
+            reason = "no_contract"
+        expect(account, "unrated" if reason else kind, reason, None)
+    invoices_service.generate(session, 2025, 11, settings)
+    for account, contract in contracts.items():
+        invoice = session.scalars(select(Invoice).where(Invoice.contract_id == contract.id)).first()
+        if invoice is not None and phase[account] == "sent":
+            invoices_service.transition(session, EVERYTHING, invoice.id, Transition.SEND)
+    for account, micro, start in later:
+        add(account, "rated", micro, start)
+        if start.month == 11:
+            bucket = "late" if account in invoiced_before else "not_invoiced"
+            expect(account, bucket, None, Decimal(micro).scaleb(-6))
+
+    result = service.reconcile(session, 2025, 11, settings)
+
+    got = {
+        (account.accountcode, b.bucket, b.reason): [b.calls, b.money]
+        for account in [*result.contracts, *result.no_contract]
+        for b in account.buckets
+    }
+    assert got == expected
+    month_calls = sum(1 for _, _, _, day, _ in calls if 0 <= day < 30)
+    assert result.calls == result.bucketed_calls == month_calls
+    for account in result.contracts:
+        assert account.rated_money == account.invoiced_exact + account.uninvoiced_money
+    assert result.ties_out, result.problems
