@@ -152,9 +152,15 @@ def test_generate_and_read_an_invoice_with_its_lines(
             "call_count": 1,
             "billable_seconds": 90,
             "amount": "1234.567800",
+            "original_invoice": None,
             "billable_minutes": "1.50",
+            "section": "period",
         }
     ]
+    assert detail["sections"] == [
+        {"section": "period", "call_count": 1, "billable_seconds": 90, "amount": "1234.567800"}
+    ]
+    assert (detail["kind"], detail["original_invoice"]) == ("monthly", None)
     only_month = client.get("/api/invoices", params={"month": 11}, headers=billing)
     assert only_month.status_code == 422
     audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "generate")).one()

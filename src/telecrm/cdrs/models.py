@@ -195,6 +195,16 @@ class CdrRating(Base):
     __table_args__ = (
         Index("ix_cdr_ratings_contract_id_start_time", "contract_id", "start_time"),
         _where_set("invoice_id", table="cdr_ratings"),
+        # The calls on no invoice: what sending an invoice links, and where a call
+        # that arrived after its month's invoice was sent is found, without reading
+        # every invoiced call of the past (the index sheds a call once it is linked).
+        Index(
+            "ix_cdr_ratings_unbilled",
+            "contract_id",
+            "start_time",
+            postgresql_where=text("invoice_id IS NULL"),
+            sqlite_where=text("invoice_id IS NULL"),
+        ),
         # Ratings are written a day at a time, so the table is in time order: on
         # PostgreSQL a BRIN index (a few pages, next to free to keep up) finds a
         # month; SQLite has only B-trees.
