@@ -54,9 +54,7 @@ def upgrade() -> None:
             ["id"],
             ondelete="RESTRICT",
         )
-        batch_op.drop_constraint(
-            batch_op.f("uq_invoices_contract_id_period_start"), type_="unique"
-        )
+        batch_op.drop_constraint(batch_op.f("uq_invoices_contract_id_period_start"), type_="unique")
         batch_op.create_index(
             "uq_invoices_monthly_contract_id_period_start",
             ["contract_id", "period_start"],
