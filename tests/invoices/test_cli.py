@@ -7,9 +7,17 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from telecrm.config import get_settings
+from telecrm.contracts.models import Contract
+from telecrm.contracts.scope import EVERYTHING
+from telecrm.invoices import service
+from telecrm.invoices.models import Invoice
+from telecrm.invoices.service import Transition
+from telecrm.rates.models import Rate
 from tests import factories
 from tests.conftest import CliResult
 
@@ -57,3 +65,48 @@ def test_generate_list_and_pdf(
     assert target.read_bytes().startswith(b"%PDF-")
     missing = cli("invoices", "pdf", "INV-1999-000001")
     assert missing.exit_code == 1 and "not found" in missing.stderr
+
+
+def test_generate_says_how_many_late_calls_it_billed_and_their_money(
+    cli: Callable[..., CliResult], committed_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        rate = factories.rate(session, group, "62812", description="Telkomsel")
+        contract = factories.contract(session, group, accountcode="MAJU01")
+        factories.cdr(session, contract, dt.datetime(2025, 11, 5, tzinfo=dt.UTC), rate, cost="10")
+        contract_id, rate_id = contract.id, rate.id
+    assert cli("invoices", "generate", "--month", "11", "--year", "2025").exit_code == 0
+    with Session(committed_db) as session, session.begin():
+        [november] = session.scalars(select(Invoice)).all()
+        service.transition(session, EVERYTHING, november.id, Transition.SEND)
+        for cost in ("1234.5", "0.004"):
+            start = dt.datetime(2025, 11, 6, tzinfo=dt.UTC)
+            factories.cdr(
+                session,
+                session.get_one(Contract, contract_id),
+                start,
+                session.get_one(Rate, rate_id),
+                cost=cost,
+            )
+
+    nothing = cli("invoices", "generate", "--month", "10", "--year", "2025")
+    assert "late calls: none of earlier months to bill" in nothing.stdout
+    generated = cli("invoices", "generate", "--month", "12", "--year", "2025")
+
+    assert generated.exit_code == 0, generated.output
+    assert (
+        "late calls: 2 calls of earlier months on 1 invoices (INV-2025-000002): IDR 1,234.50"
+        in generated.stdout
+    )
+
+    monkeypatch.setenv("TELECRM_LATE_CALLS", "adjustment")
+    get_settings.cache_clear()
+    adjusted = cli("invoices", "generate", "--month", "12", "--year", "2025")
+    assert (
+        "late calls: 2 calls of earlier months on 1 adjustments (INV-2025-000003): IDR 1,234.50"
+        in adjusted.stdout
+    )
+    listed = cli("invoices", "list", "--month", "11", "--year", "2025", "--format", "json")
+    kinds = {row["invoice_number"]: row["kind"] for row in json.loads(listed.stdout)}
+    assert kinds == {"INV-2025-000001": "monthly", "INV-2025-000003": "adjustment"}

@@ -70,9 +70,9 @@ class Invoice(TimestampMixin, Base):
     # invoice was already sent (TELECRM_LATE_CALLS=next_invoice when it was generated):
     # sending it links those too.
     bills_earlier_periods: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    original_invoice_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invoices.id", ondelete="RESTRICT")
-    )
+    # NO ACTION, not RESTRICT: an invoice referred to cannot be deleted, yet a table
+    # can be emptied in one statement (checked at its end)
+    original_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     payment_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -102,9 +102,7 @@ class InvoiceLine(Base):
     call_count: Mapped[int] = mapped_column(BigInteger)
     billable_seconds: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[Decimal] = mapped_column(Money(scale=6))
-    original_invoice_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invoices.id", ondelete="RESTRICT")
-    )
+    original_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
     original_invoice: Mapped[Invoice | None] = relationship(
         foreign_keys=[original_invoice_id], viewonly=True, lazy="selectin"

@@ -52,7 +52,6 @@ def upgrade() -> None:
             "invoices",
             ["original_invoice_id"],
             ["id"],
-            ondelete="RESTRICT",
         )
         batch_op.drop_constraint(batch_op.f("uq_invoices_contract_id_period_start"), type_="unique")
         batch_op.create_index(
@@ -69,7 +68,6 @@ def upgrade() -> None:
             "invoices",
             ["original_invoice_id"],
             ["id"],
-            ondelete="RESTRICT",
         )
     op.create_index(
         "ix_cdr_ratings_unbilled",
