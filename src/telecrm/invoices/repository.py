@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.cdrs.models import Cdr, CdrRating, unbilled
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
 from telecrm.invoices.models import (
@@ -119,10 +119,9 @@ def _late_calls(original: Any) -> list[Any]:
         original.kind == InvoiceKind.MONTHLY,
         original.status.in_(SENT_STATUSES),
         CdrRating.contract_id == original.contract_id,
-        CdrRating.rating_status == RatingStatus.RATED,
         CdrRating.start_time >= original.period_start,
         CdrRating.start_time < original.period_end,
-        CdrRating.invoice_id.is_(None),
+        unbilled(),
     ]
 
 
@@ -251,6 +250,7 @@ def link_calls(session: Session, invoice: Invoice) -> None:
             .where(
                 CdrRating.contract_id == invoice.contract_id,
                 CdrRating.start_time < invoice.period_start,
+                unbilled(),  # by the index of unbilled calls, not the contract's past
                 exists().where(*_late_calls(original)),
             )
             .values(invoice_id=invoice.id)

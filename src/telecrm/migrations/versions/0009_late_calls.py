@@ -3,8 +3,8 @@ contract's next invoice, in a section of earlier periods (``invoice_lines.
 original_invoice_id`` names the sent invoice of their month), or on an adjustment
 (``invoices.kind``, ``original_invoice_id``). A month has one monthly invoice per
 contract and any number of adjustments, so the uniqueness covers monthly invoices
-only. ``ix_cdr_ratings_unbilled`` finds the calls on no invoice without reading
-every invoiced call of the past.
+only. ``ix_cdr_ratings_unbilled`` finds the rated calls on no invoice without
+reading every invoiced call of the past.
 
 Revision ID: 0009
 Revises: 0007
@@ -22,7 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 MONTHLY = sa.text("kind = 'monthly'")
-UNBILLED = sa.text("invoice_id IS NULL")
+UNBILLED = sa.text("rating_status = 'rated' AND invoice_id IS NULL")
 
 
 def upgrade() -> None:
