@@ -789,3 +789,26 @@ def test_the_setting_at_generation_decides_and_drafts_of_the_other_kind_go(
     assert db_session.get(Invoice, december.id) is None  # its only calls went to the note
     _send(db_session, again)
     assert late.id in _linked(db_session, again)
+
+
+def test_a_late_call_on_two_months_drafts_goes_with_the_first_sent_only(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, rate, _, late, unanswered = _november_sent_then_a_late_call(db_session, settings)
+    factories.cdr(db_session, contract, DEC, rate, cost="7")
+    factories.cdr(db_session, contract, JAN, rate, cost="1")
+    service.generate(db_session, 2025, 12, settings)
+    service.generate(db_session, 2026, 1, settings)
+    december, january = (_monthly(db_session, contract.id, when) for when in (DEC, JAN))
+
+    _send(db_session, january)
+    with pytest.raises(Conflict, match="invoices generate"), db_session.begin_nested():
+        _send(db_session, december)
+    db_session.expire_all()
+
+    assert {late.id, unanswered.id} <= set(_linked(db_session, january))
+    again = service.generate(db_session, 2025, 12, settings)
+    assert again.late_calls_billed == 0
+    _send(db_session, december)
+    assert late.id not in _linked(db_session, december)
+    assert december.subtotal == Decimal("7.00")
