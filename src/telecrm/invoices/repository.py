@@ -23,8 +23,9 @@ from telecrm.invoices.models import (
 from telecrm.rates.models import Rate
 from telecrm.rating.types import RatingStatus
 
-# The statuses of an invoice that was sent: its calls are final, and a call of its
-# month that arrives later is billed on a later invoice.
+# An invoice that was sent (its calls are final; a call of its month that arrives
+# later is billed on a later invoice). Not the CDR repository's equal: importing it
+# would load the rating engine into every invoice command.
 SENT_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.PAID)
 
 
