@@ -6,17 +6,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import NamedTuple
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from telecrm import migrations
 from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.contracts.models import Contract
 from telecrm.db import Money, UTCDateTime, make_engine
-from telecrm.invoices.models import InvoiceStatus
+from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from telecrm.models import Base
 from telecrm.rating.types import RatingStatus
 from tests import factories
@@ -261,5 +263,52 @@ def test_upgrading_moves_ratings_to_their_table_and_takes_the_calls_off_drafts(
             (4, "valid", "pending", None, None),
             (5, "invalid", "pending", None, None),
         ]
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_keeps_invoices_monthly_and_one_per_contract_and_month(
+    empty_database_url: str,
+) -> None:
+    """0009: invoices there were are monthly; a second monthly invoice of a contract's
+    month is still refused, an adjustment of it is not; going back drops draft
+    adjustments."""
+    engine = make_engine(empty_database_url)
+    try:
+        migrations.upgrade(engine, "0007")
+        november = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+        with Session(engine) as session, session.begin():
+            contract = factories.contract(session)
+            sent = _old_invoice(session, contract, InvoiceStatus.SENT, november)
+
+        migrations.upgrade(engine)
+
+        with Session(engine) as session:
+            invoice = session.get_one(Invoice, sent.id)
+            assert (invoice.kind, invoice.bills_earlier_periods) == (InvoiceKind.MONTHLY, False)
+            copy = {
+                column: getattr(invoice, column)
+                for column in (
+                    *("contract_id", "accountcode", "period_start", "period_end"),
+                    *("invoice_date", "due_date", "currency", "call_count"),
+                    *("subtotal", "tax_rate", "tax", "amount"),
+                )
+            }
+        with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+            session.add(Invoice(invoice_number="INV-TWICE", **copy))
+        with Session(engine) as session, session.begin():
+            session.add(
+                Invoice(
+                    invoice_number="INV-ADJ",
+                    kind=InvoiceKind.ADJUSTMENT,
+                    original_invoice_id=sent.id,
+                    **copy,
+                )
+            )
+
+        migrations.downgrade(engine, "0007")
+        with engine.connect() as connection:
+            numbers = connection.scalars(sa.select(_OLD_INVOICES.c.invoice_number)).all()
+        assert numbers == ["INV-OLD-sent"]
     finally:
         engine.dispose()
