@@ -32,7 +32,7 @@ from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from telecrm import migrations
-from telecrm.cdrs.models import CdrRating
+from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
@@ -45,6 +45,7 @@ from telecrm.rating.types import RateType
 from telecrm.reconciliation.service import reconcile
 
 CDRS = 1_000_000
+LATE_CDRS = 10_000
 CONTRACTS = 200
 GROUPS = 4
 PREFIXES_PER_GROUP = 1_250
@@ -265,6 +266,96 @@ def _reconcile(label: str, state: str, engine: Engine, settings: Settings) -> fl
     return seconds
 
 
+def _late_calls(engine: Engine, period: tuple[dt.datetime, dt.datetime]) -> dict[int, Decimal]:
+    """``LATE_CDRS`` calls of the invoiced month, rated after its invoices were sent;
+    their exact cost per contract."""
+    rng = random.Random(11)
+    start = period[0]
+    calls, ratings = [], []
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    for index in range(CDRS, CDRS + LATE_CDRS):
+        contract = rng.randint(1, CONTRACTS)
+        prefix = rng.randrange(PREFIXES_PER_GROUP)
+        call_start = start + dt.timedelta(seconds=rng.randrange(86_400 * 28))
+        cost = Decimal(rng.randint(1, 5_000_000_000)).scaleb(-6)
+        sums[contract] += cost
+        calls.append(
+            {
+                "id": index + 1,
+                "unique_key": f"bench-{index:08d}",
+                "accountcode": f"BENCH{contract:04d}",
+                "src": "1001",
+                "dst": f"0{800 + prefix}{index:07d}",
+                "start_time": call_start,
+                "duration": 63,
+                "billsec": 60,
+                "disposition": "ANSWERED",
+                "status": "valid",
+                "sync_status": "pending",
+            }
+        )
+        ratings.append(
+            {
+                "cdr_id": index + 1,
+                "start_time": call_start,
+                "rating_status": "rated",
+                "contract_id": contract,
+                "cleaned_number": f"62{800 + prefix}{index:07d}",
+                "matched_prefix": f"62{800 + prefix}",
+                "rate_id": ((contract % GROUPS) * PREFIXES_PER_GROUP) + prefix + 1,
+                "billable_seconds": 60,
+                "rated_at": period[1],
+                "cost": cost,
+            }
+        )
+    with engine.begin() as connection:
+        connection.execute(insert(Cdr), calls)
+        connection.execute(insert(CdrRating), ratings)
+    return sums
+
+
+def _measure_late(label: str, engine: Engine, url: str) -> float:
+    """Calls of November arrive after its invoices were sent: generating December
+    puts them on December's drafts (a section of earlier periods), reading the
+    ratings on no invoice only; sending those links them."""
+    settings = Settings(_env_file=None, database_url=url, timezone=TIMEZONE)  # type: ignore[call-arg]
+    period = billing_month(YEAR, MONTH, settings.tz)
+    late = _late_calls(engine, period)
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        summary = generate(session, YEAR, MONTH + 1, settings)
+    seconds = time.perf_counter() - started
+    console.print(
+        f"  {label}, generating {YEAR}-{MONTH + 1:02d} over the sent month and "
+        f"{LATE_CDRS:,} late calls: {summary.late_calls_billed:,} late calls on "
+        f"{len(summary.late_calls_invoice_numbers)} drafts in {seconds:.2f} s"
+    )
+    assert summary.late_calls_billed == LATE_CDRS
+    assert summary.late_calls_amounts == {"IDR": sum(late.values())}
+    with engine.connect() as connection:
+        december = dict(
+            connection.execute(
+                select(Invoice.contract_id, Invoice.id).where(
+                    Invoice.period_start == billing_month(YEAR, MONTH + 1, settings.tz)[0]
+                )
+            ).all()
+        )
+    for invoice_id in december.values():
+        with session_scope(engine) as session:
+            transition(session, EVERYTHING, invoice_id, Transition.SEND)
+    with engine.connect() as connection:
+        unlinked = connection.scalar(select(func.count()).where(CdrRating.invoice_id.is_(None)))
+        totals = dict(
+            connection.execute(
+                select(Invoice.contract_id, Invoice.amount).where(Invoice.id.in_(december.values()))
+            ).all()
+        )
+    assert unlinked == 0, f"{unlinked} calls on no invoice once every invoice is sent"
+    expected = {c: invoice_totals(cost, Decimal(11), "IDR").total for c, cost in late.items()}
+    assert totals == expected, "late calls' totals differ from their costs"
+    return seconds
+
+
 def _admin(*statements: str) -> None:
     """Run ``statements`` on the PostgreSQL server's own database (outside a transaction)."""
     url = make_url(Settings.model_validate({"database_url": POSTGRES}).database_url)
@@ -307,6 +398,7 @@ def main() -> None:
         console.print(f"  PostgreSQL: loaded in {time.perf_counter() - started:.1f} s")
         try:
             results["PostgreSQL"] = _measure("PostgreSQL", engine, url)
+            _measure_late("PostgreSQL", engine, url)
         finally:
             engine.dispose()
             _admin(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
@@ -322,6 +414,7 @@ def main() -> None:
     _load_sqlite(database, period)
     console.print(f"  SQLite: loaded in {time.perf_counter() - started:.1f} s")
     results["SQLite"] = _measure("SQLite", engine, url)
+    _measure_late("SQLite", engine, url)
     engine.dispose()
 
     for name, seconds in results.items():

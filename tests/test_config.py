@@ -22,6 +22,7 @@ def test_default_database_is_a_sqlite_file_in_the_working_directory(
     assert settings.is_sqlite
     assert settings.timezone == "UTC"
     assert settings.secret_key is None
+    assert settings.late_calls == "next_invoice"
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ("timezone", "Mars/Olympus", "unknown time zone"),
         ("log_level", "LOUD", "log level must be"),
         ("password_min_length", 4, "greater than or equal to 8"),
+        ("late_calls", "never", "'next_invoice' or 'adjustment'"),
     ],
 )
 def test_bad_settings_name_the_field(field: str, value: object, message: str) -> None:

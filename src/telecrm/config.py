@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -136,6 +137,12 @@ class Settings(BaseSettings):
     invoice_issuer_phone: str = Field(default="", description="Billing contact phone.")
     invoice_payment_instructions: str = Field(
         default="", description="How to pay (bank, account number), printed on invoices."
+    )
+    late_calls: Literal["next_invoice", "adjustment"] = Field(
+        default="next_invoice",
+        description="Where a call that arrives after its month's invoice was sent is billed: "
+        "on the contract's next invoice, as calls of earlier periods, or on an adjustment "
+        "(a debit note) of that invoice.",
     )
 
     # --- rating and CDR import (RATING.md) ---------------------------------------

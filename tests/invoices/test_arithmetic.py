@@ -99,6 +99,36 @@ def test_lines_keep_billed_destinations_most_expensive_first() -> None:
     ]
 
 
+def test_calls_of_earlier_periods_follow_the_months_own_month_by_month() -> None:
+    october = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
+    november = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+
+    def summary(
+        description: str, amount: str, original: dt.datetime | None = None
+    ) -> DestinationSummary:
+        original_id = None if original is None else original.month
+        return DestinationSummary(
+            description, None, 1, 1, 60, Decimal(amount), original_id, original
+        )
+
+    lines = invoice_lines(
+        [
+            summary("November, cheap", "1", november),
+            summary("own, cheap", "5"),
+            summary("November, dear", "900", november),
+            summary("October", "2", october),
+            summary("own, dear", "50"),
+        ]
+    )
+    assert [line.description for line in lines] == [
+        "own, dear",
+        "own, cheap",
+        "October",
+        "November, dear",
+        "November, cheap",
+    ]
+
+
 def test_billable_minutes_are_shown_to_two_places() -> None:
     assert billable_minutes(90) == Decimal("1.50")
     assert billable_minutes(61) == Decimal("1.02")

@@ -158,9 +158,15 @@ def test_generate_and_read_an_invoice_with_its_lines(
             "call_count": 1,
             "billable_seconds": 90,
             "amount": "1234.567800",
+            "original_invoice": None,
             "billable_minutes": "1.50",
+            "section": "period",
         }
     ]
+    assert detail["sections"] == [
+        {"section": "period", "call_count": 1, "billable_seconds": 90, "amount": "1234.567800"}
+    ]
+    assert (detail["kind"], detail["original_invoice"]) == ("monthly", None)
     only_month = client.get("/api/invoices", params={"month": 11}, headers=billing)
     assert only_month.status_code == 422
     audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "generate")).one()
@@ -332,3 +338,78 @@ def test_of_two_concurrent_transitions_one_wins_and_the_other_is_a_conflict(
         ]
         assert moves == [[status.value, target.value]]
         assert session.get_one(CdrRating, call.id).invoice_id == invoice.id
+
+
+@pytest.mark.parametrize("late_calls", ["next_invoice", "adjustment"])
+def test_the_calls_of_earlier_periods_are_read_with_the_invoice_and_among_its_calls(
+    client: TestClient,
+    db_session: Session,
+    settings: Settings,
+    auth_headers: Callable[..., dict[str, str]],
+    late_calls: str,
+) -> None:
+    client.app.state.settings.late_calls = late_calls  # type: ignore[attr-defined]
+    group = factories.rate_group(db_session)
+    rate = factories.rate(db_session, group, "62812", description="Telkomsel")
+    contract = factories.contract(db_session, group, tax_rate="0")
+    november_call = factories.cdr(db_session, contract, rate_obj=rate, cost="100")
+    billing = auth_headers(Role.BILLING)
+    customer = factories.bearer(factories.customer(db_session, contract), settings)
+    client.post("/api/invoices/generate", json={"year": 2025, "month": 11}, headers=billing)
+    [november] = client.get("/api/invoices", headers=billing).json()
+    assert client.post(f"/api/invoices/{november['id']}/send", headers=billing).status_code == 200
+    late = factories.cdr(
+        db_session, contract, rate_obj=rate, cost="2.5", billsec=30, billable_seconds=60
+    )
+    december_start = november_call.start_time.replace(month=12)
+    factories.cdr(db_session, contract, december_start, rate, cost="7.25")
+
+    summary = client.post(
+        "/api/invoices/generate", json={"year": 2025, "month": 12}, headers=billing
+    ).json()
+
+    assert (summary["late_calls_billed"], summary["late_calls_amounts"]) == (1, {"IDR": "2.500000"})
+    [holder_number] = summary["late_calls_invoice_numbers"]
+    holder = db_session.scalars(
+        select(Invoice).where(Invoice.invoice_number == holder_number)
+    ).one()
+    detail = client.get(f"/api/invoices/{holder.id}", headers=customer).json()
+    reference = {
+        "id": november["id"],
+        "invoice_number": november["invoice_number"],
+        "period_start": november["period_start"],
+        "period_end": november["period_end"],
+        "period": "2025-11",
+    }
+    late_line = {
+        "position": len(detail["lines"]),
+        "description": "Telkomsel",
+        "prefix": "62812",
+        "call_count": 1,
+        "billable_seconds": 60,
+        "amount": "2.500000",
+        "original_invoice": reference,
+        "billable_minutes": "1.00",
+        "section": "earlier_periods",
+    }
+    assert detail["lines"][-1] == late_line
+    earlier = {"section": "earlier_periods", "call_count": 1, "billable_seconds": 60}
+    if late_calls == "adjustment":
+        assert (detail["kind"], detail["original_invoice"]) == ("adjustment", reference)
+        assert detail["sections"] == [earlier | {"amount": "2.500000"}]
+        assert detail["subtotal"] == "2.50"
+    else:
+        assert (detail["kind"], detail["original_invoice"], detail["period"]) == (
+            "monthly",
+            None,
+            "2025-12",
+        )
+        assert [s["section"] for s in detail["sections"]] == ["period", "earlier_periods"]
+        assert detail["sections"][1] == earlier | {"amount": "2.500000"}
+        assert detail["subtotal"] == "9.75"
+
+    sent = client.post(f"/api/invoices/{holder.id}/send", headers=billing)
+    assert sent.status_code == 200, sent.text
+    calls = client.get("/api/cdrs", params={"invoice_id": holder.id}, headers=customer).json()
+    assert late.id in [call["id"] for call in calls["items"]]
+    assert november_call.id not in [call["id"] for call in calls["items"]]

@@ -17,12 +17,20 @@ from telecrm.cdr_status import repository as cdr_status_repository
 from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.config import Settings
+from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING, ContractScope
 from telecrm.db import session_factory
 from telecrm.errors import Conflict, NotFound, ValidationFailed
 from telecrm.invoices import service
-from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceSequence, InvoiceStatus
+from telecrm.invoices.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceStatus,
+)
 from telecrm.invoices.service import Transition, refusal
+from telecrm.rates.models import Rate
 from telecrm.rating.types import RateType, RatingStatus
 from tests import factories
 
@@ -499,3 +507,308 @@ def test_a_customer_cannot_reach_another_contracts_invoice(db_session: Session) 
     assert list(service.list_invoices(db_session, scope, ZoneInfo("UTC"))) == [mine]
     unbound = ContractScope(restricted=True, contract_id=None)
     assert list(service.list_invoices(db_session, unbound, ZoneInfo("UTC"))) == []
+
+
+# --- calls that arrive after their month's invoice was sent -----------------------------
+
+DEC = dt.datetime(2025, 12, 10, 9, tzinfo=dt.UTC)
+JAN = dt.datetime(2026, 1, 10, 9, tzinfo=dt.UTC)
+
+
+@pytest.fixture()
+def by_adjustment(settings: Settings) -> Settings:
+    return settings.model_copy(update={"late_calls": "adjustment"})
+
+
+def _monthly(session: Session, contract_id: int, start: dt.datetime) -> Invoice:
+    return session.scalars(
+        select(Invoice).where(
+            Invoice.contract_id == contract_id,
+            Invoice.kind == InvoiceKind.MONTHLY,
+            Invoice.period_start <= start,
+            Invoice.period_end > start,
+        )
+    ).one()
+
+
+def _adjustments(session: Session, contract_id: int) -> list[Invoice]:
+    return list(
+        session.scalars(
+            select(Invoice)
+            .where(Invoice.contract_id == contract_id, Invoice.kind == InvoiceKind.ADJUSTMENT)
+            .order_by(Invoice.id)
+        )
+    )
+
+
+def _sections(session: Session, invoice: Invoice) -> list[tuple[int | None, str, int, Decimal]]:
+    return [
+        (line.original_invoice_id, line.description, line.call_count, line.amount)
+        for line in _lines(session, invoice)
+    ]
+
+
+def _november_sent_then_a_late_call(
+    session: Session, settings: Settings
+) -> tuple[Contract, Rate, Invoice, Cdr, Cdr]:
+    """November invoiced and sent; then a November call arrives (and an unanswered
+    one, which costs nothing but is billed all the same)."""
+    group = factories.rate_group(session)
+    rate = factories.rate(session, group, "62812", description="Telkomsel")
+    contract = factories.contract(session, group, tax_rate="11")
+    factories.cdr(session, contract, NOV, rate, cost="100")
+    service.generate(session, 2025, 11, settings)
+    november = _send(session, _invoice_of(session, contract.id))
+    late = factories.cdr(session, contract, NOV + dt.timedelta(days=1), rate, cost="0.004")
+    unanswered = factories.cdr(session, contract, NOV, rate, cost="0", billsec=0)
+    return contract, rate, november, late, unanswered
+
+
+def test_a_late_call_is_billed_once_on_the_next_invoice_in_a_section_of_its_own(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, rate, november, late, unanswered = _november_sent_then_a_late_call(
+        db_session, settings
+    )
+    december_call = factories.cdr(db_session, contract, DEC, rate, cost="200.004")
+
+    summary = service.generate(db_session, 2025, 12, settings)
+
+    december = _monthly(db_session, contract.id, DEC)
+    assert (summary.late_calls_billed, summary.late_calls, summary.invoiced_calls) == (2, 0, 1)
+    assert summary.late_calls_amounts == {"IDR": Decimal("0.004")}
+    assert summary.late_calls_invoice_numbers == [december.invoice_number]
+    assert _sections(db_session, december) == [
+        (None, "Telkomsel", 1, Decimal("200.004")),
+        (november.id, "Telkomsel", 1, Decimal("0.004")),
+    ]
+    # 200.004 + 0.004 = 200.008, rounded once: 200.01 (the sections rounded apart
+    # would give 200.00 + 0.00); 11 % of 200.01 = 22.0011 -> 22.00
+    assert (december.subtotal, december.tax, december.amount) == (
+        Decimal("200.01"),
+        Decimal("22.00"),
+        Decimal("222.01"),
+    )
+    assert december.call_count == 2
+
+    again = service.generate(db_session, 2025, 12, settings)  # a draft generated again
+    assert (again.created, again.updated, again.late_calls_billed) == (0, 1, 2)
+    assert _sections(db_session, _monthly(db_session, contract.id, DEC)) == _sections(
+        db_session, december
+    )
+    assert db_session.scalar(select(func.count()).select_from(Invoice)) == 2
+
+    _send(db_session, december)
+    assert _linked(db_session, december) == sorted([december_call.id, late.id, unanswered.id])
+    assert len(_linked(db_session, november)) == 1
+
+    factories.cdr(db_session, contract, JAN, rate, cost="1")
+    january = service.generate(db_session, 2026, 1, settings)
+    assert (january.late_calls_billed, january.late_calls_invoice_numbers) == (0, [])
+    assert [
+        line.original_invoice_id
+        for line in _lines(db_session, _monthly(db_session, contract.id, JAN))
+    ] == [None]
+
+
+def test_a_contract_with_only_late_calls_gets_a_draft_for_them(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, _, november, late, _ = _november_sent_then_a_late_call(db_session, settings)
+
+    summary = service.generate(db_session, 2025, 12, settings)
+
+    december = _monthly(db_session, contract.id, DEC)
+    assert (summary.created, summary.invoiced_calls, summary.late_calls_billed) == (1, 0, 2)
+    assert _sections(db_session, december) == [(november.id, "Telkomsel", 1, Decimal("0.004"))]
+    assert (december.subtotal, december.amount) == (Decimal("0.00"), Decimal("0.00"))
+    _send(db_session, december)
+    assert late.id in _linked(db_session, december)
+
+
+def test_a_call_of_a_month_whose_invoice_is_a_draft_goes_on_that_draft_not_the_next(
+    db_session: Session, settings: Settings
+) -> None:
+    group = factories.rate_group(db_session)
+    rate = factories.rate(db_session, group)
+    contract = factories.contract(db_session, group)
+    factories.cdr(db_session, contract, NOV, rate, cost="100")
+    service.generate(db_session, 2025, 11, settings)
+    arrived = factories.cdr(db_session, contract, NOV, rate, cost="5")
+    factories.cdr(db_session, contract, DEC, rate, cost="7")
+
+    december = service.generate(db_session, 2025, 12, settings)
+    november = service.generate(db_session, 2025, 11, settings)
+
+    assert december.late_calls_billed == 0
+    assert [
+        line.original_invoice_id
+        for line in _lines(db_session, _monthly(db_session, contract.id, DEC))
+    ] == [None]
+    assert _monthly(db_session, contract.id, NOV).subtotal == Decimal("105.00")
+    assert november.late_calls_billed == 0
+    _send(db_session, _monthly(db_session, contract.id, NOV))
+    _send(db_session, _monthly(db_session, contract.id, DEC))
+    assert arrived.id in _linked(db_session, _monthly(db_session, contract.id, NOV))
+
+
+def test_a_late_call_arriving_after_the_next_draft_stops_its_sending_until_generated_again(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, rate, _, _, _ = _november_sent_then_a_late_call(db_session, settings)
+    service.generate(db_session, 2025, 12, settings)
+    later = factories.cdr(db_session, contract, NOV, rate, cost="3")
+    december = _monthly(db_session, contract.id, DEC)
+
+    with pytest.raises(Conflict, match="invoices generate"), db_session.begin_nested():
+        _send(db_session, december)
+    db_session.expire_all()
+
+    service.generate(db_session, 2025, 12, settings)
+    _send(db_session, december)
+    assert later.id in _linked(db_session, december)
+    assert december.subtotal == Decimal("3.00")  # 3.004 rounded once
+
+
+def test_late_calls_wait_while_the_months_invoice_and_the_next_are_both_sent(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, rate, _, late, _ = _november_sent_then_a_late_call(db_session, settings)
+    factories.cdr(db_session, contract, DEC, rate, cost="7")
+    service.generate(db_session, 2025, 12, settings)
+    december = _send(db_session, _monthly(db_session, contract.id, DEC))
+    after_december = factories.cdr(db_session, contract, NOV, rate, cost="9")
+
+    rerun = service.generate(db_session, 2025, 12, settings)
+    assert (rerun.late_calls, rerun.late_calls_billed, rerun.kept) == (1, 0, 1)
+
+    factories.cdr(db_session, contract, JAN, rate, cost="1")
+    january = service.generate(db_session, 2026, 1, settings)
+    assert january.late_calls_billed == 1
+    assert late.id in _linked(db_session, december)
+    _send(db_session, _monthly(db_session, contract.id, JAN))
+    assert after_december.id in _linked(db_session, _monthly(db_session, contract.id, JAN))
+
+
+def test_with_adjustments_a_late_call_is_billed_once_on_a_debit_note_of_its_month(
+    db_session: Session, by_adjustment: Settings
+) -> None:
+    contract, rate, november, late, unanswered = _november_sent_then_a_late_call(
+        db_session, by_adjustment
+    )
+    december_call = factories.cdr(db_session, contract, DEC, rate, cost="200.004")
+
+    summary = service.generate(db_session, 2025, 12, by_adjustment)
+
+    [adjustment] = _adjustments(db_session, contract.id)
+    december = _monthly(db_session, contract.id, DEC)
+    assert (summary.late_calls_billed, summary.late_calls, summary.created) == (2, 0, 2)
+    assert summary.late_calls_invoice_numbers == [adjustment.invoice_number]
+    assert summary.late_calls_amounts == {"IDR": Decimal("0.004")}
+    assert (adjustment.original_invoice_id, adjustment.status) == (november.id, InvoiceStatus.DRAFT)
+    assert (adjustment.period_start, adjustment.period_end) == (
+        november.period_start,
+        november.period_end,
+    )
+    assert (adjustment.invoice_date, adjustment.due_date) == (
+        december.invoice_date,
+        december.due_date,
+    )
+    assert _sections(db_session, adjustment) == [(november.id, "Telkomsel", 1, Decimal("0.004"))]
+    assert (adjustment.subtotal, adjustment.tax, adjustment.amount) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+    )
+    assert _sections(db_session, december) == [(None, "Telkomsel", 1, Decimal("200.004"))]
+    assert december.subtotal == Decimal("200.00")
+
+    again = service.generate(db_session, 2025, 12, by_adjustment)
+    assert (again.created, again.updated, again.removed) == (0, 2, 0)
+    assert [a.invoice_number for a in _adjustments(db_session, contract.id)] == [
+        adjustment.invoice_number
+    ]
+
+    _send(db_session, december)
+    assert _linked(db_session, december) == [december_call.id]
+    _send(db_session, adjustment)
+    assert _linked(db_session, adjustment) == sorted([late.id, unanswered.id])
+
+    # a further late call of November: a second adjustment, the first is untouched
+    another = factories.cdr(db_session, contract, NOV, rate, cost="50")
+    service.generate(db_session, 2026, 1, by_adjustment)
+    first, second = _adjustments(db_session, contract.id)
+    assert (first.id, first.status, second.status) == (
+        adjustment.id,
+        InvoiceStatus.SENT,
+        InvoiceStatus.DRAFT,
+    )
+    assert (second.original_invoice_id, second.subtotal, second.amount) == (
+        november.id,
+        Decimal("50.00"),
+        Decimal("55.50"),
+    )
+    _send(db_session, second)
+    assert _linked(db_session, second) == [another.id]
+    nothing = service.generate(db_session, 2026, 1, by_adjustment)
+    assert (nothing.late_calls_billed, len(_adjustments(db_session, contract.id))) == (0, 2)
+
+
+def test_regenerating_the_sent_month_raises_its_adjustment(
+    db_session: Session, by_adjustment: Settings
+) -> None:
+    contract, _, november, late, _ = _november_sent_then_a_late_call(db_session, by_adjustment)
+
+    summary = service.generate(db_session, 2025, 11, by_adjustment)
+
+    [adjustment] = _adjustments(db_session, contract.id)
+    assert (summary.kept, summary.late_calls, summary.late_calls_billed) == (1, 0, 2)
+    assert adjustment.original_invoice_id == november.id
+    _send(db_session, adjustment)
+    assert late.id in _linked(db_session, adjustment)
+
+
+def test_the_setting_at_generation_decides_and_drafts_of_the_other_kind_go(
+    db_session: Session, settings: Settings, by_adjustment: Settings
+) -> None:
+    contract, _, november, late, _ = _november_sent_then_a_late_call(db_session, by_adjustment)
+    service.generate(db_session, 2025, 12, by_adjustment)
+    [adjustment] = _adjustments(db_session, contract.id)
+
+    switched = service.generate(db_session, 2025, 12, settings)
+
+    assert (switched.removed, switched.late_calls_billed) == (1, 2)
+    assert _adjustments(db_session, contract.id) == []
+    december = _monthly(db_session, contract.id, DEC)
+    assert [line.original_invoice_id for line in _lines(db_session, december)] == [november.id]
+
+    service.generate(db_session, 2025, 12, by_adjustment)
+    db_session.expire_all()
+    [again] = _adjustments(db_session, contract.id)
+    assert again.invoice_number != adjustment.invoice_number  # numbers are never reused
+    assert db_session.get(Invoice, december.id) is None  # its only calls went to the note
+    _send(db_session, again)
+    assert late.id in _linked(db_session, again)
+
+
+def test_a_late_call_on_two_months_drafts_goes_with_the_first_sent_only(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, rate, _, late, unanswered = _november_sent_then_a_late_call(db_session, settings)
+    factories.cdr(db_session, contract, DEC, rate, cost="7")
+    factories.cdr(db_session, contract, JAN, rate, cost="1")
+    service.generate(db_session, 2025, 12, settings)
+    service.generate(db_session, 2026, 1, settings)
+    december, january = (_monthly(db_session, contract.id, when) for when in (DEC, JAN))
+
+    _send(db_session, january)
+    with pytest.raises(Conflict, match="invoices generate"), db_session.begin_nested():
+        _send(db_session, december)
+    db_session.expire_all()
+
+    assert {late.id, unanswered.id} <= set(_linked(db_session, january))
+    again = service.generate(db_session, 2025, 12, settings)
+    assert again.late_calls_billed == 0
+    _send(db_session, december)
+    assert late.id not in _linked(db_session, december)
+    assert december.subtotal == Decimal("7.00")

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import NamedTuple
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from telecrm import migrations
 from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.contracts.models import Contract
 from telecrm.db import Money, UTCDateTime, make_engine
-from telecrm.invoices.models import InvoiceStatus
+from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from telecrm.models import Base
 from telecrm.rating.types import RatingStatus
 from tests import factories
@@ -115,6 +119,57 @@ _OLD_CDRS = sa.table(
 )
 
 
+_OLD_INVOICES = sa.table(
+    "invoices",
+    sa.column("id", sa.Integer()),
+    sa.column("invoice_number", sa.String()),
+    sa.column("contract_id", sa.Integer()),
+    sa.column("accountcode", sa.String()),
+    sa.column("period_start", UTCDateTime()),
+    sa.column("period_end", UTCDateTime()),
+    sa.column("invoice_date", sa.Date()),
+    sa.column("due_date", sa.Date()),
+    sa.column("currency", sa.String()),
+    sa.column("subtotal", Money(scale=4)),
+    sa.column("tax_rate", Money(scale=4, precision=9)),
+    sa.column("tax", Money(scale=4)),
+    sa.column("amount", Money(scale=4)),
+    sa.column("call_count", sa.BigInteger()),
+    sa.column("status", sa.String()),
+)
+
+
+class _OldInvoice(NamedTuple):
+    id: int
+
+
+def _old_invoice(
+    session: Session, contract: Contract, status: InvoiceStatus, period_start: dt.datetime
+) -> _OldInvoice:
+    """An invoice as the schema of the time held it (the model has grown since)."""
+    invoice_id = session.execute(
+        sa.insert(_OLD_INVOICES)
+        .values(
+            invoice_number=f"INV-OLD-{status.value}",
+            contract_id=contract.id,
+            accountcode=contract.accountcode,
+            period_start=period_start,
+            period_end=(period_start + dt.timedelta(days=32)).replace(day=1),
+            invoice_date=dt.date(2025, 12, 1),
+            due_date=dt.date(2025, 12, 31),
+            currency="IDR",
+            subtotal=Decimal(0),
+            tax_rate=Decimal(0),
+            tax=Decimal(0),
+            amount=Decimal(0),
+            call_count=0,
+            status=status.value,
+        )
+        .returning(_OLD_INVOICES.c.id)
+    ).scalar_one()
+    return _OldInvoice(invoice_id)
+
+
 def test_upgrading_moves_ratings_to_their_table_and_takes_the_calls_off_drafts(
     empty_database_url: str,
 ) -> None:
@@ -129,12 +184,11 @@ def test_upgrading_moves_ratings_to_their_table_and_takes_the_calls_off_drafts(
             group = factories.rate_group(session)
             rate = factories.rate(session, group)
             contract = factories.contract(session, group)
-            draft = factories.invoice(session, contract)
-            sent = factories.invoice(
-                session,
-                contract,
-                status=InvoiceStatus.SENT,
-                period_start=dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
+            draft = _old_invoice(
+                session, contract, InvoiceStatus.DRAFT, dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+            )
+            sent = _old_invoice(
+                session, contract, InvoiceStatus.SENT, dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
             )
             call = {
                 "accountcode": contract.accountcode,
@@ -255,5 +309,52 @@ def test_upgrading_makes_calls_invalid_only_for_a_billed_field(empty_database_ur
             "disposition": "invalid",
             "plain": "valid",
         }
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_keeps_invoices_monthly_and_one_per_contract_and_month(
+    empty_database_url: str,
+) -> None:
+    """0011: invoices there were are monthly; a second monthly invoice of a contract's
+    month is still refused, an adjustment of it is not; going back drops draft
+    adjustments."""
+    engine = make_engine(empty_database_url)
+    try:
+        migrations.upgrade(engine, "0010")
+        november = dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
+        with Session(engine) as session, session.begin():
+            contract = factories.contract(session)
+            sent = _old_invoice(session, contract, InvoiceStatus.SENT, november)
+
+        migrations.upgrade(engine)
+
+        with Session(engine) as session:
+            invoice = session.get_one(Invoice, sent.id)
+            assert (invoice.kind, invoice.bills_earlier_periods) == (InvoiceKind.MONTHLY, False)
+            copy = {
+                column: getattr(invoice, column)
+                for column in (
+                    *("contract_id", "accountcode", "period_start", "period_end"),
+                    *("invoice_date", "due_date", "currency", "call_count"),
+                    *("subtotal", "tax_rate", "tax", "amount"),
+                )
+            }
+        with pytest.raises(IntegrityError), Session(engine) as session, session.begin():
+            session.add(Invoice(invoice_number="INV-TWICE", **copy))
+        with Session(engine) as session, session.begin():
+            session.add(
+                Invoice(
+                    invoice_number="INV-ADJ",
+                    kind=InvoiceKind.ADJUSTMENT,
+                    original_invoice_id=sent.id,
+                    **copy,
+                )
+            )
+
+        migrations.downgrade(engine, "0010")
+        with engine.connect() as connection:
+            numbers = connection.scalars(sa.select(_OLD_INVOICES.c.invoice_number)).all()
+        assert numbers == ["INV-OLD-sent"]
     finally:
         engine.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
+from sqlalchemy.sql.elements import TextClause
 
 from telecrm.cdr_status.models import CdrState
 from telecrm.db import (
@@ -37,6 +38,13 @@ from telecrm.rating.types import RatingStatus
 # rewrites the calls themselves.
 STORED_STATES = (CdrState.NEW, CdrState.VALID, CdrState.INVALID)
 COST_SCALE = 6  # RATING.md §4: a call's cost is rounded once, to 6 decimal places
+# The rows of the index of rated calls on no invoice. A query that means to use it
+# says this literally (``unbilled()``): the planners cannot match a bound parameter.
+UNBILLED = "rating_status = 'rated' AND invoice_id IS NULL"
+
+
+def unbilled() -> TextClause:
+    return text("cdr_ratings.rating_status = 'rated' AND cdr_ratings.invoice_id IS NULL")
 
 
 def _where_set(*columns: str, table: str = "cdrs") -> Index:
@@ -218,6 +226,16 @@ class CdrRating(Base):
     __table_args__ = (
         Index("ix_cdr_ratings_contract_id_start_time", "contract_id", "start_time"),
         _where_set("invoice_id", table="cdr_ratings"),
+        # The rated calls on no invoice: where a call that arrived after its month's
+        # invoice was sent is found without reading every invoiced call of the past
+        # (a call leaves the index once it is linked; unrated ones never enter it).
+        Index(
+            "ix_cdr_ratings_unbilled",
+            "contract_id",
+            "start_time",
+            postgresql_where=text(UNBILLED),
+            sqlite_where=text(UNBILLED),
+        ),
         # Ratings are written a day at a time, so the table is in time order: on
         # PostgreSQL a BRIN index (a few pages, next to free to keep up) finds a
         # month; SQLite has only B-trees.

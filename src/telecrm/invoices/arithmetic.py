@@ -85,7 +85,8 @@ def invoice_totals(cost_sum: Decimal, tax_rate_percent: Decimal, currency: str) 
 
 @dataclass(frozen=True)
 class DestinationSummary:
-    """Calls of one contract to one destination, as the database sums them."""
+    """Calls of one contract to one destination, as the database sums them. Calls of
+    an earlier period name the sent invoice of their month and when it began."""
 
     description: str
     prefix: str | None
@@ -93,13 +94,25 @@ class DestinationSummary:
     billed_calls: int
     billable_seconds: int
     amount: Decimal
+    original_invoice_id: int | None = None
+    original_period_start: dt.datetime | None = None
 
 
 def invoice_lines(summaries: Iterable[DestinationSummary]) -> list[DestinationSummary]:
-    """The lines of an invoice: destinations with at least one billed call, most
-    expensive first (ties by description, so the order is stable)."""
+    """The lines of an invoice: destinations with at least one billed call; the
+    invoice's own month first, then the calls of earlier periods month by month;
+    within each, most expensive first (ties by description, so the order is stable)."""
     billed = [summary for summary in summaries if summary.billed_calls > 0]
-    return sorted(billed, key=lambda summary: (-summary.amount, summary.description))
+    return sorted(
+        billed,
+        key=lambda summary: (
+            summary.original_period_start is not None,
+            summary.original_period_start or dt.datetime.min.replace(tzinfo=dt.UTC),
+            summary.original_invoice_id or 0,
+            -summary.amount,
+            summary.description,
+        ),
+    )
 
 
 def billable_minutes(seconds: int) -> Decimal:

@@ -12,8 +12,9 @@ from telecrm.config import get_settings
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.db import session_scope
 from telecrm.invoices import service
+from telecrm.invoices.arithmetic import format_amount
 from telecrm.invoices.models import Invoice, InvoiceStatus
-from telecrm.invoices.schemas import InvoiceRead
+from telecrm.invoices.schemas import GenerateSummary, InvoiceRead
 
 invoices_app = typer.Typer(help="Monthly invoices: generate, list, PDF.", no_args_is_help=True)
 
@@ -27,6 +28,7 @@ class OutputFormat(enum.StrEnum):
 
 
 def print_invoices(title: str, invoices: Sequence[Invoice]) -> None:
+    """Call with the session open: an adjustment names the invoice it adjusts."""
     rows = [InvoiceRead.model_validate(invoice) for invoice in invoices]
     print_table(
         title,
@@ -34,6 +36,7 @@ def print_invoices(title: str, invoices: Sequence[Invoice]) -> None:
             "number",
             "accountcode",
             "period",
+            "kind",
             "calls",
             "subtotal",
             "tax",
@@ -47,6 +50,7 @@ def print_invoices(title: str, invoices: Sequence[Invoice]) -> None:
                 r.invoice_number,
                 r.accountcode,
                 r.period,
+                f"adjusts {r.original_invoice.invoice_number}" if r.original_invoice else r.kind,
                 f"{r.call_count:,}",
                 f"{r.subtotal:,}",
                 f"{r.tax:,}",
@@ -60,6 +64,23 @@ def print_invoices(title: str, invoices: Sequence[Invoice]) -> None:
     )
 
 
+def late_calls_line(summary: GenerateSummary) -> str:
+    """What the run did with calls that arrived after their month's invoice was sent."""
+    if not summary.late_calls_billed:
+        return "late calls: none of earlier months to bill"
+    where = "adjustments" if summary.late_calls_on == "adjustment" else "invoices"
+    numbers = summary.late_calls_invoice_numbers
+    shown = ", ".join(numbers[:3]) + (f" and {len(numbers) - 3} more" if len(numbers) > 3 else "")
+    money = ", ".join(
+        f"{currency} {format_amount(amount, currency)}"
+        for currency, amount in summary.late_calls_amounts.items()
+    )
+    return (
+        f"late calls: {summary.late_calls_billed:,} calls of earlier months on "
+        f"{len(numbers)} {where} ({shown}): {money}"
+    )
+
+
 @invoices_app.command("generate")
 def generate(month: int = MONTH, year: int = YEAR) -> None:
     """Draft invoices for every contract with rated calls in the month (boundaries at
@@ -69,24 +90,25 @@ def generate(month: int = MONTH, year: int = YEAR) -> None:
     with session_scope() as session:
         summary = service.generate(session, year, month, settings)
         invoices = service.list_invoices(session, EVERYTHING, settings.tz, year=year, month=month)
-    console.print(
-        f"{year}-{month:02d}: {summary.created} invoices created, {summary.updated} drafts "
-        f"generated again, {summary.removed} drafts removed, {summary.kept} sent or paid kept; "
-        f"{summary.invoiced_calls:,} rated calls invoiced"
-    )
-    if summary.late_calls:
         console.print(
-            f"[yellow]{summary.late_calls:,} rated calls belong to contracts whose invoice "
-            "for the month was already sent: they are on no invoice[/yellow]"
+            f"{year}-{month:02d}: {summary.created} invoices created, {summary.updated} drafts "
+            f"generated again, {summary.removed} drafts removed, {summary.kept} sent or paid "
+            f"kept; {summary.invoiced_calls:,} rated calls invoiced"
         )
-    if summary.unrated_calls or summary.pending_calls or summary.invalid_calls:
-        console.print(
-            f"[yellow]not invoiced: {summary.unrated_calls:,} unrated calls, "
-            f"{summary.invalid_calls:,} invalid calls (telecrm cdr export shows why), "
-            f"{summary.pending_calls:,} calls not rated yet (telecrm cdr process-billing)"
-            "[/yellow]"
-        )
-    print_invoices(f"invoices of {year}-{month:02d}", invoices)
+        console.print(late_calls_line(summary))
+        if summary.late_calls:
+            console.print(
+                f"[yellow]{summary.late_calls:,} rated calls arrived after their month's "
+                "invoice was sent: the contract's next month's invoice will bill them[/yellow]"
+            )
+        if summary.unrated_calls or summary.pending_calls or summary.invalid_calls:
+            console.print(
+                f"[yellow]not invoiced: {summary.unrated_calls:,} unrated calls, "
+                f"{summary.invalid_calls:,} invalid calls (telecrm cdr export shows why), "
+                f"{summary.pending_calls:,} calls not rated yet (telecrm cdr process-billing)"
+                "[/yellow]"
+            )
+        print_invoices(f"invoices of {year}-{month:02d}", invoices)
 
 
 @invoices_app.command("list")

@@ -4,8 +4,8 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, false, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from telecrm.db import Base, Money, TimestampMixin, UTCDateTime, enum_column_type
 
@@ -19,13 +19,32 @@ class InvoiceStatus(enum.StrEnum):
     PAID = "paid"
 
 
+class InvoiceKind(enum.StrEnum):
+    MONTHLY = "monthly"
+    # a debit note: calls of a month that arrived after its invoice was sent
+    ADJUSTMENT = "adjustment"
+
+
 class Invoice(TimestampMixin, Base):
     """One contract's bill for one month (RATING.md §5). ``period_start`` and
     ``period_end`` (exclusive) are the month's boundaries in the billing time zone,
-    stored as UTC instants."""
+    stored as UTC instants.
+
+    An ``adjustment`` bills calls of its month that arrived after the month's invoice
+    (``original_invoice_id``) was sent; a month has one monthly invoice per contract
+    and any number of adjustments."""
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("contract_id", "period_start"),)
+    __table_args__ = (
+        Index(
+            "uq_invoices_monthly_contract_id_period_start",
+            "contract_id",
+            "period_start",
+            unique=True,
+            postgresql_where=text("kind = 'monthly'"),
+            sqlite_where=text("kind = 'monthly'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_number: Mapped[str] = mapped_column(String(30), unique=True)
@@ -44,14 +63,32 @@ class Invoice(TimestampMixin, Base):
     status: Mapped[InvoiceStatus] = mapped_column(
         enum_column_type(InvoiceStatus, "invoice_status"), default=InvoiceStatus.DRAFT, index=True
     )
+    kind: Mapped[InvoiceKind] = mapped_column(
+        enum_column_type(InvoiceKind, "invoice_kind"), server_default=InvoiceKind.MONTHLY.value
+    )
+    # A monthly invoice that also bills its contract's calls of earlier months whose
+    # invoice was already sent (TELECRM_LATE_CALLS=next_invoice when it was generated):
+    # sending it links those too.
+    bills_earlier_periods: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # NO ACTION, not RESTRICT: an invoice referred to cannot be deleted, yet a table
+    # can be emptied in one statement (checked at its end)
+    original_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     payment_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
+    original_invoice: Mapped[Invoice | None] = relationship(
+        remote_side=[id], foreign_keys=[original_invoice_id], viewonly=True, lazy="selectin"
+    )
+
 
 class InvoiceLine(Base):
     """Calls to one destination on one invoice. ``amount`` is the exact sum of the
-    calls' costs; the invoice's subtotal is that sum over all lines, rounded once."""
+    calls' costs; the invoice's subtotal is that sum over all lines, rounded once.
+
+    A line of the section "calls of earlier periods" names the sent invoice of the
+    calls' month (``original_invoice_id``): they arrived after it was sent. Sending
+    the invoice links them, as it links the calls of its own month."""
 
     __tablename__ = "invoice_lines"
 
@@ -65,6 +102,11 @@ class InvoiceLine(Base):
     call_count: Mapped[int] = mapped_column(BigInteger)
     billable_seconds: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[Decimal] = mapped_column(Money(scale=6))
+    original_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+
+    original_invoice: Mapped[Invoice | None] = relationship(
+        foreign_keys=[original_invoice_id], viewonly=True, lazy="selectin"
+    )
 
 
 class InvoiceSequence(Base):

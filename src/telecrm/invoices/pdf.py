@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from fpdf import FPDF
@@ -18,7 +19,7 @@ from fpdf.fonts import FontFace
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.invoices.arithmetic import billable_minutes, format_amount, trim_zeros
-from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"
@@ -126,9 +127,30 @@ def _customer(pdf: _InvoiceDocument, contract: Contract) -> None:
     )
 
 
-def _lines_table(pdf: _InvoiceDocument, invoice: Invoice, lines: Sequence[InvoiceLine]) -> None:
+def _month(moment: dt.datetime, settings: Settings) -> str:
+    return f"{moment.astimezone(settings.tz):%B %Y}"
+
+
+def _original_heading(line: InvoiceLine, settings: Settings) -> str:
+    original = line.original_invoice
+    if original is None:  # the foreign key keeps it: only a broken database gets here
+        return "Earlier period"
+    return f"{_month(original.period_start, settings)} · after invoice {original.invoice_number}"
+
+
+def _lines_table(
+    pdf: _InvoiceDocument,
+    invoice: Invoice,
+    lines: Sequence[InvoiceLine],
+    settings: Settings,
+    subtotal_label: str | None = None,
+    month_headings: bool = True,
+) -> None:
+    """The lines of one section, under a heading per month for calls of earlier
+    periods, and with the section's subtotal when the invoice has several."""
     pdf.set_font(FONT, "", 9)
     pdf.set_draw_color(*RULE)
+    bold = FontFace(emphasis="BOLD")
     with pdf.table(
         col_widths=(74, 24, 18, 22, 36),
         text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
@@ -138,7 +160,11 @@ def _lines_table(pdf: _InvoiceDocument, invoice: Invoice, lines: Sequence[Invoic
         padding=(0.8, 1.5),
     ) as table:
         table.row(["Destination", "Prefix", "Calls", "Minutes", f"Amount ({invoice.currency})"])
+        original_id: int | None = None
         for line in lines:
+            if month_headings and line.original_invoice_id not in (None, original_id):
+                original_id = line.original_invoice_id
+                table.row().cell(_original_heading(line, settings), colspan=5, style=bold)
             table.row(
                 [
                     line.description,
@@ -150,6 +176,68 @@ def _lines_table(pdf: _InvoiceDocument, invoice: Invoice, lines: Sequence[Invoic
             )
         if not lines:
             table.row(["No billed calls this month", "", "0", "0.00", "0"])
+        elif subtotal_label:
+            row = table.row(style=bold)
+            row.cell(subtotal_label, colspan=2)
+            for text in (
+                f"{sum(line.call_count for line in lines):,}",
+                f"{billable_minutes(sum(line.billable_seconds for line in lines)):,}",
+                format_amount(sum((line.amount for line in lines), Decimal(0)), invoice.currency),
+            ):
+                row.cell(text)
+
+
+def _section_heading(pdf: _InvoiceDocument, title: str, note: str) -> None:
+    pdf.set_font(FONT, "B", 11)
+    pdf.cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 8)
+    pdf.set_text_color(*GREY)
+    pdf.multi_cell(0, 4.6, note, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+
+
+def _calls(
+    pdf: _InvoiceDocument, invoice: Invoice, lines: Sequence[InvoiceLine], settings: Settings
+) -> None:
+    """The invoice's own month, then the calls of earlier periods; an adjustment
+    has only the latter, all of one month."""
+    own = [line for line in lines if line.original_invoice_id is None]
+    earlier = [line for line in lines if line.original_invoice_id is not None]
+    billed = f"{sum(line.call_count for line in earlier):,} billed calls"
+    if invoice.kind == InvoiceKind.ADJUSTMENT:
+        original = invoice.original_invoice
+        number = original.invoice_number if original else ""
+        _section_heading(
+            pdf,
+            f"Calls of {_period(invoice, settings)} not on invoice {number}",
+            f"They reached us after invoice {number} was sent. Times in "
+            f"{settings.timezone}; {billed}.",
+        )
+        _lines_table(pdf, invoice, earlier, settings, month_headings=False)
+        return
+    several = bool(earlier)
+    _section_heading(
+        pdf,
+        f"Calls of {_period(invoice, settings)}",
+        f"Times in {settings.timezone}; {sum(line.call_count for line in own):,} billed calls.",
+    )
+    _lines_table(
+        pdf,
+        invoice,
+        own,
+        settings,
+        f"Calls of {_month(invoice.period_start, settings)}" if several else None,
+    )
+    if several:
+        pdf.ln(5)
+        _section_heading(
+            pdf,
+            "Calls of earlier periods",
+            "Calls of earlier months that reached us after the invoice of their month "
+            f"was sent; {billed}.",
+        )
+        _lines_table(pdf, invoice, earlier, settings, "Calls of earlier periods")
 
 
 def _totals(pdf: _InvoiceDocument, invoice: Invoice) -> None:
@@ -175,8 +263,9 @@ def _totals(pdf: _InvoiceDocument, invoice: Invoice) -> None:
 def render_invoice(
     invoice: Invoice, lines: Sequence[InvoiceLine], contract: Contract, settings: Settings
 ) -> bytes:
-    pdf = _InvoiceDocument(f"Invoice {invoice.invoice_number} · {settings.invoice_issuer_name}")
-    pdf.set_title(f"Invoice {invoice.invoice_number}")
+    document = "Debit note" if invoice.kind == InvoiceKind.ADJUSTMENT else "Invoice"
+    pdf = _InvoiceDocument(f"{document} {invoice.invoice_number} · {settings.invoice_issuer_name}")
+    pdf.set_title(f"{document} {invoice.invoice_number}")
     pdf.set_author(settings.invoice_issuer_name)
     pdf.set_creation_date(invoice.updated_at)
     pdf.add_page()
@@ -186,15 +275,20 @@ def render_invoice(
     below_issuer = pdf.get_y()
     pdf.set_xy(FACTS_X, top)
     pdf.set_font(FONT, "B", 20)
-    title = "DRAFT INVOICE" if invoice.status == InvoiceStatus.DRAFT else "INVOICE"
+    adjustment = invoice.kind == InvoiceKind.ADJUSTMENT
+    title = "DEBIT NOTE" if adjustment else "INVOICE"
+    if invoice.status == InvoiceStatus.DRAFT:
+        title = f"DRAFT {title}"
     pdf.cell(0, 9, title, new_x="LMARGIN", new_y="NEXT")
+    original = invoice.original_invoice
     pdf.facts(
         FACTS_X,
         [
-            ("Invoice no.", invoice.invoice_number),
-            ("Invoice date", _date(invoice.invoice_date)),
+            ("Debit note no." if adjustment else "Invoice no.", invoice.invoice_number),
+            *([("Adjusts", original.invoice_number)] if adjustment and original else []),
+            ("Date" if adjustment else "Invoice date", _date(invoice.invoice_date)),
             ("Due date", _date(invoice.due_date)),
-            ("Period", f"{invoice.period_start.astimezone(settings.tz):%B %Y}"),
+            ("Period", _month(invoice.period_start, settings)),
             ("Account", invoice.accountcode),
         ],
     )
@@ -208,20 +302,7 @@ def render_invoice(
 
     _customer(pdf, contract)
     pdf.ln(6)
-    pdf.set_font(FONT, "B", 11)
-    pdf.cell(0, 6, f"Calls of {_period(invoice, settings)}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "", 8)
-    pdf.set_text_color(*GREY)
-    pdf.cell(
-        0,
-        5,
-        f"Times in {settings.timezone}; {invoice.call_count:,} billed calls.",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-    pdf.set_text_color(0, 0, 0)
-    pdf.ln(2)
-    _lines_table(pdf, invoice, lines)
+    _calls(pdf, invoice, lines, settings)
     _totals(pdf, invoice)
 
     pdf.ln(8)
@@ -239,8 +320,9 @@ def render_invoice(
     pdf.ln(2)
     pdf.text_lines(
         [
-            "Line amounts are rounded for display. The subtotal is the exact sum of the "
-            "costs of all calls, rounded once; the tax is computed on the subtotal."
+            "Line and section amounts are rounded for display. The subtotal is the exact "
+            "sum of the costs of all calls, of every section, rounded once; the tax is "
+            "computed on the subtotal."
         ],
         0,
         size=7.5,

@@ -5,18 +5,29 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from telecrm.cdr_status.models import CdrState
-from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.cdrs.models import Cdr, CdrRating, unbilled
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
-from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceSequence, InvoiceStatus
+from telecrm.invoices.models import (
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceStatus,
+)
 from telecrm.rates.models import Rate
 from telecrm.rating.types import RatingStatus
+
+# An invoice that was sent (its calls are final; a call of its month that arrives
+# later is billed on a later invoice). Not the CDR repository's equal: importing it
+# would load the rating engine into every invoice command.
+SENT_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.PAID)
 
 
 class DestinationSum(NamedTuple):
@@ -54,8 +65,40 @@ def set_sequence(session: Session, year: int, last_number: int) -> None:
     )
 
 
+class LateSum(NamedTuple):
+    """Calls of one contract to one destination that arrived after the invoice of
+    their month (``original_invoice_id``) was sent."""
+
+    contract_id: int
+    original_invoice_id: int
+    original_period_start: dt.datetime
+    destination: str | None
+    first_prefix: str | None
+    last_prefix: str | None
+    call_count: int
+    billed_calls: int
+    billable_seconds: int
+    amount: Decimal
+
+
 def period_invoices(session: Session, period_start: dt.datetime) -> Sequence[Invoice]:
-    return session.scalars(select(Invoice).where(Invoice.period_start == period_start)).all()
+    """The month's monthly invoices (not its adjustments)."""
+    return session.scalars(
+        select(Invoice).where(
+            Invoice.period_start == period_start, Invoice.kind == InvoiceKind.MONTHLY
+        )
+    ).all()
+
+
+def draft_adjustments(session: Session, months_before: dt.datetime) -> Sequence[Invoice]:
+    """The adjustments still in draft of months that start before ``months_before``."""
+    return session.scalars(
+        select(Invoice).where(
+            Invoice.kind == InvoiceKind.ADJUSTMENT,
+            Invoice.status == InvoiceStatus.DRAFT,
+            Invoice.period_start < months_before,
+        )
+    ).all()
 
 
 def _billable_calls(period_start: dt.datetime, period_end: dt.datetime) -> list[Any]:
@@ -68,6 +111,19 @@ def _billable_calls(period_start: dt.datetime, period_end: dt.datetime) -> list[
         CdrRating.start_time < period_end,
         CdrRating.contract_id.is_not(None),
         CdrRating.invoice_id.is_(None),
+    ]
+
+
+def _late_calls(original: Any) -> list[Any]:
+    """Rated calls on no invoice in the month of ``original`` (an invoices table),
+    a monthly invoice that was sent: they arrived after it was sent."""
+    return [
+        original.kind == InvoiceKind.MONTHLY,
+        original.status.in_(SENT_STATUSES),
+        CdrRating.contract_id == original.contract_id,
+        CdrRating.start_time >= original.period_start,
+        CdrRating.start_time < original.period_end,
+        unbilled(),
     ]
 
 
@@ -98,6 +154,34 @@ def destination_sums(
         .group_by(CdrRating.contract_id, destination)
     )
     return [DestinationSum(*row) for row in session.execute(query)]
+
+
+def late_destination_sums(session: Session, months_before: dt.datetime) -> list[LateSum]:
+    """The calls that arrived after the invoice of their month was sent, of months
+    that start before ``months_before``, summed per contract, month and destination.
+    Read through the index of the calls on no invoice, so the invoiced past costs
+    nothing."""
+    destination = func.coalesce(Rate.description, CdrRating.matched_prefix)
+    query = (
+        select(
+            Invoice.contract_id,
+            Invoice.id,
+            Invoice.period_start,
+            destination,
+            func.min(CdrRating.matched_prefix),
+            func.max(CdrRating.matched_prefix),
+            func.count(),
+            func.sum(_billed()),
+            func.coalesce(func.sum(CdrRating.billable_seconds), 0),
+            func.sum(CdrRating.cost),
+        )
+        .select_from(Invoice)
+        .join(CdrRating, and_(*_late_calls(Invoice)))
+        .outerjoin(Rate, Rate.id == CdrRating.rate_id)
+        .where(Invoice.period_start < months_before)
+        .group_by(Invoice.contract_id, Invoice.id, Invoice.period_start, destination)
+    )
+    return [LateSum(*row) for row in session.execute(query)]
 
 
 def rating_status_counts(
@@ -162,7 +246,10 @@ def replace_lines(
 
 def link_calls(session: Session, invoice: Invoice) -> None:
     """Put on ``invoice`` its contract's calls of its month that are on no invoice:
-    one set-based UPDATE, the same calls its draft summed."""
+    one set-based UPDATE, the same calls its draft summed. (An adjustment's month is
+    that of the sent invoice it adjusts: its calls on no invoice are the late ones.)
+    A monthly invoice that bills earlier periods also takes the calls that arrived
+    after the invoice of their month was sent."""
     session.execute(
         update(CdrRating)
         .where(
@@ -172,6 +259,19 @@ def link_calls(session: Session, invoice: Invoice) -> None:
         .values(invoice_id=invoice.id)
         .execution_options(synchronize_session=False)
     )
+    if invoice.bills_earlier_periods:
+        original = aliased(Invoice)
+        session.execute(
+            update(CdrRating)
+            .where(
+                CdrRating.contract_id == invoice.contract_id,
+                CdrRating.start_time < invoice.period_start,
+                unbilled(),  # by the index of unbilled calls, not the contract's past
+                exists().where(*_late_calls(original)),
+            )
+            .values(invoice_id=invoice.id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def linked_calls_match(session: Session, invoice: Invoice) -> bool:
@@ -230,6 +330,13 @@ def status_of(session: Session, invoice_id: int) -> InvoiceStatus | None:
 
 def get(session: Session, invoice_id: int) -> Invoice | None:
     return session.get(Invoice, invoice_id)
+
+
+def by_ids(session: Session, invoice_ids: Collection[int]) -> dict[int, Invoice]:
+    if not invoice_ids:
+        return {}
+    invoices = session.scalars(select(Invoice).where(Invoice.id.in_(invoice_ids)))
+    return {invoice.id: invoice for invoice in invoices}
 
 
 def get_by_number(session: Session, invoice_number: str) -> Invoice | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
@@ -12,7 +13,27 @@ from telecrm.invoices.arithmetic import (
     round_half_up,
     trim_zeros,
 )
-from telecrm.invoices.models import InvoiceStatus
+from telecrm.invoices.models import InvoiceKind, InvoiceStatus
+
+
+class InvoiceSection(enum.StrEnum):
+    PERIOD = "period"  # the calls of the invoice's month
+    # calls that arrived after the invoice of their month was sent
+    EARLIER_PERIODS = "earlier_periods"
+
+
+class InvoiceReference(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    invoice_number: str
+    period_start: dt.datetime
+    period_end: dt.datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def period(self) -> str:
+        return period_label(self.period_start, self.period_end)
 
 
 class InvoiceLineRead(BaseModel):
@@ -24,11 +45,34 @@ class InvoiceLineRead(BaseModel):
     call_count: int
     billable_seconds: int
     amount: Decimal = Field(description="The exact sum of the calls' costs (6 places).")
+    original_invoice: InvoiceReference | None = Field(
+        description="Calls of an earlier period: the invoice of their month, sent before "
+        "they arrived."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def billable_minutes(self) -> Decimal:
         return billable_minutes(self.billable_seconds)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def section(self) -> InvoiceSection:
+        return (
+            InvoiceSection.PERIOD
+            if self.original_invoice is None
+            else InvoiceSection.EARLIER_PERIODS
+        )
+
+
+class InvoiceSectionRead(BaseModel):
+    section: InvoiceSection
+    call_count: int
+    billable_seconds: int
+    amount: Decimal = Field(
+        description="The exact sum of the section's call costs. The invoice's subtotal is "
+        "the sum over all sections, rounded once."
+    )
 
 
 class InvoiceRead(BaseModel):
@@ -49,6 +93,11 @@ class InvoiceRead(BaseModel):
     amount: Decimal = Field(description="The total: subtotal + tax.")
     call_count: int
     status: InvoiceStatus
+    kind: InvoiceKind = Field(
+        description="monthly, or adjustment: a debit note for calls of its month that "
+        "arrived after the month's invoice (original_invoice) was sent."
+    )
+    original_invoice: InvoiceReference | None
     sent_at: dt.datetime | None
     payment_requested_at: dt.datetime | None
     paid_at: dt.datetime | None
@@ -73,7 +122,26 @@ class InvoiceRead(BaseModel):
 
 
 class InvoiceDetail(InvoiceRead):
-    lines: list[InvoiceLineRead]
+    lines: list[InvoiceLineRead] = Field(
+        description="The calls of the invoice's month, then those of earlier periods."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sections(self) -> list[InvoiceSectionRead]:
+        """What each section sums; a section without lines is left out."""
+        sections: dict[InvoiceSection, InvoiceSectionRead] = {}
+        for line in self.lines:
+            section = sections.setdefault(
+                line.section,
+                InvoiceSectionRead(
+                    section=line.section, call_count=0, billable_seconds=0, amount=Decimal(0)
+                ),
+            )
+            section.call_count += line.call_count
+            section.billable_seconds += line.billable_seconds
+            section.amount += line.amount
+        return list(sections.values())
 
 
 class GenerateRequest(BaseModel):
@@ -94,9 +162,19 @@ class GenerateSummary(BaseModel):
         description="Rated calls on no invoice summed on the drafts (linked when sent)."
     )
     late_calls: int = Field(
-        description="Rated calls of contracts whose invoice for the month was already sent: "
-        "on no invoice."
+        description="Rated calls that arrived after their month's invoice was sent and are on "
+        "no invoice yet: the contract's next month's invoice will bill them."
     )
+    late_calls_on: str = Field(
+        description="Where late calls are billed (TELECRM_LATE_CALLS): next_invoice or adjustment."
+    )
+    late_calls_billed: int = Field(
+        description="Late calls put on drafts by this run (linked when those are sent)."
+    )
+    late_calls_invoice_numbers: list[str] = Field(
+        description="The drafts holding them: this month's invoices, or adjustments."
+    )
+    late_calls_amounts: dict[str, Decimal] = Field(description="Their exact cost per currency.")
     unrated_calls: int = Field(description="Calls of the month that could not be rated.")
     pending_calls: int = Field(
         description="Calls of the month not rated yet (validate, then process-billing)."

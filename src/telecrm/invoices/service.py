@@ -38,7 +38,7 @@ from telecrm.invoices.arithmetic import (
     invoice_number,
     invoice_totals,
 )
-from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceStatus
+from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from telecrm.invoices.schemas import GenerateSummary
 from telecrm.rating.types import RatingStatus
 
@@ -207,22 +207,24 @@ def _link_calls(session: Session, invoice: Invoice) -> None:
 
 @dataclass
 class _Bill:
-    """One contract's month, from its destination sums."""
+    """One invoice's calls, from their destination sums: its own month's, and those
+    of earlier periods (calls that arrived after their month's invoice was sent)."""
 
     destinations: list[DestinationSummary]
     call_count: int = 0
     cost_sum: Decimal = Decimal(0)
+    late_calls: int = 0
+    late_cost: Decimal = Decimal(0)
 
-
-def _bills(
-    sums: Sequence[repository.DestinationSum],
-) -> dict[int, _Bill]:
-    bills: dict[int, _Bill] = defaultdict(lambda: _Bill([]))
-    for row in sums:
-        bill = bills[row.contract_id]
-        bill.call_count += row.call_count
-        bill.cost_sum += row.amount
-        bill.destinations.append(
+    def add(self, row: repository.DestinationSum | repository.LateSum) -> None:
+        original_id, original_start = None, None
+        if isinstance(row, repository.LateSum):
+            original_id, original_start = row.original_invoice_id, row.original_period_start
+            self.late_calls += row.call_count
+            self.late_cost += row.amount
+        self.call_count += row.call_count
+        self.cost_sum += row.amount
+        self.destinations.append(
             DestinationSummary(
                 description=row.destination or "Other calls",
                 prefix=row.first_prefix if row.first_prefix == row.last_prefix else None,
@@ -230,8 +232,19 @@ def _bills(
                 billed_calls=row.billed_calls,
                 billable_seconds=row.billable_seconds,
                 amount=row.amount,
+                original_invoice_id=original_id,
+                original_period_start=original_start,
             )
         )
+
+
+def _bills(
+    rows: Sequence[repository.DestinationSum | repository.LateSum], key: str
+) -> dict[int, _Bill]:
+    """The rows summed into one bill per ``key`` (contract or original invoice)."""
+    bills: dict[int, _Bill] = defaultdict(lambda: _Bill([]))
+    for row in rows:
+        bills[getattr(row, key)].add(row)
     return bills
 
 
@@ -240,17 +253,16 @@ def _fill(
     contract: Contract,
     bill: _Bill,
     period: tuple[dt.datetime, dt.datetime],
-    tz: ZoneInfo,
+    dates: tuple[dt.date, dt.date],
 ) -> list[DestinationSummary]:
-    """Set the invoice's figures from the contract and its calls; return its lines."""
+    """Set the invoice's figures from the contract and its calls; return its lines.
+    One subtotal over the calls of both sections, rounded once (RATING.md §5)."""
     lines = invoice_lines(bill.destinations)
     totals = invoice_totals(bill.cost_sum, contract.tax_rate, contract.currency)
-    invoice_date, due_date = invoice_dates(period[1], tz, contract.payment_terms_days)
     invoice.contract_id = contract.id
     invoice.accountcode = contract.accountcode
     invoice.period_start, invoice.period_end = period
-    invoice.invoice_date = invoice_date
-    invoice.due_date = due_date
+    invoice.invoice_date, invoice.due_date = dates
     invoice.currency = contract.currency
     invoice.tax_rate = contract.tax_rate
     invoice.subtotal = totals.subtotal
@@ -263,19 +275,39 @@ def _fill(
 
 def generate(session: Session, year: int, month: int, settings: Settings) -> GenerateSummary:
     """Draft invoices for every contract with rated calls in the month (its
-    boundaries are midnight in the billing time zone)."""
+    boundaries are midnight in the billing time zone), and for the calls that
+    arrived after the invoice of their month was sent: on the contract's draft of
+    this month (``late_calls=next_invoice``) or on an adjustment of that invoice."""
     tz = settings.tz
     period = billing_month(year, month, tz)
     period_start, period_end = period
+    by_adjustment = settings.late_calls == "adjustment"
     last_number = repository.lock_sequence(session, year)
 
     existing = repository.period_invoices(session, period_start)
     drafts = {inv.contract_id: inv for inv in existing if inv.status == InvoiceStatus.DRAFT}
     kept = {inv.contract_id for inv in existing if inv.status != InvoiceStatus.DRAFT}
-    bills = _bills(repository.destination_sums(session, period_start, period_end))
-    late_calls = sum(bills.pop(contract_id).call_count for contract_id in kept & bills.keys())
+    bills = _bills(repository.destination_sums(session, period_start, period_end), "contract_id")
+    # calls of this month that arrived after its invoice was sent: an adjustment
+    # takes them now, the next month's invoice later
+    waiting = sum(bills.pop(contract_id).call_count for contract_id in kept & bills.keys())
+    adjustment_bills: dict[int, _Bill] = {}
+    if by_adjustment:
+        waiting = 0
+        adjustment_bills = _bills(
+            repository.late_destination_sums(session, period_end), "original_invoice_id"
+        )
+    else:
+        for row in repository.late_destination_sums(session, period_start):
+            if row.contract_id in kept:
+                waiting += row.call_count
+            else:
+                bills[row.contract_id].add(row)
+    originals = repository.by_ids(session, adjustment_bills.keys())
 
-    contracts = contracts_repository.by_ids(session, bills.keys())
+    contracts = contracts_repository.by_ids(
+        session, {*bills, *(original.contract_id for original in originals.values())}
+    )
     unknown = sorted(
         f"{c.accountcode} ({c.currency})"
         for c in contracts.values()
@@ -286,41 +318,77 @@ def generate(session: Session, year: int, month: int, settings: Settings) -> Gen
             "contracts in a currency telecrm cannot round: " + ", ".join(unknown)
         )
 
-    lines_of: dict[int, list[DestinationSummary]] = {}
     new: list[Invoice] = []
-    for contract in sorted(contracts.values(), key=lambda c: c.accountcode):
-        invoice = drafts.get(contract.id)
-        if invoice is None:
-            last_number += 1
-            invoice = Invoice(
-                invoice_number=invoice_number(settings.invoice_number_prefix, year, last_number)
-            )
-            new.append(invoice)
-        lines_of[contract.id] = _fill(invoice, contract, bills[contract.id], period, tz)
-    repository.add_all(session, new)
-    stale = [draft for contract_id, draft in drafts.items() if contract_id not in bills]
-    repository.delete_invoices(session, stale)
 
-    invoices = {**drafts, **{inv.contract_id: inv for inv in new}}
+    def draft_or_new(draft: Invoice | None) -> Invoice:
+        nonlocal last_number
+        if draft is not None:
+            return draft
+        last_number += 1
+        invoice = Invoice(
+            invoice_number=invoice_number(settings.invoice_number_prefix, year, last_number)
+        )
+        new.append(invoice)
+        return invoice
+
+    filled: list[tuple[Invoice, _Bill, list[DestinationSummary]]] = []
+    for contract_id in sorted(bills, key=lambda c: contracts[c].accountcode):
+        contract = contracts[contract_id]
+        invoice = draft_or_new(drafts.get(contract_id))
+        invoice.kind = InvoiceKind.MONTHLY
+        invoice.bills_earlier_periods = not by_adjustment
+        dates = invoice_dates(period_end, tz, contract.payment_terms_days)
+        bill = bills[contract_id]
+        filled.append((invoice, bill, _fill(invoice, contract, bill, period, dates)))
+
+    # An adjustment of the same invoice still in draft is generated again in place;
+    # the drafts whose calls went elsewhere (another invoice, the other setting) go.
+    stale = [draft for contract_id, draft in drafts.items() if contract_id not in bills]
+    adjustment_drafts: dict[int, Invoice] = {}
+    for draft in repository.draft_adjustments(session, period_end):
+        original_id = draft.original_invoice_id
+        if original_id in adjustment_bills and original_id not in adjustment_drafts:
+            adjustment_drafts[original_id] = draft
+        else:
+            stale.append(draft)
+    for original in sorted(originals.values(), key=lambda o: o.invoice_number):
+        contract = contracts[original.contract_id]
+        invoice = draft_or_new(adjustment_drafts.get(original.id))
+        invoice.kind = InvoiceKind.ADJUSTMENT
+        invoice.original_invoice_id = original.id
+        invoice.bills_earlier_periods = False
+        dates = invoice_dates(period_end, tz, contract.payment_terms_days)
+        bill = adjustment_bills[original.id]
+        original_period = (original.period_start, original.period_end)
+        filled.append((invoice, bill, _fill(invoice, contract, bill, original_period, dates)))
+
+    repository.add_all(session, new)
+    repository.delete_invoices(session, stale)
+    regenerated = [invoice for invoice, _, _ in filled if invoice not in new]
     repository.replace_lines(
         session,
-        [draft.id for contract_id, draft in drafts.items() if contract_id in bills],
+        [invoice.id for invoice in regenerated],
         [
             {
-                "invoice_id": invoices[contract_id].id,
+                "invoice_id": invoice.id,
                 "position": position,
                 "description": line.description,
                 "prefix": line.prefix,
                 "call_count": line.billed_calls,
                 "billable_seconds": line.billable_seconds,
                 "amount": line.amount,
+                "original_invoice_id": line.original_invoice_id,
             }
-            for contract_id, lines in lines_of.items()
+            for invoice, _, lines in filled
             for position, line in enumerate(lines, start=1)
         ],
     )
     repository.set_sequence(session, year, last_number)
 
+    with_late = [(invoice, bill) for invoice, bill, _ in filled if bill.late_calls]
+    late_amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for invoice, bill in with_late:
+        late_amounts[invoice.currency] += bill.late_cost
     statuses = repository.rating_status_counts(session, period_start, period_end)
     summary = GenerateSummary(
         year=year,
@@ -328,11 +396,15 @@ def generate(session: Session, year: int, month: int, settings: Settings) -> Gen
         period_start=period_start,
         period_end=period_end,
         created=len(new),
-        updated=len(lines_of) - len(new),
+        updated=len(regenerated),
         removed=len(stale),
         kept=len(kept),
-        invoiced_calls=sum(bill.call_count for bill in bills.values()),
-        late_calls=late_calls,
+        invoiced_calls=sum(bill.call_count - bill.late_calls for bill in bills.values()),
+        late_calls=waiting,
+        late_calls_billed=sum(bill.late_calls for _, bill in with_late),
+        late_calls_invoice_numbers=[invoice.invoice_number for invoice, _ in with_late],
+        late_calls_amounts=dict(sorted(late_amounts.items())),
+        late_calls_on=settings.late_calls,
         unrated_calls=statuses.get(RatingStatus.UNRATED, 0),
         pending_calls=statuses.get(RatingStatus.PENDING, 0),
         invalid_calls=statuses.get(CdrState.INVALID, 0),
