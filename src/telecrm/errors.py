@@ -67,9 +67,9 @@ class ValidationFailed(AppError):
     code = "validation_failed"
 
 
-class TooManyRequests(AppError):
-    status_code = 429
-    code = "too_many_requests"
+class RetryLater(AppError):
+    """A refusal that passes: the client may try again after ``retry_after`` seconds
+    (the ``Retry-After`` header)."""
 
     def __init__(
         self, message: str, retry_after: int, detail: list[dict[str, Any]] | None = None
@@ -81,21 +81,17 @@ class TooManyRequests(AppError):
         return {"Retry-After": str(self.retry_after)}
 
 
-class DatabaseBusy(AppError):
+class TooManyRequests(RetryLater):
+    status_code = 429
+    code = "too_many_requests"
+
+
+class DatabaseBusy(RetryLater):
     """The database stayed locked by other writers longer than a writer waits
     (SQLite: one writer at a time)."""
 
     status_code = 503
     code = "database_busy"
-
-    def __init__(
-        self, message: str, retry_after: int, detail: list[dict[str, Any]] | None = None
-    ) -> None:
-        super().__init__(message, detail)
-        self.retry_after = retry_after
-
-    def response_headers(self) -> dict[str, str] | None:
-        return {"Retry-After": str(self.retry_after)}
 
 
 class ExternalServiceError(AppError):

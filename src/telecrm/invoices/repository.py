@@ -132,6 +132,19 @@ def _billed() -> Any:
     return case((or_(CdrRating.billable_seconds > 0, CdrRating.cost > 0), 1), else_=0)
 
 
+def _destination_sum_columns(destination: Any) -> tuple[Any, ...]:
+    """What a destination line sums: its prefixes, calls, billed calls, seconds, cost."""
+    return (
+        destination,
+        func.min(CdrRating.matched_prefix),
+        func.max(CdrRating.matched_prefix),
+        func.count(),
+        func.sum(_billed()),
+        func.coalesce(func.sum(CdrRating.billable_seconds), 0),
+        func.sum(CdrRating.cost),
+    )
+
+
 def destination_sums(
     session: Session, period_start: dt.datetime, period_end: dt.datetime
 ) -> list[DestinationSum]:
@@ -141,13 +154,7 @@ def destination_sums(
     query = (
         select(
             CdrRating.contract_id,
-            destination,
-            func.min(CdrRating.matched_prefix),
-            func.max(CdrRating.matched_prefix),
-            func.count(),
-            func.sum(_billed()),
-            func.coalesce(func.sum(CdrRating.billable_seconds), 0),
-            func.sum(CdrRating.cost),
+            *_destination_sum_columns(destination),
         )
         .outerjoin(Rate, Rate.id == CdrRating.rate_id)
         .where(*_billable_calls(period_start, period_end))
@@ -167,13 +174,7 @@ def late_destination_sums(session: Session, months_before: dt.datetime) -> list[
             Invoice.contract_id,
             Invoice.id,
             Invoice.period_start,
-            destination,
-            func.min(CdrRating.matched_prefix),
-            func.max(CdrRating.matched_prefix),
-            func.count(),
-            func.sum(_billed()),
-            func.coalesce(func.sum(CdrRating.billable_seconds), 0),
-            func.sum(CdrRating.cost),
+            *_destination_sum_columns(destination),
         )
         .select_from(Invoice)
         .join(CdrRating, and_(*_late_calls(Invoice)))
