@@ -21,20 +21,27 @@ def validate(
     console.print(
         f"valid: {summary.valid}, invalid: {summary.invalid}, with findings: {summary.flagged}"
     )
-    if summary.reasons:
-        print_table(
-            "what validation found (invalid calls are not billed)",
-            ["finding", "CDRs", "the call", "meaning"],
-            [
-                (
-                    reason,
-                    count,
-                    "invalid" if Reason(reason) in UNBILLABLE else "billed",
-                    REASON_TEXT[Reason(reason)],
-                )
-                for reason, count in sorted(summary.reasons.items())
-            ],
-        )
+    print_findings(summary.reasons, "CDRs")
+
+
+def print_findings(findings: dict[str, int], counted: str) -> None:
+    """Each validation finding with how many ``counted`` (calls, CDRs) have it, and
+    whether it keeps the call from the bill; nothing when there are none."""
+    if not findings:
+        return
+    print_table(
+        "what validation found (invalid calls are not billed)",
+        ["finding", counted, "the call", "meaning"],
+        [
+            (
+                reason,
+                count,
+                "invalid" if Reason(reason) in UNBILLABLE else "billed",
+                REASON_TEXT[Reason(reason)],
+            )
+            for reason, count in sorted(findings.items())
+        ],
+    )
 
 
 def statuses() -> None:

@@ -11,8 +11,7 @@ import typer
 
 from telecrm.call_sync.cli import sync, sync_log, sync_release
 from telecrm.cdr_sources.cli import fetch, sources_app
-from telecrm.cdr_status.cli import statuses, validate
-from telecrm.cdr_status.validation import REASON_TEXT, UNBILLABLE, Reason
+from telecrm.cdr_status.cli import print_findings, statuses, validate
 from telecrm.cdrs import service
 from telecrm.cdrs.sources import FileFormat
 from telecrm.cli.console import console, err_console, print_table, progress
@@ -128,20 +127,7 @@ def import_files(
         ],
         summary,
     )
-    if findings:
-        print_table(
-            "what validation found (invalid calls are not billed)",
-            ["finding", "calls", "the call", "meaning"],
-            [
-                (
-                    reason,
-                    count,
-                    "invalid" if Reason(reason) in UNBILLABLE else "billed",
-                    REASON_TEXT[Reason(reason)],
-                )
-                for reason, count in sorted(findings.items())
-            ],
-        )
+    print_findings(findings, "calls")
     rejected = sum(row[4] for row in summary)
     if rejected:
         console.print(f"{rejected} rejected rows: see 'telecrm cdr rejected'")
