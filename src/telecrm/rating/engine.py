@@ -36,12 +36,11 @@ from typing import Any
 
 import polars as pl
 
+from telecrm.money import COST_SCALE, RATE_SCALE
 from telecrm.rating.policy import RatingPolicy, RewriteRules, rewrite_rules
 from telecrm.rating.types import RateType, RatingStatus, UnratedReason
 
 MAX_PREFIX_DIGITS = 18  # the widest decimal integer an Int64 holds in every position
-RATE_SCALE = 8  # decimal places of billing_rate and connect_fee
-COST_SCALE = 6  # RATING.md §4: rounded once, to 6 places
 
 CDR_COLUMNS = ("cdr_id", "accountcode", "dst", "start_time", "billsec", "disposition")
 CONTRACT_COLUMNS = ("contract_id", "accountcode", "rate_group_id", "rewrite_rules")

@@ -16,10 +16,10 @@ from typing import Any
 
 import polars as pl
 
+from telecrm.money import COST_SCALE
 from telecrm.rating.engine import (
     ACCOUNTCODE_BLANKS,
     CONTRACT_COLUMNS,
-    COST_SCALE,
     RATE_COLUMNS,
     RESULT_SCHEMA,
     RatingError,
