@@ -37,7 +37,8 @@ from typing import Any
 import polars as pl
 
 from telecrm.money import COST_SCALE, RATE_SCALE
-from telecrm.rating.policy import RatingPolicy, RewriteRules, rewrite_rules
+from telecrm.numbering import RewriteRules, rewrite_rules
+from telecrm.rating.policy import RatingPolicy
 from telecrm.rating.types import RateType, RatingStatus, UnratedReason
 
 MAX_PREFIX_DIGITS = 18  # the widest decimal integer an Int64 holds in every position

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from telecrm.money import COST_SCALE
+from telecrm.numbering import RewriteRules, rewrite_rules
 from telecrm.rating.engine import (
     ACCOUNTCODE_BLANKS,
     CONTRACT_COLUMNS,
@@ -24,7 +25,7 @@ from telecrm.rating.engine import (
     RESULT_SCHEMA,
     RatingError,
 )
-from telecrm.rating.policy import RatingPolicy, RewriteRules, rewrite_rules
+from telecrm.rating.policy import RatingPolicy
 from telecrm.rating.types import RateType, RatingStatus, UnratedReason
 
 _NAME_ADDR = re.compile(r"<([^<>]*)>[ \t]*\Z")  # the last <...>, ending the text
