@@ -17,7 +17,7 @@ from telecrm.cdrs.models import Cdr
 from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract
 from telecrm.numbering import RewriteRules, rewrite_rules
-from telecrm.rating.engine import ACCOUNTCODE_BLANKS
+from telecrm.rating.types import ACCOUNTCODE_BLANKS
 
 # A CDR goes to the CRM once it passed validation; new and invalid ones wait.
 # Every valid call (rated, unrated or invoiced ones are valid calls with a rating).
