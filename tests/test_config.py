@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from telecrm.config import DEFAULT_SQLITE_FILE, Settings
+from tests.fresh_process import imported_by
 
 
 def _settings(**values: object) -> Settings:
@@ -71,3 +72,22 @@ def test_a_short_secret_key_is_refused_naming_the_variable(key: str) -> None:
     assert "at least 32 characters" in str(excinfo.value)
     assert key.strip() == "" or key not in str(excinfo.value)
     assert _settings(secret_key="k" * 32).secret_key is not None
+
+
+def test_rewrite_rules_are_checked_when_the_settings_load() -> None:
+    assert _settings(rewrite_rules=[["9", ""], ["0", "62"]]).rewrite_rules == [
+        ("9", ""),
+        ("0", "62"),
+    ]
+    with pytest.raises(ValidationError) as excinfo:
+        _settings(rewrite_rules=[["+", ""], ["", "62"]])
+    assert excinfo.value.errors()[0]["loc"] == ("rewrite_rules",)
+    assert "rewrite rule 2: the prefix is empty" in str(excinfo.value)
+
+
+def test_the_settings_import_nothing_above_the_kernel(tmp_path: Path) -> None:
+    """Every layer reads the settings: were they to import a domain, that domain could
+    never read them back without a cycle."""
+    imported = imported_by("import telecrm.config", tmp_path)
+    above = {name for name in imported.modules if name.startswith("telecrm.")}
+    assert above <= {"telecrm.config", "telecrm.numbering"}

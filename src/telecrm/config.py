@@ -12,7 +12,7 @@ import phonenumbers
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from telecrm.rating import policy as rating_policy
+from telecrm import numbering
 
 DEFAULT_SQLITE_FILE = "telecrm.db"
 # HS256 signs with the key itself: a short key can be found by trying keys offline
@@ -317,7 +317,7 @@ class Settings(BaseSettings):
     @field_validator("rewrite_rules")
     @classmethod
     def _valid_rewrite_rules(cls, rules: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        return list(rating_policy.rewrite_rules(rules))
+        return list(numbering.rewrite_rules(rules))
 
     @field_validator("timezone")
     @classmethod

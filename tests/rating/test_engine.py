@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from telecrm.rating import engine, reference
 from telecrm.rating.policy import RatingPolicy
+from tests.fresh_process import imported_by
 
 T = dt.datetime(2025, 11, 5, 10, 0, tzinfo=dt.UTC)
 MONEY = pl.Decimal(38, 8)
@@ -490,3 +492,11 @@ def test_engine_equals_reference(
 ) -> None:
     cdrs, contracts, rates = scenario
     rate_both(cdrs, contracts, rates, RatingPolicy(min_number_length=min_length))
+
+
+def test_the_engine_reads_no_database_and_no_model(tmp_path: Path) -> None:
+    """Frames in, frames out: the engine sits below every domain that stores calls."""
+    imported = imported_by("import telecrm.rating.engine, telecrm.rating.reference", tmp_path)
+    assert "sqlalchemy" not in imported.libraries()
+    ours = {name for name in imported.modules if name.startswith("telecrm.")}
+    assert {name for name in ours if name.endswith((".models", ".db"))} == set()

@@ -16,8 +16,8 @@ from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.models import Cdr
 from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract
-from telecrm.rating.engine import ACCOUNTCODE_BLANKS
-from telecrm.rating.policy import RewriteRules, rewrite_rules
+from telecrm.numbering import RewriteRules, rewrite_rules
+from telecrm.rating.types import ACCOUNTCODE_BLANKS
 
 # A CDR goes to the CRM once it passed validation; new and invalid ones wait.
 # Every valid call (rated, unrated or invoiced ones are valid calls with a rating).

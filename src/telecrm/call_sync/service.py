@@ -41,8 +41,8 @@ from telecrm.contacts.phones import InvalidPhoneNumber, to_e164
 from telecrm.db import utcnow
 from telecrm.errors import ExternalServiceError
 from telecrm.notifications.service import RunReport, notify
-from telecrm.rating.engine import ACCOUNTCODE_BLANKS
 from telecrm.rating.reference import clean_number
+from telecrm.rating.types import ACCOUNTCODE_BLANKS
 from telecrm.retry import RetryPolicy
 
 

@@ -31,13 +31,13 @@ from telecrm.db import (
     enum_column_type,
     utcnow,
 )
+from telecrm.money import COST_SCALE
 from telecrm.rating.types import RatingStatus
 
 # What ``cdrs.status`` holds: validation's outcome. Rated, unrated and invoiced are
 # read from the call's rating (``Cdr.lifecycle_status``): rating a month never
 # rewrites the calls themselves.
 STORED_STATES = (CdrState.NEW, CdrState.VALID, CdrState.INVALID)
-COST_SCALE = 6  # RATING.md §4: a call's cost is rounded once, to 6 decimal places
 # The rows of the index of rated calls on no invoice. A query that means to use it
 # says this literally (``unbilled()``): the planners cannot match a bound parameter.
 UNBILLED = "rating_status = 'rated' AND invoice_id IS NULL"

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from telecrm.cdr_status.models import CdrState
 from telecrm.cdr_status.validation import Reason
 from telecrm.cdrs.models import (
-    COST_SCALE,
     Cdr,
     CdrImport,
     CdrRating,
@@ -29,7 +28,8 @@ from telecrm.cdrs.models import (
 )
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceStatus
-from telecrm.rates.models import RATE_SCALE, Rate
+from telecrm.money import COST_SCALE, RATE_SCALE
+from telecrm.rates.models import Rate
 from telecrm.rating import engine
 from telecrm.rating.types import RatingStatus
 

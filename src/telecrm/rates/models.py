@@ -7,9 +7,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telecrm.db import Base, Money, TimestampMixin, UTCDateTime, enum_column_type
+from telecrm.money import RATE_SCALE
 from telecrm.rating.types import RateType
-
-RATE_SCALE = 8  # decimal places of rates and connect fees
 
 
 class RateGroup(TimestampMixin, Base):

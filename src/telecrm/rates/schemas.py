@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from telecrm.db import IntId
-from telecrm.rates.models import RATE_SCALE
+from telecrm.money import RATE_SCALE
 from telecrm.rating.types import RateType
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

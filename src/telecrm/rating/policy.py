@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from telecrm.numbering import RewriteRules, rewrite_rules
 
 # Indonesia's rules, as in the seed: "+62..." and "0062..." lose their international
 # prefix, a national "08..." becomes "628...".
 DEFAULT_REWRITE_RULES: tuple[tuple[str, str], ...] = (("+", ""), ("00", ""), ("0", "62"))
 DEFAULT_MIN_NUMBER_LENGTH = 7
 DEFAULT_ANSWERED_DISPOSITIONS: tuple[str, ...] = ("ANSWERED",)
-
-RewriteRules = tuple[tuple[str, str], ...]
-
-
-def rewrite_rules(value: Iterable[Sequence[Any]]) -> RewriteRules:
-    """Rules as ``[prefix, replacement]`` pairs, checked: the prefix is what must match
-    (never empty: an empty prefix would match every number and shadow the rules after
-    it); the replacement takes its place."""
-    rules = []
-    for position, rule in enumerate(value, start=1):
-        if isinstance(rule, str | bytes) or len(rule) != 2:
-            raise ValueError(f"rewrite rule {position}: expected [prefix, replacement]")
-        prefix, replacement = rule
-        if not isinstance(prefix, str) or not isinstance(replacement, str):
-            raise ValueError(f"rewrite rule {position}: prefix and replacement must be text")
-        if not prefix:
-            raise ValueError(f"rewrite rule {position}: the prefix is empty")
-        rules.append((prefix, replacement))
-    return tuple(rules)
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,11 @@ from typing import Any
 
 import polars as pl
 
-from telecrm.rating.engine import (
-    ACCOUNTCODE_BLANKS,
-    CONTRACT_COLUMNS,
-    COST_SCALE,
-    RATE_COLUMNS,
-    RESULT_SCHEMA,
-    RatingError,
-)
-from telecrm.rating.policy import RatingPolicy, RewriteRules, rewrite_rules
-from telecrm.rating.types import RateType, RatingStatus, UnratedReason
+from telecrm.money import COST_SCALE
+from telecrm.numbering import RewriteRules, rewrite_rules
+from telecrm.rating.frames import CONTRACT_COLUMNS, RATE_COLUMNS, RESULT_SCHEMA, RatingError
+from telecrm.rating.policy import RatingPolicy
+from telecrm.rating.types import ACCOUNTCODE_BLANKS, RateType, RatingStatus, UnratedReason
 
 _NAME_ADDR = re.compile(r"<([^<>]*)>[ \t]*\Z")  # the last <...>, ending the text
 _REMOVED = re.compile(r"[ \t\"'\-.()]")

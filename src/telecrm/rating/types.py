@@ -22,3 +22,8 @@ class UnratedReason(enum.StrEnum):
     INTERNAL = "internal"
     NO_CONTRACT = "no_contract"
     NO_RATE = "no_rate"
+
+
+# RATING.md §2: a contract's account code matches a CDR's after trimming these, on
+# both sides (the engine, the reference, the call sync and the reconciliation alike).
+ACCOUNTCODE_BLANKS = " \t\r\n"

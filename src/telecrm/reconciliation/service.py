@@ -23,7 +23,7 @@ from telecrm.config import Settings
 from telecrm.errors import ValidationFailed
 from telecrm.invoices.arithmetic import billing_month
 from telecrm.invoices.models import InvoiceStatus
-from telecrm.rating.engine import ACCOUNTCODE_BLANKS
+from telecrm.rating.types import ACCOUNTCODE_BLANKS
 from telecrm.reconciliation import repository
 from telecrm.reconciliation.repository import Bucket, CallGroup, InvoiceFigures
 from telecrm.reconciliation.schemas import (
