@@ -13,74 +13,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from telecrm import numbering
+from telecrm.crm.connector import ENUM_FIELDS, check_field_mapping
 
 DEFAULT_SQLITE_FILE = "telecrm.db"
 # HS256 signs with the key itself: a short key can be found by trying keys offline
 # against any one token.
 SECRET_KEY_MIN_LENGTH = 32
-
-# Our CRM field -> HubSpot property. Standard properties where HubSpot has one that
-# holds the same thing; custom properties (created once in HubSpot) for the rest. The
-# business keys (account_id, contact_id, deal_id) must be unique-value properties:
-# batch upserts find records by them.
-HUBSPOT_PROPERTY_DEFAULTS: dict[str, dict[str, str]] = {
-    "accounts": {
-        "account_id": "account_id",
-        "account_name": "name",
-        "industry": "industry",
-        "account_value": "annualrevenue",
-        "region": "region",
-    },
-    "contacts": {
-        "contact_id": "contact_id",
-        "first_name": "firstname",
-        "last_name": "lastname",
-        "email": "email",
-        "phone": "phone",
-        "job_title": "jobtitle",
-        "lead_source": "lead_source",
-        "last_contact_date": "last_contact_date",
-    },
-    "deals": {
-        "deal_id": "deal_id",
-        "deal_name": "dealname",
-        "deal_size": "amount",
-        "probability_of_closure": "probability_of_closure",
-        "deal_stage": "dealstage",
-        "created_at": "createdate",
-    },
-}
-# Our enum value -> HubSpot option value, where they differ (deal stages are the
-# stage ids of HubSpot's default sales pipeline).
-HUBSPOT_ENUM_VALUE_DEFAULTS: dict[str, dict[str, str]] = {
-    "deal_stage": {
-        "Prospecting": "appointmentscheduled",
-        "Negotiation": "contractsent",
-        "Closed-Won": "closedwon",
-        "Closed-Lost": "closedlost",
-    },
-}
-
-
-def _merged_over_defaults(
-    setting: str,
-    given: dict[str, dict[str, str]],
-    defaults: dict[str, dict[str, str]],
-    known_entries_only: bool,
-) -> dict[str, dict[str, str]]:
-    """A setting that overrides some entries keeps the defaults of the others."""
-    merged = {group: dict(entries) for group, entries in defaults.items()}
-    for group, entries in given.items():
-        if group not in merged:
-            raise ValueError(f"{setting}: unknown key {group!r} (known: {', '.join(merged)})")
-        unknown = sorted(set(entries) - set(merged[group]))
-        if known_entries_only and unknown:
-            raise ValueError(f"{setting}: {group} has no field(s) {', '.join(unknown)}")
-        merged[group].update(entries)
-    return merged
-
-
-_ENUM_FIELDS: dict[str, dict[str, str]] = {"region": {}, "lead_source": {}}
 
 
 class Settings(BaseSettings):
@@ -183,14 +121,13 @@ class Settings(BaseSettings):
     )
     hubspot_page_size: int = Field(default=100, ge=1, le=100)
     hubspot_batch_size: int = Field(default=100, ge=1, le=100)
+    # The defaults are the connector's (crm/hubspot.py); these are an operator's changes.
     hubspot_properties: dict[str, dict[str, str]] = Field(
-        default_factory=lambda: _merged_over_defaults("", {}, HUBSPOT_PROPERTY_DEFAULTS, True),
+        default_factory=dict,
         description="JSON {domain: {field: HubSpot property}}; merged over the defaults.",
     )
     hubspot_enum_values: dict[str, dict[str, str]] = Field(
-        default_factory=lambda: _merged_over_defaults(
-            "", {}, {**_ENUM_FIELDS, **HUBSPOT_ENUM_VALUE_DEFAULTS}, False
-        ),
+        default_factory=dict,
         description="JSON {field: {our value: HubSpot value}}; merged over the defaults.",
     )
     phone_default_region: str = Field(
@@ -289,22 +226,22 @@ class Settings(BaseSettings):
 
     @field_validator("hubspot_properties")
     @classmethod
-    def _properties_over_defaults(
-        cls, given: dict[str, dict[str, str]]
-    ) -> dict[str, dict[str, str]]:
-        return _merged_over_defaults(
-            "hubspot_properties", given, HUBSPOT_PROPERTY_DEFAULTS, known_entries_only=True
-        )
+    def _known_crm_fields(cls, given: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        try:
+            check_field_mapping(given)
+        except ValueError as exc:
+            raise ValueError(f"hubspot_properties: {exc}") from exc
+        return given
 
     @field_validator("hubspot_enum_values")
     @classmethod
-    def _enum_values_over_defaults(
-        cls, given: dict[str, dict[str, str]]
-    ) -> dict[str, dict[str, str]]:
-        defaults = {**_ENUM_FIELDS, **HUBSPOT_ENUM_VALUE_DEFAULTS}
-        return _merged_over_defaults(
-            "hubspot_enum_values", given, defaults, known_entries_only=False
-        )
+    def _known_enum_fields(cls, given: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        unknown = sorted(set(given) - set(ENUM_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"hubspot_enum_values: unknown key {unknown[0]!r} (known: {', '.join(ENUM_FIELDS)})"
+            )
+        return given
 
     @field_validator("phone_default_region")
     @classmethod

@@ -9,8 +9,14 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from telecrm.config import Settings
-from telecrm.crm.connector import CrmDomain, OutgoingRecord
-from telecrm.crm.hubspot import HubSpotClient, HubSpotConnector, parse_time
+from telecrm.crm.connector import ENUM_FIELDS, MAPPED_FIELDS, CrmDomain, OutgoingRecord
+from telecrm.crm.hubspot import (
+    DEFAULT_ENUM_VALUES,
+    DEFAULT_PROPERTIES,
+    ENUM_TYPES,
+    HubSpotConnector,
+)
+from telecrm.crm.hubspot_client import HubSpotClient, parse_time
 from telecrm.errors import AppError, ExternalServiceError
 from tests.crm.fake_hubspot import FakeHubSpot
 
@@ -380,3 +386,27 @@ def test_enum_values_that_are_not_ours_are_refused(crm_settings: Settings) -> No
         HubSpotConnector.from_settings(settings)
     with pytest.raises(ValidationError, match="deals has no field"):
         Settings.model_validate({"hubspot_properties": {"deals": {"colour": "x"}}})
+
+
+def test_the_defaults_map_every_field_of_the_connector_contract() -> None:
+    assert {domain: tuple(fields) for domain, fields in DEFAULT_PROPERTIES.items()} == (
+        MAPPED_FIELDS
+    )
+    assert set(ENUM_TYPES) == set(ENUM_FIELDS)
+    assert set(DEFAULT_ENUM_VALUES) <= set(ENUM_FIELDS)
+
+
+def test_settings_hold_only_the_overrides_and_the_connector_merges_them(
+    crm_settings: Settings, hubspot: FakeHubSpot
+) -> None:
+    overrides = Settings.model_validate({"hubspot_properties": {"accounts": {"industry": "ind"}}})
+    assert overrides.hubspot_properties == {"accounts": {"industry": "ind"}}
+    settings = crm_settings.model_copy(update={"hubspot_properties": overrides.hubspot_properties})
+    with HubSpotConnector.from_settings(settings) as connector:
+        connector.upsert(
+            CrmDomain.ACCOUNTS, [OutgoingRecord("9", {"account_name": "A", "industry": "Retail"})]
+        )
+    properties = hubspot.find("companies", "account_id", "9")["properties"]
+    assert (properties["name"], properties["ind"]) == ("A", "Retail")
+    with pytest.raises(ValidationError, match="unknown key 'colour'"):
+        Settings.model_validate({"hubspot_enum_values": {"colour": {"red": "RED"}}})

@@ -16,9 +16,9 @@ from telecrm.accounts.service import AccountService
 from telecrm.config import Settings
 from telecrm.contacts.service import ContactService
 from telecrm.crm import sync
+from telecrm.crm.cleaning import RejectedRow
 from telecrm.crm.connector import CrmConnector, CrmDomain
 from telecrm.crm.hubspot import HubSpotConnector
-from telecrm.crm.service_base import RejectedRow
 from telecrm.deals.service import DealService
 from tests import factories
 from tests.crm.fake_hubspot import FakeHubSpot

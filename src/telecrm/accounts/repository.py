@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.sql.schema import ForeignKey
 
 from telecrm.accounts.models import Account
 from telecrm.crm.repository_base import CrmRepository, chunked
-from telecrm.deals.models import Deal
 
 
 class AccountRepository(CrmRepository[Account]):
@@ -32,6 +32,23 @@ class AccountRepository(CrmRepository[Account]):
             found.update({account_id: crm_id for account_id, crm_id in self.session.execute(query)})
         return found
 
-    def deal_count(self, account_id: int) -> int:
-        query = select(func.count()).select_from(Deal).where(Deal.account_id == account_id)
-        return int(self.session.scalar(query) or 0)
+    def rows_keeping(self, account_id: int) -> dict[str, int]:
+        """Per table, the rows that refer to the account by a foreign key that forbids
+        its delete (ON DELETE RESTRICT: deals). Found from the tables' own foreign
+        keys, so that accounts need not know the domains that point at them."""
+        key = Account.__table__.c.account_id
+        counts: dict[str, int] = {}
+        for table in Account.metadata.sorted_tables:
+            for foreign_key in table.foreign_keys:
+                if foreign_key.column is key and _restricts(foreign_key):
+                    query = (
+                        select(func.count())
+                        .select_from(table)
+                        .where(foreign_key.parent == account_id)
+                    )
+                    counts[table.name] = int(self.session.scalar(query) or 0)
+        return {name: count for name, count in counts.items() if count}
+
+
+def _restricts(foreign_key: ForeignKey) -> bool:
+    return (foreign_key.ondelete or "NO ACTION").upper() in ("RESTRICT", "NO ACTION")

@@ -18,10 +18,13 @@ class AccountService(CrmService[Account, AccountDTO]):
     repository_class = AccountRepository
     key_field = "account_id"
 
+    repository: AccountRepository
+
     def _check_deletable(self, obj: Account) -> None:
-        deals = self.accounts.deal_count(obj.account_id)
-        if deals:
+        keeping = self.repository.rows_keeping(obj.account_id)
+        if keeping:
+            what = ", ".join(f"{n} {table.removesuffix('s')}(s)" for table, n in keeping.items())
             raise Conflict(
-                f"account {obj.account_id} has {deals} deal(s): delete them or move them "
-                "to another account first"
+                f"account {obj.account_id} has {what}: delete them or move them to another "
+                "account first"
             )

@@ -14,7 +14,7 @@ from telecrm.config import Settings
 from telecrm.errors import ExternalServiceError
 
 if TYPE_CHECKING:
-    from telecrm.crm.hubspot import HubSpotClient
+    from telecrm.crm.hubspot_client import HubSpotClient
 
 OBJECT_TYPE = "calls"
 CONTACT_ASSOCIATION = "call_to_contact"
@@ -92,7 +92,7 @@ class HubSpotCalls:
 
     @classmethod
     def from_settings(cls, settings: Settings, **client_options: Any) -> HubSpotCalls:
-        from telecrm.crm.hubspot import HubSpotClient  # httpx: only when calls are pushed
+        from telecrm.crm.hubspot_client import HubSpotClient  # httpx: only when calls are pushed
 
         return cls(
             HubSpotClient.from_settings(settings, **client_options), settings.crm_call_key_property

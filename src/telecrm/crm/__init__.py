@@ -1,3 +1,5 @@
-"""The external CRM: a connector interface, its HubSpot implementation, and the
-generic service and repository that the CRM domains (accounts, contacts, deals)
-are built on."""
+"""The external CRM and what the CRM domains (accounts, contacts, deals) share: the
+connector interface and its HubSpot implementation, the generic service (with its
+cleaning, casting, export and write-through) and repository, the account link, and
+the router factory. The domains import the base modules; ``hubspot``, ``sync``,
+``dependencies``, ``routes`` and ``cli`` sit above the domains."""

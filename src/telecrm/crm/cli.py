@@ -15,8 +15,8 @@ from telecrm.config import get_settings
 from telecrm.crm import sync
 from telecrm.crm.connector import CrmDomain
 from telecrm.db import session_scope
-from telecrm.deals.service import DealService
 from telecrm.errors import AppError
+from telecrm.reports import service as reports
 from telecrm.reports.models import AggregationKind
 from telecrm.reports.schemas import AggregationSummary
 
@@ -72,8 +72,7 @@ def extract(
                     on_page=partial(bar.advance, task),
                 )
                 if crm_domain is CrmDomain.DEALS:
-                    deals = DealService(session, settings)
-                    summaries = [deals.compute_aggregates(kind) for kind in AggregationKind]
+                    summaries = reports.compute(session, list(AggregationKind))
             bar.update(task, description=f"{crm_domain}: saved", total=result.fetched)
             results.append(result)
     print_table(
@@ -150,5 +149,5 @@ def aggregate(
     """Recompute the deal aggregations of a kind (sum of deal sizes and number of
     deals per account and period)."""
     with session_scope() as session:
-        summary = DealService(session, get_settings()).compute_aggregates(kind)
+        summary = reports.compute_aggregates(session, kind)
     _print_aggregations([summary])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -17,6 +17,46 @@ class CrmDomain(enum.StrEnum):
     ACCOUNTS = "accounts"
     CONTACTS = "contacts"
     DEALS = "deals"
+
+
+# The fields of each domain that a connector keeps in the CRM's own properties (the
+# account of a contact or a deal is an association, not a property).
+MAPPED_FIELDS: dict[CrmDomain, tuple[str, ...]] = {
+    CrmDomain.ACCOUNTS: ("account_id", "account_name", "industry", "account_value", "region"),
+    CrmDomain.CONTACTS: (
+        "contact_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "job_title",
+        "lead_source",
+        "last_contact_date",
+    ),
+    CrmDomain.DEALS: (
+        "deal_id",
+        "deal_name",
+        "deal_size",
+        "probability_of_closure",
+        "deal_stage",
+        "created_at",
+    ),
+}
+
+
+# The fields of a fixed set of values, which a connector may map to the CRM's options.
+ENUM_FIELDS = ("region", "lead_source", "deal_stage")
+
+
+def check_field_mapping(mapping: Mapping[str, Mapping[str, str]]) -> None:
+    """``ValueError`` naming what in an operator's ``{domain: {field: name}}`` is not
+    one of ours."""
+    for group, entries in mapping.items():
+        if group not in MAPPED_FIELDS:
+            raise ValueError(f"unknown key {group!r} (known: {', '.join(MAPPED_FIELDS)})")
+        unknown = sorted(set(entries) - set(MAPPED_FIELDS[CrmDomain(group)]))
+        if unknown:
+            raise ValueError(f"{group} has no field(s) {', '.join(unknown)}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,41 +5,36 @@ repository and business key; this base gives them the seed's operations
 (``find_all``, ``find_by_id``, ``find_by_field_name``, ``update_one``,
 ``update_many``, ``clean_crm_data``, ``load_to_df``, ``save_crm_data_to_json``,
 ``save_crm_data_to_csv`` and the DTO <-> ORM mappers), the sync from the external
-CRM with its change detection, and the API's reads and writes.
-
-A write goes to the database first (flushed, not committed) and then to the CRM.
-The caller's unit of work commits only what the CRM took: if the CRM takes
-nothing, the error rolls everything back; if it takes part of a batch, the rest is
-kept and marked pending (``crm_sync_error``), and the error says so.
+CRM with its change detection, and the API's reads and writes. The work itself is
+done by its collaborators: ``cleaning`` (pure functions over rows), ``casting``
+(typed values from text), ``export`` (the files) and ``WriteThrough`` (the database,
+then the CRM), with the account link of contacts and deals as an ``AccountLinks``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
-import math
-import types
-import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
-from telecrm.accounts.repository import AccountRepository
 from telecrm.audit import service as audit
 from telecrm.config import Settings
-from telecrm.crm.connector import CrmConnector, CrmDomain, CrmRecord, OutgoingRecord, WriteResult
+from telecrm.crm import casting, cleaning, export
+from telecrm.crm.cleaning import CleanResult, FieldProblem, RejectedRow
+from telecrm.crm.connector import CrmConnector, CrmDomain, CrmRecord
+from telecrm.crm.links import AccountLinks
 from telecrm.crm.models import CrmSyncMixin
 from telecrm.crm.repository_base import CrmRepository
 from telecrm.crm.schemas import Content, CrmFields, ListQuery, Page
-from telecrm.csvexport import CellKind, Writer
+from telecrm.crm.write_through import WriteThrough
+from telecrm.csvexport import CellKind
 from telecrm.db import utcnow
-from telecrm.errors import AppError, Conflict, ExternalServiceError, NotFound, ValidationFailed
+from telecrm.errors import Conflict, NotFound, ValidationFailed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,23 +44,6 @@ DtoT = TypeVar("DtoT", bound=CrmFields)
 
 # Read models add these to the content fields; they can be sorted on.
 BOOKKEEPING_FIELDS = ("id", "created_at", "updated_at", "crm_id", "crm_updated_at")
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    """A record left out, and why. ``row`` is its 1-based position in the input
-    (None when the problem was found against the database, after cleaning)."""
-
-    row: int | None
-    key: str | None
-    crm_id: str | None
-    reason: str
-
-
-@dataclass
-class CleanResult(Generic[DtoT]):
-    records: list[DtoT]
-    rejected: list[RejectedRow]
 
 
 @dataclass
@@ -87,68 +65,6 @@ class UpdateOutcome:
     crm: str | None  # the CRM written to; None when telecrm runs without one
 
 
-class FieldProblem(ValueError):
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field_name = field_name
-        self.message = message
-
-
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _errors(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(part) for part in error["loc"]) or "record", "message": error["msg"]}
-        for error in exc.errors()
-    ]
-
-
-def _summary(problems: Sequence[Mapping[str, str]]) -> str:
-    return "; ".join(f"{problem['field']}: {problem['message']}" for problem in problems)
-
-
-def _is_number(annotation: Any) -> bool:
-    """Whether a field's type is a number (None aside)."""
-    arguments = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _is_number(arguments[0])
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return all(_is_number(arg) for arg in arguments)
-    return (
-        isinstance(annotation, type)
-        and issubclass(annotation, int | Decimal | float)
-        and not issubclass(annotation, bool | enum.Enum)
-    )
-
-
-def _type_name(annotation: Any) -> str:
-    """How a field's type reads in an error message."""
-    arguments = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _type_name(arguments[0])
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(arg) for arg in arguments)
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return "one of " + ", ".join(repr(member.value) for member in annotation)
-    names = {
-        int: "an integer",
-        Decimal: "a decimal number",
-        dt.date: "a date (YYYY-MM-DD)",
-        dt.datetime: "a date and time with its zone (ISO 8601)",
-        str: "text",
-    }
-    for kind, name in names.items():
-        if isinstance(annotation, type) and issubclass(annotation, kind):
-            return name
-    return getattr(annotation, "__name__", "text")
-
-
 class CrmService(Generic[ModelT, DtoT]):
     domain: ClassVar[CrmDomain]
     noun: ClassVar[str]
@@ -158,8 +74,6 @@ class CrmService(Generic[ModelT, DtoT]):
     read_model: ClassVar[type[Any]]
     repository_class: ClassVar[type[CrmRepository[Any]]]
     key_field: ClassVar[str]
-    # Contacts and deals point at an account (in HubSpot: an association to a company).
-    links_to_account: ClassVar[bool] = False
     # A clearer word than "missing" for a required field, where there is one.
     missing_reasons: ClassVar[dict[str, str]] = {}
     # Fields with a canonical form that ``_normalise_field`` gives them.
@@ -168,13 +82,30 @@ class CrmService(Generic[ModelT, DtoT]):
     phone_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self, session: Session, settings: Settings, connector: CrmConnector | None = None
+        self,
+        session: Session,
+        settings: Settings,
+        connector: CrmConnector | None = None,
+        links: AccountLinks | None = None,
     ) -> None:
+        """``links``: how the records point at their account, for the domains whose
+        records do (contacts, deals)."""
         self.session = session
         self.settings = settings
         self.connector = connector
+        self.links = links
         self.repository: CrmRepository[ModelT] = self.repository_class(session)
-        self.accounts = AccountRepository(session)
+        self.writes = WriteThrough(
+            session,
+            self.repository,
+            connector,
+            domain=self.domain,
+            key_field=self.key_field,
+            dto=self.dto,
+            content_fields=self.content_fields(),
+            normalise=self._normalise,
+            links=links,
+        )
 
     # --- field catalogue ---------------------------------------------------------
 
@@ -196,20 +127,11 @@ class CrmService(Generic[ModelT, DtoT]):
 
     @classmethod
     def csv_columns(cls) -> dict[str, CellKind]:
-        """The CSV export's columns (the DTO's fields) and what each holds: numbers
-        by their type, phone numbers as ``phone_fields`` says, the rest text."""
-        return {
-            name: CellKind.PHONE
-            if name in cls.phone_fields
-            else CellKind.NUMBER
-            if _is_number(info.annotation)
-            else CellKind.TEXT
-            for name, info in cls.dto.model_fields.items()
-        }
+        return export.csv_columns(cls.dto, cls.phone_fields)
 
     @classmethod
     def required_fields(cls) -> list[str]:
-        return [name for name, info in cls.dto.model_fields.items() if info.is_required()]
+        return cleaning.required_fields(cls.dto)
 
     # --- the seed's operations -----------------------------------------------------
 
@@ -250,7 +172,7 @@ class CrmService(Generic[ModelT, DtoT]):
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         for record in records:
-            values = self._row_from_dto(record, with_crm=True)
+            values = dict(record.__dict__)  # a DTO has exactly the columns' fields
             row = existing.get(values[self.key_field])
             if record.crm_id is None:
                 # Not from the CRM: what the row knows of the CRM stays as it is.
@@ -281,118 +203,32 @@ class CrmService(Generic[ModelT, DtoT]):
         """Validate raw rows (our field names) into DTOs. Rows missing a required
         field, rows that do not validate and duplicates of a business key are left
         out and reported with the reason; optional fields that are missing stay None."""
-        rejected: list[RejectedRow] = []
-        complete = self._handle_missing_values(rows, rejected)
-        records = self._remove_duplicates(self._validated(complete, rejected), rejected)
-        rejected.sort(key=lambda item: item.row or 0)
-        return CleanResult(records, rejected)
+        return cleaning.clean_rows(
+            rows, self.dto, self.key_field, self._normalise, self.missing_reasons
+        )
 
     def load_to_df(self) -> pd.DataFrame:
-        import pandas as pd  # the seed API's promise; nothing else here needs pandas
-
-        return pd.DataFrame(
-            [record.model_dump() for record in self.find_all()], columns=list(self.dto.model_fields)
-        )
+        return export.data_frame(self.dto, self.find_all())
 
     def save_crm_data_to_json(self, path: Path, records: Sequence[DtoT] | None = None) -> Path:
         """The records (default: every stored one) as a JSON array."""
-        records = self.find_all() if records is None else records
-        path.parent.mkdir(parents=True, exist_ok=True)
-        adapter: TypeAdapter[list[Any]] = TypeAdapter(list[self.dto])  # type: ignore[name-defined]
-        path.write_bytes(adapter.dump_json(list(records), indent=2))
-        return path
+        return export.save_json(path, self.dto, self.find_all() if records is None else records)
 
     def save_crm_data_to_csv(self, path: Path, records: Sequence[DtoT] | None = None) -> Path:
         """The records (default: every stored one) as CSV with a header; no value is
         an empty cell."""
         records = self.find_all() if records is None else records
-        path.parent.mkdir(parents=True, exist_ok=True)
-        columns = self.csv_columns()
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = Writer(out, columns)
-            for record in records:
-                values = record.model_dump(mode="json")
-                writer.writerow(values[name] for name in columns)
-        return path
-
-    def _handle_missing_values(
-        self, rows: Iterable[Mapping[str, Any]], rejected: list[RejectedRow]
-    ) -> Iterator[tuple[int, dict[str, Any]]]:
-        required = self.required_fields()
-        for number, row in enumerate(rows, start=1):
-            values = {name: None if _is_missing(value) else value for name, value in row.items()}
-            missing = [name for name in required if values.get(name) is None]
-            if missing:
-                reasons = [self.missing_reasons.get(name, name) for name in missing]
-                rejected.append(self._rejected(number, values, "missing " + ", ".join(reasons)))
-                continue
-            yield number, values
-
-    def _validated(
-        self, rows: Iterable[tuple[int, dict[str, Any]]], rejected: list[RejectedRow]
-    ) -> Iterator[tuple[int, DtoT]]:
-        for number, values in rows:
-            try:
-                yield number, self.dto.model_validate(self._normalise(values))
-            except FieldProblem as exc:
-                rejected.append(self._rejected(number, values, str(exc)))
-            except ValidationError as exc:
-                rejected.append(self._rejected(number, values, _summary(_errors(exc))))
-
-    def _remove_duplicates(
-        self, rows: Iterable[tuple[int, DtoT]], rejected: list[RejectedRow]
-    ) -> list[DtoT]:
-        """One record per business key: the one the CRM updated last (on a tie, the
-        later row)."""
-        oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
-        kept: dict[Any, tuple[int, DtoT]] = {}
-        for number, record in rows:
-            key = getattr(record, self.key_field)
-            if key not in kept:
-                kept[key] = (number, record)
-                continue
-            newer, older = (number, record), kept[key]
-            if (record.crm_updated_at or oldest) < (older[1].crm_updated_at or oldest):
-                newer, older = older, newer
-            kept[key] = newer
-            rejected.append(
-                RejectedRow(
-                    older[0],
-                    str(key),
-                    older[1].crm_id,
-                    f"duplicate {self.key_field} {key}: row {newer[0]} is kept "
-                    "(the one updated last)",
-                )
-            )
-        return [record for _, record in kept.values()]
+        return export.save_csv(path, self.dto, records, self.phone_fields)
 
     def _crm_dto_from_orm(self, obj: ModelT) -> DtoT:
         dto: DtoT = self.dto.model_validate(obj, from_attributes=True)
         return dto
 
     def _orm_from_crm_dto(self, record: DtoT) -> ModelT:
-        obj: ModelT = self.model(**self._row_from_dto(record, with_crm=True))
+        obj: ModelT = self.model(**record.__dict__)
         return obj
 
     # --- helpers of the seed's operations ------------------------------------------
-
-    def _rejected(self, number: int, values: Mapping[str, Any], reason: str) -> RejectedRow:
-        key = values.get(self.key_field)
-        crm_id = values.get("crm_id")
-        return RejectedRow(
-            number,
-            None if key is None else str(key),
-            None if crm_id is None else str(crm_id),
-            reason,
-        )
-
-    def _row_from_dto(self, record: DtoT, with_crm: bool) -> dict[str, Any]:
-        """The record's column values: its fields (a DTO has exactly the content
-        fields and the CRM fields), the CRM fields only ``with_crm``."""
-        values = dict(record.__dict__)
-        if not with_crm:
-            del values["crm_id"], values["crm_updated_at"]
-        return values
 
     @staticmethod
     def _same(row: RowMapping, values: Mapping[str, Any]) -> bool:
@@ -406,15 +242,12 @@ class CrmService(Generic[ModelT, DtoT]):
         owners = self.repository.keys_by_crm_ids(
             [record.crm_id for record in records if record.crm_id is not None]
         )
-        accounts: set[int] = set()
-        if self.links_to_account:
-            linked = [getattr(record, "account_id", None) for record in records]
-            accounts = self.accounts.existing_account_ids([i for i in linked if i is not None])
+        accounts = self.links.existing(records) if self.links else set()
         kept: list[DtoT] = []
         for record in records:
             key = getattr(record, self.key_field)
             owner = owners.get(record.crm_id) if record.crm_id is not None else None
-            account_id = getattr(record, "account_id", None) if self.links_to_account else None
+            account_id = self.links.account_of(record) if self.links else None
             if owner is not None and owner != key:
                 reason = f"crm_id {record.crm_id} belongs to {self.key_field} {owner} here"
             elif account_id is not None and account_id not in accounts:
@@ -426,7 +259,7 @@ class CrmService(Generic[ModelT, DtoT]):
         return kept
 
     def _normalise(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        normalised = {name: None if _is_missing(value) else value for name, value in values.items()}
+        normalised = cleaning.without_blanks(values)
         for name in self.normalised_fields:
             if normalised.get(name) is not None:
                 normalised[name] = self._normalise_field(name, normalised[name])
@@ -437,34 +270,16 @@ class CrmService(Generic[ModelT, DtoT]):
         (contacts: phones in E.164); raises ``FieldProblem`` for a value that has none."""
         return value
 
-    # --- typed values from text (CLI, API filters) ---------------------------------
-
     def cast_value(self, field_name: str, value: Any) -> Any:
         """The value in the field's type, or a clear error. Blank text is no value."""
-        if field_name not in self.searchable_fields():
-            raise ValidationFailed(
-                f"{self.domain} has no field {field_name!r} "
-                f"(fields: {', '.join(self.searchable_fields())})"
-            )
-        if _is_missing(value):
-            return None
-        if isinstance(value, str):
-            value = value.strip()
-        info = self.dto.model_fields[field_name]
-        try:
-            # The field's own validation (type, constraints, config) on an empty record.
-            checked = self.dto.__pydantic_validator__.validate_assignment(
-                self.dto.model_construct(), field_name, self._normalise_field(field_name, value)
-            )
-            return getattr(checked, field_name)
-        except FieldProblem as exc:
-            raise ValidationFailed(f"{value!r} is not a valid {field_name}: {exc.message}") from exc
-        except ValidationError as exc:
-            reason = exc.errors()[0]["msg"]
-            raise ValidationFailed(
-                f"{value!r} is not a valid {self.domain}.{field_name} "
-                f"({field_name} is {_type_name(info.annotation)}): {reason}"
-            ) from exc
+        return casting.cast_value(
+            self.dto,
+            self.domain,
+            self.searchable_fields(),
+            field_name,
+            value,
+            self._normalise_field,
+        )
 
     # --- reads and writes of the API and the CLI -----------------------------------
 
@@ -516,10 +331,10 @@ class CrmService(Generic[ModelT, DtoT]):
         key = getattr(record, self.key_field)
         if self.repository.get_by_key(key) is not None:
             raise Conflict(f"{self.key_field} {key} already exists")
-        self._check_account(record)
+        if self.links:
+            self.links.check(self.links.account_of(record))
         obj = self._orm_from_crm_dto(record)
-        self.repository.add(obj)
-        self._push([obj], {})
+        self.writes.add(obj)
         return obj
 
     def update(self, key: Any, data: Content) -> ModelT:
@@ -532,8 +347,9 @@ class CrmService(Generic[ModelT, DtoT]):
             if getattr(record, name) != stored[name]
         }
         if changes:
-            self._check_account(record)
-            self._change([obj], changes)
+            if self.links:
+                self.links.check(self.links.account_of(record))
+            self.writes.change([obj], changes)
         return obj
 
     def update_field(
@@ -554,10 +370,10 @@ class CrmService(Generic[ModelT, DtoT]):
         matched = self.repository.find_by_field(key_field, typed_key)
         if not matched:
             raise NotFound(f"no {self.domain} with {key_field} = {key_value}")
-        if field_name == "account_id" and typed_value is not None:
-            self._check_account_id(typed_value)
+        if self.links and field_name == self.links.field:
+            self.links.check(typed_value)
         to_change = [obj for obj in matched if getattr(obj, field_name) != typed_value]
-        self._change(to_change, {field_name: typed_value})
+        self.writes.change(to_change, {field_name: typed_value})
         return UpdateOutcome(
             len(matched), len(to_change), self.connector.name if self.connector else None
         )
@@ -566,23 +382,16 @@ class CrmService(Generic[ModelT, DtoT]):
         """Delete here, then in the CRM; if the CRM refuses, nothing is deleted."""
         obj = self.get(key)
         self._check_deletable(obj)
-        crm_id = obj.crm_id
-        self.repository.delete(obj)
-        if self.connector is not None and crm_id is not None:
-            self.connector.archive(self.domain, [crm_id])
+        self.writes.delete(obj)
 
     def push_pending(self) -> int:
         """Write the records marked pending to the CRM again; how many there were."""
-        if self.connector is None:
-            raise AppError("no external CRM is configured (set TELECRM_HUBSPOT_TOKEN)")
-        pending = self.repository.pending()
-        self._push(pending, {})
-        return len(pending)
+        return self.writes.push_pending()
 
     def sync_from_crm(self, records: Iterable[CrmRecord]) -> tuple[SyncReport, list[DtoT]]:
         """Clean the CRM's records and write what changed: the report, and the clean
         records (what the export files hold)."""
-        companies = self.accounts.account_ids_by_crm_id() if self.links_to_account else {}
+        companies = self.links.accounts_by_company() if self.links else {}
         cleaned = self.clean_crm_data(self._row_from_crm(record, companies) for record in records)
         report = self.update_many(cleaned.records)
         report.rejected = sorted(
@@ -606,160 +415,14 @@ class CrmService(Generic[ModelT, DtoT]):
                 f"invalid {exc}", detail=[{"field": exc.field_name, "message": exc.message}]
             ) from exc
         except ValidationError as exc:
-            problems = _errors(exc)
-            raise ValidationFailed(f"invalid {self.noun}: {_summary(problems)}", problems) from exc
-        return record
-
-    def _check_account(self, record: DtoT) -> None:
-        account_id = getattr(record, "account_id", None) if self.links_to_account else None
-        if account_id is not None:
-            self._check_account_id(account_id)
-
-    def _check_account_id(self, account_id: int) -> None:
-        if not self.accounts.existing_account_ids([account_id]):
+            problems = cleaning.errors(exc)
             raise ValidationFailed(
-                f"no account with account_id {account_id}",
-                detail=[{"field": "account_id", "message": "no such account"}],
-            )
+                f"invalid {self.noun}: {cleaning.summary(problems)}", problems
+            ) from exc
+        return record
 
     def _row_from_crm(self, record: CrmRecord, companies: Mapping[str, int]) -> dict[str, Any]:
         row = {**record.values, "crm_id": record.crm_id, "crm_updated_at": record.updated_at}
-        if self.links_to_account:
-            row["account_id"] = companies.get(record.account_crm_id or "")
+        if self.links:
+            row[self.links.field] = companies.get(record.account_crm_id or "")
         return row
-
-    def _change(self, objs: Sequence[ModelT], changes: Mapping[str, Any]) -> None:
-        """Apply the same changes to these records, here and in the CRM."""
-        if not objs:
-            return
-        self._check_crm_unchanged(objs)
-        previous_accounts = {
-            str(getattr(obj, self.key_field)): getattr(obj, "account_id")  # noqa: B009
-            for obj in objs
-            if self.links_to_account and "account_id" in changes
-        }
-        for obj in objs:
-            for name, value in changes.items():
-                setattr(obj, name, value)
-        self.session.flush()
-        self._push(objs, previous_accounts)
-
-    def _check_crm_unchanged(self, objs: Sequence[ModelT]) -> None:
-        """Refuse to overwrite what someone changed in the CRM since the last
-        extract: batch-read the records there and compare them with ours."""
-        if self.connector is None:
-            return
-        synced = {
-            obj.crm_id: obj for obj in objs if obj.crm_id is not None and obj.crm_sync_error is None
-        }
-        if not synced:
-            return
-        theirs = self.connector.read(self.domain, list(synced))
-        # Batch reads carry no associations: the account link is not compared.
-        compared = [
-            name
-            for name in self.content_fields()
-            if not (self.links_to_account and name == "account_id")
-        ]
-        stale: list[str] = []
-        for crm_id, obj in synced.items():
-            ours = self._crm_dto_from_orm(obj)
-            key = getattr(obj, self.key_field)
-            remote = theirs.get(crm_id)
-            if remote is None:
-                stale.append(f"{key} (deleted there)")
-                continue
-            values = {**ours.model_dump(include=set(compared)), **remote.values}
-            try:
-                record = self.dto.model_validate(
-                    self._normalise({**values, "account_id": getattr(obj, "account_id", None)})
-                )
-            except (FieldProblem, ValidationError):
-                stale.append(f"{key} (invalid there)")
-                continue
-            if any(getattr(record, name) != getattr(ours, name) for name in compared):
-                stale.append(str(key))
-        if stale:
-            assert self.connector is not None
-            raise Conflict(
-                f"{self.connector.name} has changes to {self.domain} that are not extracted "
-                f"yet ({self.key_field} {', '.join(stale[:10])}"
-                f"{' ...' if len(stale) > 10 else ''}): run 'telecrm crm extract --domain "
-                f"{self.domain}' first, then repeat the change"
-            )
-
-    def _outgoing(
-        self, objs: Sequence[ModelT], previous_accounts: Mapping[str, int | None]
-    ) -> tuple[list[OutgoingRecord], dict[str, str]]:
-        """The records as the connector takes them, and those that cannot be sent."""
-        crm_ids: dict[int, str | None] = {}
-        if self.links_to_account:
-            account_ids = {getattr(obj, "account_id") for obj in objs}  # noqa: B009
-            crm_ids = self.accounts.crm_ids_by_account_id(
-                [i for i in {*account_ids, *previous_accounts.values()} if i is not None]
-            )
-        # The account of a contact or deal is its company association, not a property.
-        properties = [
-            name
-            for name in self.content_fields()
-            if not (self.links_to_account and name == "account_id")
-        ]
-        outgoing: list[OutgoingRecord] = []
-        unsendable: dict[str, str] = {}
-        for obj in objs:
-            key = str(getattr(obj, self.key_field))
-            account_id = getattr(obj, "account_id", None) if self.links_to_account else None
-            account_crm_id = crm_ids.get(account_id) if account_id is not None else None
-            if account_id is not None and account_crm_id is None:
-                unsendable[key] = f"its account {account_id} is not in the CRM yet (push it first)"
-                continue
-            previous = previous_accounts.get(key)
-            outgoing.append(
-                OutgoingRecord(
-                    key,
-                    self._crm_dto_from_orm(obj).model_dump(mode="json", include=set(properties)),
-                    account_crm_id,
-                    crm_ids.get(previous) if previous is not None else None,
-                )
-            )
-        return outgoing, unsendable
-
-    def _push(self, objs: Sequence[ModelT], previous_accounts: Mapping[str, int | None]) -> None:
-        """Write these (flushed) records to the CRM. What it takes gets its CRM id;
-        what it refuses is marked pending, and an error tells the caller: the whole
-        change rolls back when the CRM took none of it."""
-        if self.connector is None or not objs:
-            return
-        outgoing, unsendable = self._outgoing(objs, previous_accounts)
-        result = self.connector.upsert(self.domain, outgoing) if outgoing else WriteResult()
-        result.failed.update(unsendable)
-        stamp = f"{utcnow():%Y-%m-%d %H:%M:%S} UTC"
-        for obj in objs:
-            key = str(getattr(obj, self.key_field))
-            written = result.written.get(key)
-            if written is not None:
-                obj.crm_id = written.crm_id
-                obj.crm_updated_at = written.updated_at
-                obj.crm_sync_error = None
-            else:
-                obj.crm_sync_error = f"{stamp}: {result.failed.get(key, 'not written')}"
-        self.session.flush()
-        if not result.failed:
-            return
-        name = self.connector.name
-        first = next(iter(result.failed.values()))
-        if not result.written:
-            raise ExternalServiceError(
-                f"{name} did not take the change to {len(objs)} {self.domain}, so nothing was "
-                f"saved here either: {first}"
-            )
-        raise ExternalServiceError(
-            f"{name} took {len(result.written)} of {len(objs)} {self.domain}; the other "
-            f"{len(result.failed)} are saved here and marked pending ({first}); "
-            f"'telecrm crm push --domain {self.domain}' writes them again",
-            detail=[
-                {"record": key, "message": f"pending: {reason}"}
-                for key, reason in sorted(result.failed.items())[:100]
-            ],
-            keep_changes=True,
-        )

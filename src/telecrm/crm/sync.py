@@ -15,9 +15,9 @@ from telecrm.accounts.service import AccountService
 from telecrm.config import Settings
 from telecrm.contacts.service import ContactService
 from telecrm.crm.connector import CrmConnector, CrmDomain, CrmRecord
+from telecrm.crm.export import save_rejected
 from telecrm.crm.hubspot import HubSpotConnector
-from telecrm.crm.service_base import CrmService, RejectedRow, SyncReport
-from telecrm.csvexport import CellKind, Writer
+from telecrm.crm.service_base import CrmService, SyncReport
 from telecrm.deals.service import DealService
 
 SERVICES: dict[CrmDomain, type[CrmService[Any, Any]]] = {
@@ -46,17 +46,6 @@ class ExtractResult:
     fetched: int
     report: SyncReport
     files: list[Path] = field(default_factory=list)
-
-
-def save_rejected(path: Path, rejected: list[RejectedRow]) -> Path:
-    """The records left out, with their row in the CRM's listing and the reason:
-    what a person needs to fix them in the CRM."""
-    columns = {"row": CellKind.NUMBER, "key": CellKind.TEXT, "crm_id": CellKind.TEXT}
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = Writer(out, columns | {"reason": CellKind.TEXT})
-        for item in rejected:
-            writer.writerow([item.row, item.key, item.crm_id, item.reason])
-    return path
 
 
 def extract(

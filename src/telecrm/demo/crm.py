@@ -25,6 +25,7 @@ from telecrm.db import utcnow
 from telecrm.deals.models import DealStage
 from telecrm.deals.schemas import DealDTO
 from telecrm.deals.service import DealService
+from telecrm.reports import service as aggregations
 from telecrm.reports.models import AggregationKind
 
 SEED = 3
@@ -188,8 +189,7 @@ def load(session: Session, settings: Settings) -> None:
         ["domain", "new", "changed", "unchanged"],
         [(name, report.new, report.changed, report.unchanged) for name, report in reports],
     )
-    deal_service = DealService(session, settings)
-    summaries = [deal_service.compute_aggregates(kind) for kind in AggregationKind]
+    summaries = aggregations.compute(session, list(AggregationKind))
     print_table(
         "demo deal aggregations",
         ["kind", "account-periods", "deals", "total deal size"],

@@ -4,9 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from telecrm.auth.dependencies import get_app_settings
 from telecrm.auth.service import Principal
-from telecrm.config import Settings
 from telecrm.crm.dependencies import crm_reader, crm_writer
 from telecrm.crm.schemas import Page
 from telecrm.dependencies import SessionDep
@@ -35,7 +33,6 @@ def compute_deal_aggregations(
     session: SessionDep,
     body: AggregationCompute | None = None,
     _: Principal = Depends(crm_writer),
-    settings: Settings = Depends(get_app_settings),
 ) -> list[AggregationSummary]:
     """Recompute the aggregations (all kinds unless the body names some)."""
-    return service.compute(session, settings, (body or AggregationCompute()).kinds)
+    return service.compute(session, (body or AggregationCompute()).kinds)

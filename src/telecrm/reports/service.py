@@ -5,9 +5,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from telecrm.config import Settings
 from telecrm.crm.schemas import Page
-from telecrm.deals.service import DealService
 from telecrm.errors import ValidationFailed
 from telecrm.reports import repository
 from telecrm.reports.models import AggregationKind
@@ -41,8 +39,16 @@ def list_aggregations(session: Session, query: DealAggregationQuery) -> Page[Any
     )
 
 
-def compute(
-    session: Session, settings: Settings, kinds: Sequence[AggregationKind]
-) -> list[AggregationSummary]:
-    deals = DealService(session, settings)
-    return [deals.compute_aggregates(kind) for kind in dict.fromkeys(kinds)]
+def compute_aggregates(session: Session, kind: AggregationKind) -> AggregationSummary:
+    """Per account and period of the kind, the sum of deal sizes and the number of
+    deals, computed by the database and stored in place of the previous ones:
+    computing twice gives the same rows."""
+    repository.replace_aggregations(session, kind)
+    rows, accounts, deals, total = repository.totals(session, kind)
+    return AggregationSummary(
+        kind=kind, rows=rows, accounts=accounts, deals=deals, total_deal_size=total
+    )
+
+
+def compute(session: Session, kinds: Sequence[AggregationKind]) -> list[AggregationSummary]:
+    return [compute_aggregates(session, kind) for kind in dict.fromkeys(kinds)]

@@ -1,0 +1,149 @@
+"""The HTTP routes of a CRM domain (accounts, contacts, deals), written once: list,
+read, create, update and delete by the business key. Each domain names its service
+and schemas; the operations keep the names a hand-written module would give them
+(``list_accounts``, ``get_account`` ...), so their operation ids and summaries are
+the domain's own.
+
+No ``from __future__ import annotations``: the endpoints' annotations name the
+factory's arguments, so they must be evaluated where they are written."""
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel
+
+from telecrm.api_errors import error_responses
+from telecrm.auth.dependencies import get_app_settings
+from telecrm.auth.service import Principal
+from telecrm.config import Settings
+from telecrm.crm.connector import CrmConnector
+from telecrm.crm.dependencies import crm_connector, crm_reader, crm_writer
+from telecrm.crm.schemas import Page
+from telecrm.dependencies import SessionDep
+
+
+def _with_key(endpoint: Callable[..., Any], key_field: str, key_type: Any) -> Callable[..., Any]:
+    """The endpoint with its ``key`` parameter renamed to the path's ``{key_field}``:
+    FastAPI reads the parameters from the signature."""
+    signature = inspect.signature(endpoint)
+    parameters = [
+        parameter.replace(name=key_field, annotation=key_type)
+        if parameter.name == "key"
+        else parameter
+        for parameter in signature.parameters.values()
+    ]
+
+    def with_named_key(**values: Any) -> Any:
+        values["key"] = values.pop(key_field)
+        return endpoint(**values)
+
+    with_named_key.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return with_named_key
+
+
+def crm_router(
+    *,
+    plural: str,
+    noun: str,
+    key_field: str,
+    key_type: Any,
+    service: Callable[..., Any],
+    read: type[BaseModel],
+    create: type[BaseModel],
+    update: type[BaseModel],
+    query: type[BaseModel],
+) -> APIRouter:
+    """``/api/{plural}``: ``GET`` a page (``query``'s filters) and ``GET``, ``POST``,
+    ``PATCH``, ``DELETE`` ``/{key_field}``. ``service(session, settings, connector)``
+    builds the domain's service; reads go without the CRM, writes through it."""
+    router = APIRouter(prefix=f"/api/{plural}", tags=[plural])
+    item = f"/{{{key_field}}}"
+
+    def list_records(
+        session: SessionDep,
+        query: Annotated[query, Query()],  # type: ignore[valid-type]
+        _: Principal = Depends(crm_reader),
+        settings: Settings = Depends(get_app_settings),
+    ) -> Any:
+        return service(session, settings).list_page(query)
+
+    def get_record(
+        session: SessionDep,
+        key: Any,
+        _: Principal = Depends(crm_reader),
+        settings: Settings = Depends(get_app_settings),
+    ) -> Any:
+        return read.model_validate(service(session, settings).get(key))
+
+    def create_record(
+        session: SessionDep,
+        body: create,  # type: ignore[valid-type]
+        _: Principal = Depends(crm_writer),
+        settings: Settings = Depends(get_app_settings),
+        connector: CrmConnector | None = Depends(crm_connector),
+    ) -> Any:
+        return read.model_validate(service(session, settings, connector).create(body))
+
+    def update_record(
+        session: SessionDep,
+        key: Any,
+        body: update,  # type: ignore[valid-type]
+        _: Principal = Depends(crm_writer),
+        settings: Settings = Depends(get_app_settings),
+        connector: CrmConnector | None = Depends(crm_connector),
+    ) -> Any:
+        return read.model_validate(service(session, settings, connector).update(key, body))
+
+    def delete_record(
+        session: SessionDep,
+        key: Any,
+        _: Principal = Depends(crm_writer),
+        settings: Settings = Depends(get_app_settings),
+        connector: CrmConnector | None = Depends(crm_connector),
+    ) -> None:
+        service(session, settings, connector).delete(key)
+
+    writes = error_responses(409, 502)
+    router.add_api_route(
+        "",
+        list_records,
+        methods=["GET"],
+        name=f"list_{plural}",
+        response_model=Page[read],  # type: ignore[valid-type]
+    )
+    router.add_api_route(
+        item,
+        _with_key(get_record, key_field, key_type),
+        methods=["GET"],
+        name=f"get_{noun}",
+        response_model=read,
+    )
+    router.add_api_route(
+        "",
+        create_record,
+        methods=["POST"],
+        name=f"create_{noun}",
+        response_model=read,
+        status_code=201,
+        responses=writes,
+    )
+    router.add_api_route(
+        item,
+        _with_key(update_record, key_field, key_type),
+        methods=["PATCH"],
+        name=f"update_{noun}",
+        response_model=read,
+        responses=writes,
+    )
+    router.add_api_route(
+        item,
+        _with_key(delete_record, key_field, key_type),
+        methods=["DELETE"],
+        name=f"delete_{noun}",
+        status_code=204,
+        response_class=Response,
+        responses=writes,
+    )
+    return router
