@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.invoices import service as invoices_service
-from telecrm.invoices.models import Invoice
+from telecrm.invoices.models import Invoice, InvoiceKind
 from telecrm.invoices.service import Transition
 from telecrm.rates.models import Rate
 from telecrm.rating.types import RatingStatus
@@ -187,6 +188,202 @@ def factories_cdrs(session: Session) -> list[Any]:
     from telecrm.cdrs.models import Cdr
 
     return list(session.scalars(select(Cdr)))
+
+
+# --- calls that arrive after their month's invoice was sent ----------------------------
+
+DEC = dt.datetime(2025, 12, 10, 9, tzinfo=dt.UTC)
+
+
+def monthly(session: Session, contract: Contract, start: dt.datetime) -> Invoice:
+    return session.scalars(
+        select(Invoice).where(
+            Invoice.contract_id == contract.id,
+            Invoice.kind == InvoiceKind.MONTHLY,
+            Invoice.period_start <= start,
+            Invoice.period_end > start,
+        )
+    ).one()
+
+
+def invoice_rows(account: AccountReconciliation) -> list[tuple[str, str, str, Decimal, Decimal]]:
+    return [
+        (i.invoice_number, i.status.value, i.kind.value, i.exact_subtotal, i.month_exact)
+        for i in account.invoices
+    ]
+
+
+def reconciled(
+    session: Session, settings: Settings, month: int, year: int = 2025
+) -> AccountReconciliation:
+    """The month's reconciliation, which must tie out; its one contract's figures."""
+    result = service.reconcile(session, year, month, settings)
+    assert result.ties_out, result.problems
+    assert result.problems == []
+    [account] = result.contracts
+    assert account.ties_out
+    assert account.rated_money == account.invoiced_exact + account.uninvoiced_money
+    return account
+
+
+def _november_sent_then_a_late_call(
+    session: Session, settings: Settings
+) -> tuple[Contract, Rate, Invoice]:
+    """November invoiced and sent with one call; a December call; then a November call
+    arrives and is rated (2.5)."""
+    rate = factories.rate(session)
+    contract = factories.contract(session, accountcode="LATE01")
+    rated(session, contract, rate, "100")
+    factories.cdr(session, contract, DEC, rate, cost="7", status="valid")
+    invoices_service.generate(session, 2025, 11, settings)
+    november = send(session, contract)
+    rated(session, contract, rate, "2.5")
+    return contract, rate, november
+
+
+def test_a_late_call_billed_on_the_next_invoice_is_counted_once_in_its_month(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, _, november = _november_sent_then_a_late_call(db_session, settings)
+    nov = november.invoice_number
+
+    # arrived: late (rated, on no invoice, its month's invoice sent)
+    account = reconciled(db_session, settings, 11)
+    assert figures(account) == {
+        ("on_invoice", None): (1, Decimal("100")),
+        ("late", None): (1, Decimal("2.5")),
+    }
+    assert (account.invoiced_exact, account.uninvoiced_money) == (Decimal(100), Decimal("2.5"))
+    assert figures(reconciled(db_session, settings, 12)) == {
+        ("not_invoiced", None): (1, Decimal("7")),
+    }
+
+    # December's draft bills it in its section of earlier periods
+    invoices_service.generate(db_session, 2025, 12, settings)
+    december = monthly(db_session, contract, DEC)
+    dec = december.invoice_number
+    account = reconciled(db_session, settings, 11)
+    assert figures(account) == {
+        ("on_invoice", None): (1, Decimal("100")),
+        ("on_later_draft", None): (1, Decimal("2.5")),
+    }
+    assert invoice_rows(account) == [
+        (nov, "sent", "monthly", Decimal(100), Decimal(100)),
+        (dec, "draft", "monthly", Decimal("9.5"), Decimal("2.5")),
+    ]
+    assert (account.invoiced_exact, account.uninvoiced_money) == (Decimal("102.5"), Decimal(0))
+    account = reconciled(db_session, settings, 12)
+    assert figures(account) == {("on_draft", None): (1, Decimal("7"))}
+    assert invoice_rows(account) == [(dec, "draft", "monthly", Decimal("9.5"), Decimal("7"))]
+    assert account.invoiced_exact == Decimal(7)
+
+    # December sent: the late call is linked to it
+    invoices_service.transition(db_session, EVERYTHING, december.id, Transition.SEND)
+    account = reconciled(db_session, settings, 11)
+    assert figures(account) == {
+        ("on_invoice", None): (1, Decimal("100")),
+        ("on_later_invoice", None): (1, Decimal("2.5")),
+    }
+    assert invoice_rows(account) == [
+        (nov, "sent", "monthly", Decimal(100), Decimal(100)),
+        (dec, "sent", "monthly", Decimal("9.5"), Decimal("2.5")),
+    ]
+    assert account.invoiced_exact == Decimal("102.5")
+    account = reconciled(db_session, settings, 12)
+    assert figures(account) == {("on_invoice", None): (1, Decimal("7"))}
+    assert invoice_rows(account) == [(dec, "sent", "monthly", Decimal("9.5"), Decimal("7"))]
+    assert account.calls == 1
+
+
+def test_a_late_call_billed_on_a_debit_note_is_counted_once_in_its_month(
+    db_session: Session, settings: Settings
+) -> None:
+    by_adjustment = settings.model_copy(update={"late_calls": "adjustment"})
+    contract, _, november = _november_sent_then_a_late_call(db_session, by_adjustment)
+    nov = november.invoice_number
+    account = reconciled(db_session, by_adjustment, 11)
+    assert figures(account) == {
+        ("on_invoice", None): (1, Decimal("100")),
+        ("late", None): (1, Decimal("2.5")),
+    }
+
+    invoices_service.generate(db_session, 2025, 12, by_adjustment)
+    [note] = db_session.scalars(select(Invoice).where(Invoice.kind == InvoiceKind.ADJUSTMENT)).all()
+    december = monthly(db_session, contract, DEC)
+    account = reconciled(db_session, by_adjustment, 11)
+    assert figures(account) == {
+        ("on_invoice", None): (1, Decimal("100")),
+        ("on_later_draft", None): (1, Decimal("2.5")),
+    }
+    assert invoice_rows(account) == [
+        (nov, "sent", "monthly", Decimal(100), Decimal(100)),
+        (note.invoice_number, "draft", "adjustment", Decimal("2.5"), Decimal("2.5")),
+    ]
+    assert (account.invoiced_exact, account.uninvoiced_money) == (Decimal("102.5"), Decimal(0))
+    account = reconciled(db_session, by_adjustment, 12)
+    assert figures(account) == {("on_draft", None): (1, Decimal("7"))}
+    assert invoice_rows(account) == [
+        (december.invoice_number, "draft", "monthly", Decimal(7), Decimal(7))
+    ]
+
+    invoices_service.transition(db_session, EVERYTHING, note.id, Transition.SEND)
+    account = reconciled(db_session, by_adjustment, 11)
+    assert figures(account) == {
+        ("on_invoice", None): (1, Decimal("100")),
+        ("on_later_invoice", None): (1, Decimal("2.5")),
+    }
+    assert invoice_rows(account) == [
+        (nov, "sent", "monthly", Decimal(100), Decimal(100)),
+        (note.invoice_number, "sent", "adjustment", Decimal("2.5"), Decimal("2.5")),
+    ]
+    invoices_service.transition(db_session, EVERYTHING, december.id, Transition.SEND)
+    assert figures(reconciled(db_session, by_adjustment, 12)) == {
+        ("on_invoice", None): (1, Decimal("7"))
+    }
+    assert figures(reconciled(db_session, by_adjustment, 11))[("on_later_invoice", None)] == (
+        1,
+        Decimal("2.5"),
+    )
+
+
+def test_a_later_invoice_that_does_not_hold_its_late_calls_is_named_in_their_month(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, rate, _ = _november_sent_then_a_late_call(db_session, settings)
+    invoices_service.generate(db_session, 2025, 12, settings)
+    december = monthly(db_session, contract, DEC)
+    dec = december.invoice_number
+    rated(db_session, contract, rate, "0.25")  # arrived after December's draft
+
+    result = service.reconcile(db_session, 2025, 11, settings)
+
+    assert not result.ties_out
+    assert figures(result.contracts[0])[("on_later_draft", None)] == (2, Decimal("2.75"))
+    assert result.problems == [
+        f"LATE01: invoice {dec} (draft) sums 2.500000 IDR of the month's calls but its "
+        "late calls on no invoice sum 2.750000: generate the invoices of 2025-12 again"
+    ]
+    assert service.reconcile(db_session, 2025, 12, settings).ties_out
+
+    invoices_service.generate(db_session, 2025, 12, settings)
+    invoices_service.transition(db_session, EVERYTHING, december.id, Transition.SEND)
+    assert figures(reconciled(db_session, settings, 11))[("on_later_invoice", None)] == (
+        2,
+        Decimal("2.75"),
+    )
+    # a late call changed on the sent December: November's reconciliation says so
+    late = db_session.scalars(
+        select(Cdr)
+        .join(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .where(CdrRating.cost == Decimal("0.25"))
+    ).one()
+    factories.rate_cdr(db_session, late, cost=Decimal("0.5"))
+    result = service.reconcile(db_session, 2025, 11, settings)
+    assert result.problems == [
+        f"LATE01: invoice {dec} (sent) sums 2.750000 IDR of the month's calls but the "
+        "calls linked to it sum 3.000000: its calls changed after it was sent"
+    ]
+    assert service.reconcile(db_session, 2025, 12, settings).ties_out
 
 
 # --- random months -------------------------------------------------------------------
