@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs.models import Cdr, CdrRating
@@ -19,7 +19,8 @@ from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.invoices import service as invoices_service
-from telecrm.invoices.models import Invoice, InvoiceKind
+from telecrm.invoices.arithmetic import billing_month
+from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from telecrm.invoices.service import Transition
 from telecrm.rates.models import Rate
 from telecrm.rating.types import RatingStatus
@@ -392,11 +393,13 @@ KINDS = ("new", "invalid", "pending", "no_rate", "internal", "rated")
 ACCOUNTS = ("C0", "C1", "C2", "NOBODY")
 call_strategy = st.tuples(
     st.sampled_from(ACCOUNTS),
-    st.sampled_from(KINDS),
+    st.sampled_from(KINDS + ("rated",) * 3),  # rated calls are the most, as in a month
     st.integers(min_value=0, max_value=10**9),  # cost in micro-units
     st.integers(min_value=-1, max_value=30),  # day of November from 0; -1, 30: not November
     st.booleans(),  # rated after the invoices were generated (and sent)
+    st.booleans(),  # that, and after December's invoices were sent too
 )
+Call = tuple[str, str, int, int, bool, bool]
 
 
 @hypothesis_settings(
@@ -407,16 +410,31 @@ call_strategy = st.tuples(
 @given(
     calls=st.lists(call_strategy, max_size=30),
     phases=st.tuples(*(st.sampled_from(("none", "draft", "sent")) for _ in range(3))),
+    # a contract whose November is always sent, then has calls arrive late:
+    # (cost in micro-units, day, after December's invoices were sent)
+    late=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 29), st.booleans()), max_size=3),
+    december=st.sampled_from(("none", "draft", "sent")),
+    late_calls=st.sampled_from(("next_invoice", "adjustment")),
 )
 def test_random_months_partition_their_calls_and_tie_out(
     db_session: Session,
     settings: Settings,
-    calls: list[tuple[str, str, int, int, bool]],
+    calls: list[Call],
     phases: tuple[str, str, str],
+    late: list[tuple[int, int, bool]],
+    december: str,
+    late_calls: str,
 ) -> None:
     savepoint = db_session.begin_nested()
     try:
-        _check_random_month(db_session, settings, calls, dict(zip(ACCOUNTS, phases, strict=False)))
+        _check_random_month(
+            db_session,
+            settings.model_copy(update={"late_calls": late_calls}),
+            [*calls, ("LATE", "rated", 10**6, 5, False, False)],
+            dict(zip(ACCOUNTS, phases, strict=False)) | {"LATE": "sent"},
+            december,
+            late,
+        )
     finally:
         savepoint.rollback()
 
@@ -424,17 +442,26 @@ def test_random_months_partition_their_calls_and_tie_out(
 def _check_random_month(
     session: Session,
     settings: Settings,
-    calls: list[tuple[str, str, int, int, bool]],
+    calls: list[Call],
     phase: dict[str, str],
+    december: str,
+    late: list[tuple[int, int, bool]],
 ) -> None:
+    """November's calls, some rated after its invoices were generated and sent (late);
+    then December generated (its drafts, or the debit notes, bill the late calls),
+    and maybe sent, and more late calls after that. Both months must partition their
+    calls and tie out; a late call is in November's buckets alone."""
     rate = factories.rate(session)
     contracts = {
         code: factories.contract(session, accountcode=factories.unique(code))
-        for code in ACCOUNTS[:3]
+        for code in (*ACCOUNTS[:3], "LATE")
     }
     code_of = {code: c.accountcode for code, c in contracts.items()} | {"NOBODY": "NOBODY"}
     expected: dict[tuple[str, str, str | None], list[Any]] = {}
-    later: list[tuple[str, int, dt.datetime]] = []
+    later: list[tuple[str, int, dt.datetime, bool]] = [
+        ("LATE", micro, NOV.replace(day=1) + dt.timedelta(days=day), after and december == "sent")
+        for micro, day, after in late
+    ]
 
     def add(account: str, kind: str, micro: int, start: dt.datetime) -> None:
         contract = contracts.get(account)
@@ -468,13 +495,13 @@ def _check_random_month(
     # sent ones were sent); a draft's contract has none after (they would make the
     # draft stale, which the other test covers), a contract with no invoice all after.
     invoiced_before: set[str] = set()
-    for account, kind, micro, day, after in calls:
+    for account, kind, micro, day, after, after_december in calls:
         start = NOV.replace(day=1) + dt.timedelta(days=day, hours=3)
         is_rated = kind == "rated" and account != "NOBODY"
         if is_rated:
             after = phase[account] == "none" or (after and phase[account] == "sent")
             if after:
-                later.append((account, micro, start))
+                later.append((account, micro, start, after_december and december == "sent"))
                 continue
             if 0 <= day < 30:
                 invoiced_before.add(account)
@@ -492,11 +519,37 @@ def _check_random_month(
         invoice = session.scalars(select(Invoice).where(Invoice.contract_id == contract.id)).first()
         if invoice is not None and phase[account] == "sent":
             invoices_service.transition(session, EVERYTHING, invoice.id, Transition.SEND)
-    for account, micro, start in later:
+
+    # A late call (its month's invoice sent) is on the draft that bills it once
+    # December is generated, on that invoice once it is sent; one that arrives after
+    # that is late again, until a further month bills it.
+    late_bucket = {"none": "late", "draft": "on_later_draft", "sent": "on_later_invoice"}
+    for account, micro, start, after_december in later:
+        if after_december:
+            continue
         add(account, "rated", micro, start)
         if start.month == 11:
-            bucket = "late" if account in invoiced_before else "not_invoiced"
+            bucket = late_bucket[december] if account in invoiced_before else "not_invoiced"
             expect(account, bucket, None, Decimal(micro).scaleb(-6))
+    if december != "none":
+        invoices_service.generate(session, 2025, 12, settings)
+    if december == "sent":
+        december_start = billing_month(2025, 12, settings.tz)[0]
+        drafts = session.scalars(
+            select(Invoice.id).where(
+                Invoice.status == InvoiceStatus.DRAFT,
+                or_(Invoice.period_start == december_start, Invoice.kind == InvoiceKind.ADJUSTMENT),
+            )
+        ).all()
+        for invoice_id in drafts:
+            invoices_service.transition(session, EVERYTHING, invoice_id, Transition.SEND)
+    for account, micro, start, after_december in later:
+        if not after_december:
+            continue
+        add(account, "rated", micro, start)
+        if start.month == 11:
+            expect(account, "late" if account in invoiced_before else "not_invoiced", None,
+                   Decimal(micro).scaleb(-6))  # fmt: skip
 
     result = service.reconcile(session, 2025, 11, settings)
 
@@ -506,8 +559,16 @@ def _check_random_month(
         for b in account.buckets
     }
     assert got == expected
-    month_calls = sum(1 for _, _, _, day, _ in calls if 0 <= day < 30)
+    month_calls = sum(1 for call in calls if 0 <= call[3] < 30) + len(late)
     assert result.calls == result.bucketed_calls == month_calls
     for account in result.contracts:
         assert account.rated_money == account.invoiced_exact + account.uninvoiced_money
     assert result.ties_out, result.problems
+
+    # December: its own calls (those of its first day here) alone, tied out likewise
+    following = service.reconcile(session, 2025, 12, settings)
+    december_calls = sum(1 for call in calls if call[3] == 30)
+    assert following.calls == following.bucketed_calls == december_calls
+    for account in following.contracts:
+        assert account.rated_money == account.invoiced_exact + account.uninvoiced_money
+    assert following.ties_out, following.problems
