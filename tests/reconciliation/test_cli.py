@@ -131,6 +131,7 @@ def test_a_late_call_ties_out_in_its_month_at_every_step(
         "on_later_draft": (1, "2.500000"),
     }
     assert (november["invoiced_exact"], november["uninvoiced_money"]) == ("102.500000", "0")
+    kind_exact = {"next_invoice": "9.500000", "adjustment": "2.500000"}
     kind = "monthly" if late_calls == "next_invoice" else "adjustment"
     month = "2025-12" if late_calls == "next_invoice" else "2025-11"
     assert [(i["kind"], i["month"], i["month_exact"]) for i in november["invoices"]] == [
@@ -152,3 +153,12 @@ def test_a_late_call_ties_out_in_its_month_at_every_step(
     text = " ".join(table.stdout.split())
     assert "ACME01 │ on_later_invoice │ │ 1 │ 2.500000 │ IDR" in text
     assert "2 calls, 2 in the buckets; everything ties out" in text
+    as_csv = cli("billing", "reconcile", "--month", "11", "--year", "2025", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    number = "INV-2025-000002" if late_calls == "next_invoice" else "INV-2025-000003"
+    assert [
+        (r["section"], r["bucket"], r["calls"], r["money"]) for r in rows if r["detail"] == number
+    ] == [
+        ("invoice", "sent", "2" if late_calls == "next_invoice" else "1", kind_exact[late_calls]),
+        ("invoice_of_month", "sent", "", "2.500000"),
+    ]
