@@ -299,7 +299,10 @@ def test_a_late_call_billed_on_the_next_invoice_is_counted_once_in_its_month(
 def test_a_late_call_billed_on_a_debit_note_is_counted_once_in_its_month(
     db_session: Session, settings: Settings
 ) -> None:
-    by_adjustment = settings.model_copy(update={"late_calls": "adjustment"})
+    # months of midnight in Jakarta: 17:00 UTC the day before
+    by_adjustment = settings.model_copy(
+        update={"late_calls": "adjustment", "timezone": "Asia/Jakarta"}
+    )
     contract, _, november = _november_sent_then_a_late_call(db_session, by_adjustment)
     nov = november.invoice_number
     account = reconciled(db_session, by_adjustment, 11)
@@ -320,12 +323,14 @@ def test_a_late_call_billed_on_a_debit_note_is_counted_once_in_its_month(
         (nov, "sent", "monthly", Decimal(100), Decimal(100)),
         (note.invoice_number, "draft", "adjustment", Decimal("2.5"), Decimal("2.5")),
     ]
+    assert [i.month for i in account.invoices] == ["2025-11", "2025-11"]
     assert (account.invoiced_exact, account.uninvoiced_money) == (Decimal("102.5"), Decimal(0))
     account = reconciled(db_session, by_adjustment, 12)
     assert figures(account) == {("on_draft", None): (1, Decimal("7"))}
     assert invoice_rows(account) == [
         (december.invoice_number, "draft", "monthly", Decimal(7), Decimal(7))
     ]
+    assert [i.month for i in account.invoices] == ["2025-12"]
 
     invoices_service.transition(db_session, EVERYTHING, note.id, Transition.SEND)
     account = reconciled(db_session, by_adjustment, 11)

@@ -71,10 +71,11 @@ class _Invoices:
             i for i in invoices if i.kind == InvoiceKind.MONTHLY and i.period_start == period_start
         ]
         self.monthly = monthly[0] if monthly else None
-        self.later = [i for i in invoices if i is not self.monthly]
         # the later drafts that bill calls of the month (their lines say so)
         self.later_drafts = [
-            i for i in self.later if i.status == InvoiceStatus.DRAFT and i.month_lines
+            i
+            for i in invoices
+            if i is not self.monthly and i.status == InvoiceStatus.DRAFT and i.month_lines
         ]
 
     def bucket_of(self, group: CallGroup) -> str:
