@@ -194,6 +194,7 @@ def factories_cdrs(session: Session) -> list[Any]:
 # --- calls that arrive after their month's invoice was sent ----------------------------
 
 DEC = dt.datetime(2025, 12, 10, 9, tzinfo=dt.UTC)
+JAN = dt.datetime(2026, 1, 10, 9, tzinfo=dt.UTC)
 
 
 def monthly(session: Session, contract: Contract, start: dt.datetime) -> Invoice:
@@ -390,6 +391,41 @@ def test_a_later_invoice_that_does_not_hold_its_late_calls_is_named_in_their_mon
         "calls linked to it sum 3.000000: its calls changed after it was sent"
     ]
     assert service.reconcile(db_session, 2025, 12, settings).ties_out
+
+
+def test_late_calls_on_two_later_drafts_do_not_tie_out_until_one_is_sent_and_the_other_redone(
+    db_session: Session, settings: Settings
+) -> None:
+    contract, rate, _ = _november_sent_then_a_late_call(db_session, settings)
+    factories.cdr(db_session, contract, JAN, rate, cost="1", status="valid")
+    invoices_service.generate(db_session, 2025, 12, settings)
+    invoices_service.generate(db_session, 2026, 1, settings)
+    december, january = monthly(db_session, contract, DEC), monthly(db_session, contract, JAN)
+
+    result = service.reconcile(db_session, 2025, 11, settings)
+
+    assert figures(result.contracts[0])[("on_later_draft", None)] == (1, Decimal("2.5"))
+    assert result.problems == [
+        f"LATE01: invoice {december.invoice_number} (draft), {january.invoice_number} (draft) "
+        "sums 5.000000 IDR of the month's calls but its late calls on no invoice sum "
+        "2.500000: each bills them: send one, then generate the others' months again"
+    ]
+
+    invoices_service.transition(db_session, EVERYTHING, january.id, Transition.SEND)
+    result = service.reconcile(db_session, 2025, 11, settings)
+    assert figures(result.contracts[0])[("on_later_invoice", None)] == (1, Decimal("2.5"))
+    assert result.problems == [
+        f"LATE01: invoice {december.invoice_number} (draft) sums 2.500000 IDR of the month's "
+        "calls but its late calls on no invoice sum 0.000000: generate the invoices of 2025-12 "
+        "again"
+    ]
+    invoices_service.generate(db_session, 2025, 12, settings)
+    assert figures(reconciled(db_session, settings, 11)) == {
+        ("on_invoice", None): (1, Decimal("100")),
+        ("on_later_invoice", None): (1, Decimal("2.5")),
+    }
+    assert reconciled(db_session, settings, 12).invoiced_exact == Decimal(7)
+    assert service.reconcile(db_session, 2026, 1, settings).ties_out
 
 
 # --- random months -------------------------------------------------------------------
