@@ -255,13 +255,21 @@ def _measure(label: str, engine: Engine, url: str) -> float:
     return timings[0]
 
 
-def _reconcile(label: str, state: str, engine: Engine, settings: Settings) -> float:
+def _reconcile(
+    label: str, state: str, engine: Engine, settings: Settings, late: str | None = None
+) -> float:
+    """The month's reconciliation, timed; every call in one bucket, tied out, and the
+    late calls, if any, all in the bucket ``late``."""
     started = time.perf_counter()
     with session_scope(engine) as session:
         result = reconcile(session, YEAR, MONTH, settings)
     seconds = time.perf_counter() - started
-    assert result.calls == result.bucketed_calls == CDRS, (result.calls, result.bucketed_calls)
+    calls = CDRS + (LATE_CDRS if late else 0)
+    assert result.calls == result.bucketed_calls == calls, (result.calls, result.bucketed_calls)
     assert result.ties_out, result.problems
+    if late:
+        in_bucket = sum(b.calls for a in result.contracts for b in a.buckets if b.bucket == late)
+        assert in_bucket == LATE_CDRS, (late, in_bucket)
     console.print(f"  {label}, billing reconcile {state}: {seconds:.2f} s, ties out")
     return seconds
 
@@ -317,10 +325,12 @@ def _late_calls(engine: Engine, period: tuple[dt.datetime, dt.datetime]) -> dict
 def _measure_late(label: str, engine: Engine, url: str) -> float:
     """Calls of November arrive after its invoices were sent: generating December
     puts them on December's drafts (a section of earlier periods), reading the
-    ratings on no invoice only; sending those links them."""
+    ratings on no invoice only; sending those links them. November is reconciled at
+    each step, its late calls in their bucket."""
     settings = Settings(_env_file=None, database_url=url, timezone=TIMEZONE)  # type: ignore[call-arg]
     period = billing_month(YEAR, MONTH, settings.tz)
     late = _late_calls(engine, period)
+    _reconcile(label, "with late calls", engine, settings, "late")
     started = time.perf_counter()
     with session_scope(engine) as session:
         summary = generate(session, YEAR, MONTH + 1, settings)
@@ -332,6 +342,7 @@ def _measure_late(label: str, engine: Engine, url: str) -> float:
     )
     assert summary.late_calls_billed == LATE_CDRS
     assert summary.late_calls_amounts == {"IDR": sum(late.values())}
+    _reconcile(label, "with them on December's drafts", engine, settings, "on_later_draft")
     with engine.connect() as connection:
         december = dict(
             connection.execute(
@@ -353,6 +364,7 @@ def _measure_late(label: str, engine: Engine, url: str) -> float:
     assert unlinked == 0, f"{unlinked} calls on no invoice once every invoice is sent"
     expected = {c: invoice_totals(cost, Decimal(11), "IDR").total for c, cost in late.items()}
     assert totals == expected, "late calls' totals differ from their costs"
+    _reconcile(label, "with them on December's invoices", engine, settings, "on_later_invoice")
     return seconds
 
 

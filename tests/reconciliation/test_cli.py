@@ -8,12 +8,19 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Engine
+import pytest
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from telecrm.config import get_settings
+from telecrm.contracts.models import Contract
+from telecrm.contracts.scope import EVERYTHING
 from telecrm.invoices import service as invoices_service
+from telecrm.invoices.models import Invoice, InvoiceStatus
+from telecrm.invoices.service import Transition
+from telecrm.rates.models import Rate
 from telecrm.reconciliation.cli import CSV_COLUMNS
 from tests import factories
 from tests.conftest import CliResult
@@ -65,3 +72,93 @@ def test_reconcile_prints_every_bucket_and_exits_non_zero_when_it_does_not_tie_o
     assert stale.exit_code == 1
     assert "does not tie out" in stale.stdout
     assert "generate the month's invoices again" in " ".join(stale.stderr.split())
+
+
+def _reconciled(cli: Cli, month: int) -> dict[str, Any]:
+    """The month's JSON, which must tie out (exit 0); its one contract."""
+    result = cli(
+        "billing", "reconcile", "--month", str(month), "--year", "2025", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert (body["ties_out"], body["problems"]) == (True, [])
+    [account] = body["contracts"]
+    return account
+
+
+def _buckets(account: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    return {b["bucket"]: (b["calls"], b["money"]) for b in account["buckets"]}
+
+
+def _send_drafts(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        drafts = session.scalars(select(Invoice.id).where(Invoice.status == InvoiceStatus.DRAFT))
+        for invoice_id in drafts.all():
+            invoices_service.transition(session, EVERYTHING, invoice_id, Transition.SEND)
+
+
+@pytest.mark.parametrize("late_calls", ["next_invoice", "adjustment"])
+def test_a_late_call_ties_out_in_its_month_at_every_step(
+    cli: Cli, committed_db: Engine, monkeypatch: pytest.MonkeyPatch, late_calls: str
+) -> None:
+    monkeypatch.setenv("TELECRM_LATE_CALLS", late_calls)
+    get_settings.cache_clear()
+    dec = dt.datetime(2025, 12, 10, 9, tzinfo=dt.UTC)
+    with Session(committed_db) as session, session.begin():
+        rate = factories.rate(session)
+        contract = factories.contract(session, accountcode="ACME01")
+        factories.cdr(session, contract, NOV, rate, cost="100", status="valid")
+        factories.cdr(session, contract, dec, rate, cost="7", status="valid")
+        contract_id, rate_id = contract.id, rate.id
+    assert cli("invoices", "generate", "--month", "11", "--year", "2025").exit_code == 0
+    _send_drafts(committed_db)
+    with Session(committed_db) as session, session.begin():
+        contract = session.get_one(Contract, contract_id)
+        factories.cdr(
+            session, contract, NOV, session.get_one(Rate, rate_id), cost="2.5", status="valid"
+        )
+
+    assert _buckets(_reconciled(cli, 11)) == {
+        "on_invoice": (1, "100.000000"),
+        "late": (1, "2.500000"),
+    }
+    assert _buckets(_reconciled(cli, 12)) == {"not_invoiced": (1, "7.000000")}
+
+    assert cli("invoices", "generate", "--month", "12", "--year", "2025").exit_code == 0
+    november = _reconciled(cli, 11)
+    assert _buckets(november) == {
+        "on_invoice": (1, "100.000000"),
+        "on_later_draft": (1, "2.500000"),
+    }
+    assert (november["invoiced_exact"], november["uninvoiced_money"]) == ("102.500000", "0")
+    kind_exact = {"next_invoice": "9.500000", "adjustment": "2.500000"}
+    kind = "monthly" if late_calls == "next_invoice" else "adjustment"
+    month = "2025-12" if late_calls == "next_invoice" else "2025-11"
+    assert [(i["kind"], i["month"], i["month_exact"]) for i in november["invoices"]] == [
+        ("monthly", "2025-11", "100.000000"),
+        (kind, month, "2.500000"),
+    ]
+    december = _reconciled(cli, 12)
+    assert _buckets(december) == {"on_draft": (1, "7.000000")}
+    assert december["invoiced_exact"] == "7.000000"
+
+    _send_drafts(committed_db)
+    assert _buckets(_reconciled(cli, 11)) == {
+        "on_invoice": (1, "100.000000"),
+        "on_later_invoice": (1, "2.500000"),
+    }
+    assert _buckets(_reconciled(cli, 12)) == {"on_invoice": (1, "7.000000")}
+    table = cli("billing", "reconcile", "--month", "11", "--year", "2025")
+    assert table.exit_code == 0, table.output
+    text = " ".join(table.stdout.split())
+    assert "ACME01 │ on_later_invoice │ │ 1 │ 2.500000 │ IDR" in text
+    assert "2 calls, 2 in the buckets; everything ties out" in text
+    as_csv = cli("billing", "reconcile", "--month", "11", "--year", "2025", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    number = "INV-2025-000002" if late_calls == "next_invoice" else "INV-2025-000003"
+    assert [
+        (r["section"], r["bucket"], r["calls"], r["money"]) for r in rows if r["detail"] == number
+    ] == [
+        ("invoice", "sent", "2" if late_calls == "next_invoice" else "1", kind_exact[late_calls]),
+        ("invoice_of_month", "sent", "", "2.500000"),
+    ]

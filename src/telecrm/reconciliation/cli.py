@@ -33,8 +33,9 @@ def _money(value: object) -> str:
 
 
 def csv_rows(result: Reconciliation) -> list[tuple[object, ...]]:
-    """One row per bucket (per unrated reason), invalid finding, invoice, and source
-    and import, under the columns ``CSV_COLUMNS``."""
+    """One row per bucket (per unrated reason), invalid finding, invoice (and one more
+    per invoice: the sum of its lines of the month's calls), and source and import,
+    under the columns ``CSV_COLUMNS``."""
     rows: list[tuple[object, ...]] = []
     accounts = [("contract", a) for a in result.contracts] + [
         ("no_contract", a) for a in result.no_contract
@@ -67,6 +68,18 @@ def csv_rows(result: Reconciliation) -> list[tuple[object, ...]]:
                     invoice.invoice_number,
                     invoice.call_count,
                     _money(invoice.exact_subtotal),
+                )
+            )
+            # what of it bills this month's calls: what the tie-out counts
+            rows.append(
+                (
+                    "invoice_of_month",
+                    account.accountcode,
+                    currency,
+                    invoice.status.value,
+                    invoice.invoice_number,
+                    "",
+                    _money(invoice.month_exact),
                 )
             )
     for received in result.received:
@@ -134,15 +147,30 @@ def print_reconciliation(result: Reconciliation) -> None:
     if findings:
         print_table("invalid calls by finding", ["accountcode", "finding", "calls"], findings)
     print_table(
-        f"invoices of {period}",
-        ["accountcode", "invoice", "status", "calls", "exact subtotal", "subtotal", "tax", "total"],
+        f"invoices with calls of {period}",
+        [
+            "accountcode",
+            "invoice",
+            "month",
+            "kind",
+            "status",
+            "calls",
+            "exact subtotal",
+            f"of {period}",
+            "subtotal",
+            "tax",
+            "total",
+        ],
         [
             (
                 account.accountcode,
                 invoice.invoice_number,
+                invoice.month,
+                invoice.kind.value,
                 invoice.status.value,
                 f"{invoice.call_count:,}",
                 _money(invoice.exact_subtotal),
+                _money(invoice.month_exact),
                 _money(invoice.subtotal),
                 _money(invoice.tax),
                 _money(invoice.amount),
@@ -152,7 +180,7 @@ def print_reconciliation(result: Reconciliation) -> None:
         ],
     )
     print_table(
-        "tie-out: rated = invoices (exact) + rated on no invoice",
+        f"tie-out: rated = invoices (exact, of {period}'s calls) + rated on no invoice",
         [
             "accountcode",
             "currency",

@@ -5,14 +5,17 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from telecrm.invoices.models import InvoiceStatus
+from telecrm.invoices.models import InvoiceKind, InvoiceStatus
 
 
 class BucketFigures(BaseModel):
     bucket: str = Field(
-        description="new, invalid, pending, unrated, on_draft, on_invoice (sent, awaiting "
-        "approval or paid), late (rated, on no invoice: arrived after the invoice was sent), "
-        "not_invoiced (rated, the month has no invoice yet)"
+        description="new, invalid, pending, unrated, on_draft (the month's draft), on_invoice "
+        "(the month's invoice: sent, awaiting approval or paid), late (rated, on no invoice: "
+        "arrived after the month's invoice was sent), on_later_draft (late, on the draft of a "
+        "later month's invoice or of a debit note of the month), on_later_invoice (late, "
+        "linked to a later month's invoice or a debit note), not_invoiced (rated, the month "
+        "has no invoice yet)"
     )
     reason: str | None = Field(default=None, description="The unrated reason.")
     calls: int
@@ -20,10 +23,20 @@ class BucketFigures(BaseModel):
 
 
 class InvoiceFiguresRead(BaseModel):
+    """An invoice with calls of the month: the month's, a later month's with a section
+    of the month's late calls, or a debit note (adjustment) of the month."""
+
     invoice_number: str
+    kind: InvoiceKind
+    month: str = Field(description="The month it bills, YYYY-MM (an adjustment: its month).")
     status: InvoiceStatus
     call_count: int
     exact_subtotal: Decimal = Field(description="The sum of its lines, before rounding.")
+    month_exact: Decimal = Field(
+        description="The sum of its lines of this month's calls: all but a section of "
+        "earlier periods on the month's invoice and its debit notes, that section's lines "
+        "naming the month's invoice on a later month's."
+    )
     subtotal: Decimal
     tax: Decimal
     amount: Decimal
@@ -44,7 +57,9 @@ class AccountReconciliation(BaseModel):
     rated_at_zero: int
     rated_money: Decimal
     invoices: list[InvoiceFiguresRead]
-    invoiced_exact: Decimal = Field(description="The invoices' exact subtotals, summed.")
+    invoiced_exact: Decimal = Field(
+        description="The invoices' exact sums of this month's calls (month_exact), summed."
+    )
     uninvoiced_money: Decimal = Field(description="Rated, on no invoice (late, not invoiced).")
     ties_out: bool = Field(description="rated_money = invoiced_exact + uninvoiced_money")
     problems: list[str]

@@ -6,23 +6,31 @@ module only lays out their rows, a handful per contract, and checks that:
 
 - the buckets add up to the month's calls, counted on their own (a call joined
   twice, or to no bucket, would show here);
-- per contract, the rated money equals the exact subtotals (the sums of their lines)
-  of the month's invoices plus the money of the rated calls on no invoice. Where it
-  does not, which invoice and by how much: a draft generated before calls were rated
-  or rerated, or a sent invoice whose calls changed.
+- per contract, the rated money equals the exact sums of the invoices' lines of the
+  month's calls plus the money of the rated calls on no invoice. Where it does not,
+  which invoice and by how much: a draft generated before calls were rated or
+  rerated, or a sent invoice whose calls changed.
+
+A call of the month that arrived after the month's invoice was sent is billed later:
+on the section of earlier periods of a later month's invoice, or on a debit note of
+the month (an adjustment). It stays the month's call: its bucket says where it is
+(``late``, ``on_later_draft``, ``on_later_invoice``), and the later invoice's lines
+of the month's calls are reconciled here, its own month's lines in its own month.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from telecrm.config import Settings
 from telecrm.errors import ValidationFailed
 from telecrm.invoices.arithmetic import billing_month
-from telecrm.invoices.models import InvoiceStatus
+from telecrm.invoices.models import InvoiceKind, InvoiceStatus
 from telecrm.rating.types import ACCOUNTCODE_BLANKS
 from telecrm.reconciliation import repository
 from telecrm.reconciliation.repository import Bucket, CallGroup, InvoiceFigures
@@ -43,25 +51,107 @@ BUCKETS = (
     "on_draft",
     "on_invoice",
     "late",
+    "on_later_draft",
+    "on_later_invoice",
     "not_invoiced",
 )
-RATED_BUCKETS = frozenset({"on_draft", "on_invoice", "late", "not_invoiced"})
+RATED_BUCKETS = frozenset(
+    {"on_draft", "on_invoice", "late", "on_later_draft", "on_later_invoice", "not_invoiced"}
+)
 UNINVOICED_BUCKETS = frozenset({"late", "not_invoiced"})
 
 
-def _bucket_of(group: CallGroup, invoices: list[InvoiceFigures]) -> str:
-    if group.bucket == Bucket.INVOICED:
-        return "on_invoice"
-    if group.bucket != Bucket.RATED_OPEN:
-        return group.bucket
-    if any(invoice.status == InvoiceStatus.DRAFT for invoice in invoices):
-        return "on_draft"
-    # the month's invoice left the draft state before these calls were rated
-    return "late" if invoices else "not_invoiced"
+class _Invoices:
+    """A contract's invoices with calls of the month: the month's monthly invoice,
+    and those that bill its calls later (a later month's, a debit note)."""
+
+    def __init__(self, invoices: list[InvoiceFigures], period_start: dt.datetime) -> None:
+        self.all = invoices
+        monthly = [
+            i for i in invoices if i.kind == InvoiceKind.MONTHLY and i.period_start == period_start
+        ]
+        self.monthly = monthly[0] if monthly else None
+        # the later drafts that bill calls of the month (their lines say so)
+        self.later_drafts = [
+            i
+            for i in invoices
+            if i is not self.monthly and i.status == InvoiceStatus.DRAFT and i.month_lines
+        ]
+
+    def bucket_of(self, group: CallGroup) -> str:
+        monthly = self.monthly
+        if group.bucket == Bucket.INVOICED:
+            if monthly is not None and group.invoice_id == monthly.id:
+                return "on_invoice"
+            return "on_later_invoice"
+        if group.bucket != Bucket.RATED_OPEN:
+            return group.bucket
+        if monthly is None:
+            return "not_invoiced"
+        if monthly.status == InvoiceStatus.DRAFT:
+            return "on_draft"
+        # the month's invoice left the draft state before these calls were rated
+        return "on_later_draft" if self.later_drafts else "late"
 
 
 def _money(value: Decimal | None) -> str:
     return f"{value or 0:f}"
+
+
+def _month(invoice: InvoiceFigures, tz: ZoneInfo) -> str:
+    local = invoice.period_start.astimezone(tz)
+    return f"{local.year}-{local.month:02d}"
+
+
+def _problems(
+    accountcode: str,
+    currency: str | None,
+    invoices: _Invoices,
+    money_of: dict[str, Decimal],
+    linked: dict[int | None, Decimal],
+    tz: ZoneInfo,
+) -> list[str]:
+    """Where the invoices' lines of the month's calls are not the calls they bill."""
+
+    def named(chosen: list[InvoiceFigures]) -> str:
+        return ", ".join(f"{i.invoice_number} ({i.status.value})" for i in chosen)
+
+    def exact(chosen: list[InvoiceFigures]) -> Decimal:
+        return sum((i.month_exact for i in chosen), Decimal(0))
+
+    problems = []
+    monthly = invoices.monthly
+    drafts = [monthly] if monthly is not None and monthly.status == InvoiceStatus.DRAFT else []
+    if exact(drafts) != money_of["on_draft"]:
+        problems.append(
+            f"{accountcode}: invoice {named(drafts) or 'none'} sums {_money(exact(drafts))} "
+            f"{currency} but its month's rated calls on no invoice sum "
+            f"{_money(money_of['on_draft'])}: generate the month's invoices again"
+        )
+    later = invoices.later_drafts
+    if exact(later) != money_of["on_later_draft"]:
+        fix = (
+            f"generate the invoices of {_month(later[0], tz)} again"
+            if len(later) == 1
+            else "each bills them: send one, then generate the others' months again"
+        )
+        problems.append(
+            f"{accountcode}: invoice {named(later) or 'none'} sums {_money(exact(later))} "
+            f"{currency} of the month's calls but its late calls on no invoice sum "
+            f"{_money(money_of['on_later_draft'])}: {fix}"
+        )
+    for invoice in invoices.all:
+        if invoice.status == InvoiceStatus.DRAFT:
+            continue
+        calls = linked.get(invoice.id, Decimal(0))
+        if invoice.month_exact != calls:
+            words = "" if invoice is monthly else " of the month's calls"
+            problems.append(
+                f"{accountcode}: invoice {named([invoice])} sums {_money(invoice.month_exact)} "
+                f"{currency}{words} but the calls linked to it sum {_money(calls)}: its "
+                "calls changed after it was sent"
+            )
+    return problems
 
 
 def _account(
@@ -69,20 +159,24 @@ def _account(
     accountcode: str,
     currency: str | None,
     groups: list[CallGroup],
-    invoices: list[InvoiceFigures],
+    invoices: _Invoices,
+    tz: ZoneInfo,
 ) -> AccountReconciliation:
     calls_of: dict[tuple[str, str | None], int] = defaultdict(int)
     money_of: dict[tuple[str, str | None], Decimal | None] = {}
+    linked: dict[int | None, Decimal] = defaultdict(Decimal)
     invalid_findings: dict[str, int] = defaultdict(int)
     rated_at_zero = 0
     for group in groups:
-        bucket = _bucket_of(group, invoices)
+        bucket = invoices.bucket_of(group)
         key = (bucket, group.reason)
         calls_of[key] += group.calls
         money = money_of.get(key)
         if group.money is not None:
             money = (money or Decimal(0)) + group.money
         money_of[key] = money
+        if group.bucket == Bucket.INVOICED:
+            linked[group.invoice_id] += group.money or Decimal(0)
         if bucket == "invalid":
             for finding, count in group.findings.items():
                 invalid_findings[finding] += count
@@ -103,30 +197,15 @@ def _account(
 
     rated_calls, rated_money = total(RATED_BUCKETS)
     _, uninvoiced = total(UNINVOICED_BUCKETS)
-    invoiced_exact = sum((invoice.exact_subtotal for invoice in invoices), Decimal(0))
-    problems = []
-    for statuses, bucket, words in (
-        ({InvoiceStatus.DRAFT}, "on_draft", "its month's rated calls on no invoice"),
-        (
-            set(InvoiceStatus) - {InvoiceStatus.DRAFT},
-            "on_invoice",
-            "the calls linked to it",
-        ),
-    ):
-        chosen = [invoice for invoice in invoices if invoice.status in statuses]
-        exact = sum((invoice.exact_subtotal for invoice in chosen), Decimal(0))
-        _, money = total(frozenset({bucket}))
-        if exact != money:
-            names = ", ".join(f"{i.invoice_number} ({i.status.value})" for i in chosen) or "none"
-            fix = (
-                "generate the month's invoices again"
-                if bucket == "on_draft"
-                else "its calls changed after it was sent"
-            )
-            problems.append(
-                f"{accountcode}: invoice {names} sums {_money(exact)} {currency} but "
-                f"{words} sum {_money(money)}: {fix}"
-            )
+    invoiced_exact = sum((invoice.month_exact for invoice in invoices.all), Decimal(0))
+    problems = _problems(
+        accountcode,
+        currency,
+        invoices,
+        {name: total(frozenset({name}))[1] for name in ("on_draft", "on_later_draft")},
+        linked,
+        tz,
+    )
     return AccountReconciliation(
         contract_id=contract_id,
         accountcode=accountcode,
@@ -140,14 +219,17 @@ def _account(
         invoices=[
             InvoiceFiguresRead(
                 invoice_number=i.invoice_number,
+                kind=i.kind,
+                month=_month(i, tz),
                 status=i.status,
                 call_count=i.call_count,
                 exact_subtotal=i.exact_subtotal,
+                month_exact=i.month_exact,
                 subtotal=i.subtotal,
                 tax=i.tax,
                 amount=i.amount,
             )
-            for i in invoices
+            for i in invoices.all
         ],
         invoiced_exact=invoiced_exact,
         uninvoiced_money=uninvoiced,
@@ -163,7 +245,8 @@ def reconcile(session: Session, year: int, month: int, settings: Settings) -> Re
         raise ValidationFailed(f"month {month} is not between 1 and 12")
     start, end = billing_month(year, month, settings.tz)
     groups = repository.call_groups(session, start, end)
-    invoices = repository.invoices(session, start)
+    holding = {group.invoice_id for group in groups if group.invoice_id is not None}
+    invoices = repository.invoices(session, start, holding)
     calls = repository.call_count(session, start, end)
 
     # RATING.md §2: a call's contract is the one whose account code equals the call's
@@ -202,12 +285,15 @@ def reconcile(session: Session, year: int, month: int, settings: Settings) -> Re
             known[contract_id][0],
             known[contract_id][1],
             by_contract.get(contract_id, []),
-            invoices_of.get(contract_id, []),
+            _Invoices(invoices_of.get(contract_id, []), start),
+            settings.tz,
         )
         for contract_id in sorted(known, key=lambda c: known[c][0])
     ]
     no_contract = [
-        _account(None, accountcode, None, by_account[accountcode], [])
+        _account(
+            None, accountcode, None, by_account[accountcode], _Invoices([], start), settings.tz
+        )
         for accountcode in sorted(by_account)
     ]
     bucketed = sum(account.calls for account in [*contracts, *no_contract])
