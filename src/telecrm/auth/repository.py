@@ -48,6 +48,19 @@ def list_api_keys(session: Session) -> Sequence[ApiKey]:
     return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
 
 
+def count_user_login_failure(session: Session, user_id: int) -> int:
+    """Add one failed login to the user in one statement (two failures at once both
+    count) and return the new count."""
+    counted = (
+        update(User)
+        .where(User.id == user_id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(counted).scalar_one())
+
+
 # --- failed logins of e-mails without an account ------------------------------------
 
 

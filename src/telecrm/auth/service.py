@@ -16,6 +16,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from telecrm.auth import repository
 from telecrm.auth.models import ApiKey, Role, User
@@ -247,12 +248,13 @@ def login(
         raise _refuse_unknown_email(session, email, password, now, settings)
     _refuse_while_locked(user.locked_until, now, user.email)
     if not verify_secret(user.password_hash, password) or not user.is_active:
-        user.failed_logins += 1
-        delay = _lockout_seconds(user.failed_logins, settings)
+        failures = repository.count_user_login_failure(session, user.id)
+        set_committed_value(user, "failed_logins", failures)  # as the database now holds
+        delay = _lockout_seconds(failures, settings)
         if delay:
             user.locked_until = now + dt.timedelta(seconds=delay)
         session.flush()
-        raise _refuse_failed(user.email, user.failed_logins, delay)
+        raise _refuse_failed(user.email, failures, delay)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
