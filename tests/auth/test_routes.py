@@ -194,6 +194,20 @@ def test_api_key_is_shown_once_stored_hashed_and_revocable(
     assert "revoked" in revoked.json()["error"]
 
 
+def test_an_api_key_of_role_customer_is_refused(
+    client: TestClient, db_session: Session, auth_headers
+) -> None:
+    # a key carries a role but no contract: a customer's would see nothing
+    response = client.post(
+        "/api/api-keys",
+        json={"name": "portal-bot", "role": "customer"},
+        headers=auth_headers(Role.ADMIN),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "role"
+    assert db_session.scalars(select(ApiKey)).all() == []
+
+
 def test_a_tampered_api_key_is_refused(client: TestClient, db_session: Session) -> None:
     _, key = factories.api_key(db_session)
     tampered = key[:-3] + ("AAA" if not key.endswith("AAA") else "BBB")

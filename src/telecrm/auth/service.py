@@ -309,7 +309,15 @@ def principal_from_token(session: Session, token: str, settings: Settings) -> Pr
 def create_api_key(
     session: Session, name: str, role: Role, created_by_id: int | None = None
 ) -> tuple[ApiKey, str]:
-    """Returns the stored key and the key itself, which is never shown again."""
+    """Returns the stored key and the key itself, which is never shown again. A key
+    carries a role but no contract, so it cannot be a customer's: a customer key
+    would be bound to nothing and see nothing."""
+    if role is Role.CUSTOMER:
+        raise ValidationFailed(
+            "an API key cannot have role customer: a key is bound to no contract; "
+            "a customer signs in as a user bound to its contract",
+            detail=[{"field": "role", "message": "not for an API key"}],
+        )
     prefix = secrets.token_hex(4)
     key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey(
