@@ -34,6 +34,7 @@ API_KEY_PREFIX = "tcrm"
 _JWT_ALGORITHM = "HS256"
 _API_KEY_CACHE_SECONDS = 60.0
 _verified_api_keys: dict[str, tuple[int, float]] = {}
+_API_KEY_USE_EVERY = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Principal:
     name: str
     role: Role
     user: User | None = None
+    # an API key's: when its use was last noted (see ``note_api_key_use``)
+    last_used_at: dt.datetime | None = None
 
     @property
     def actor(self) -> str:
@@ -359,7 +362,25 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
         if not verify_secret(api_key.key_hash, key):
             raise NotAuthenticated("unknown or revoked API key")
         _verified_api_keys[fingerprint] = (api_key.id, time.monotonic() + _API_KEY_CACHE_SECONDS)
+    return Principal(
+        kind="api_key",
+        id=api_key.id,
+        name=api_key.name,
+        role=api_key.role,
+        last_used_at=api_key.last_used_at,
+    )
+
+
+def api_key_use_due(principal: Principal) -> bool:
+    """Whether an API key's use is to be noted: at most once a minute."""
+    if principal.kind != "api_key":
+        return False
+    last = principal.last_used_at
+    return last is None or utcnow() - last > _API_KEY_USE_EVERY
+
+
+def note_api_key_use(session: Session, principal: Principal) -> None:
+    """``last_used_at`` is advisory: one conditional write, which a concurrent note of
+    the same key within the minute leaves out."""
     now = utcnow()
-    if api_key.last_used_at is None or now - api_key.last_used_at > dt.timedelta(minutes=1):
-        api_key.last_used_at = now
-    return Principal(kind="api_key", id=api_key.id, name=api_key.name, role=api_key.role)
+    repository.note_api_key_use(session, principal.id, now, now - _API_KEY_USE_EVERY)
