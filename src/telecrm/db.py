@@ -22,6 +22,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    text,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.exc import OperationalError
@@ -306,3 +307,43 @@ def unit_of_work(session: Session) -> Iterator[Session]:
             "the database is busy with other changes; try again in a few seconds",
             retry_after=5,
         ) from exc
+
+
+def _set_busy_timeout(connection: Any, milliseconds: int) -> int:
+    """Set a SQLite connection's busy timeout; returns the one it had."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA busy_timeout={int(milliseconds)}")
+        return int(before)
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def skippable_write(engine: Engine, wait: float) -> Iterator[Session]:
+    """A unit of work for a write that may be left out (a note such as when an API key
+    was last used): it waits at most ``wait`` seconds for another writer's lock
+    (SQLite's write lock, a PostgreSQL row lock), then raises ``DatabaseBusy``, so that
+    it neither fails nor holds up the work it goes with, which skips it."""
+    milliseconds = max(1, round(wait * 1000))
+    with writing(engine).connect() as connection:
+        raw = connection.connection.dbapi_connection
+        sqlite_before = None
+        if engine.dialect.name == "sqlite":
+            sqlite_before = _set_busy_timeout(raw, milliseconds)  # before BEGIN IMMEDIATE
+        session = Session(bind=connection)
+        try:
+            with unit_of_work(session):
+                if engine.dialect.name == "postgresql":
+                    session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
+                yield session
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+            raise DatabaseBusy("a row stayed locked by another writer", retry_after=1) from exc
+        finally:
+            session.close()
+            if sqlite_before is not None:
+                _set_busy_timeout(raw, sqlite_before)

@@ -141,3 +141,12 @@ def test_users_create_and_set_password_refuse_weak_passwords(cli, committed_db: 
     assert cli(*create, "a long enough password").exit_code == 0
     weak = cli("users", "set-password", "--email", "a@example.com", "--password", "iloveyou2025")
     assert weak.exit_code == 1 and "too common" in weak.stderr
+
+
+def test_api_keys_create_refuses_role_customer(cli, committed_db: Engine) -> None:
+    refused = cli("api-keys", "create", "--name", "portal-bot", "--role", "customer")
+    assert refused.exit_code == 1
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "customer" in refused.stderr and "--role" in refused.stderr
+    with Session(committed_db) as session:
+        assert session.scalars(select(ApiKey)).all() == []

@@ -5,14 +5,16 @@ import datetime as dt
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from telecrm.app import create_app
+from telecrm.auth import repository as auth_repository
 from telecrm.auth.models import ApiKey, Role, User
 from telecrm.config import Settings
 from telecrm.invoices.models import InvoiceStatus
 from tests import factories
+from tests.concurrency import at_once, meet_after
 
 
 def _login(client: TestClient, email: str, password: str):  # type: ignore[no-untyped-def]
@@ -190,6 +192,20 @@ def test_api_key_is_shown_once_stored_hashed_and_revocable(
     revoked = client.get("/api/auth/me", headers={"X-API-Key": key})
     assert revoked.status_code == 401
     assert "revoked" in revoked.json()["error"]
+
+
+def test_an_api_key_of_role_customer_is_refused(
+    client: TestClient, db_session: Session, auth_headers
+) -> None:
+    # a key carries a role but no contract: a customer's would see nothing
+    response = client.post(
+        "/api/api-keys",
+        json={"name": "portal-bot", "role": "customer"},
+        headers=auth_headers(Role.ADMIN),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "role"
+    assert db_session.scalars(select(ApiKey)).all() == []
 
 
 def test_a_tampered_api_key_is_refused(client: TestClient, db_session: Session) -> None:
@@ -375,3 +391,24 @@ def test_a_password_change_ends_the_users_tokens_but_not_api_keys(
     assert (
         client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     )
+
+
+# --- failed logins at once -------------------------------------------------------------
+
+
+def test_failed_logins_at_once_each_count(
+    committed_db: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(committed_db) as session, session.begin():
+        email = factories.user(session).email
+    attempts = 3
+    # every attempt has read the user before any counts its failure
+    meet_after(monkeypatch, auth_repository, "get_user_by_email", parties=attempts)
+    client = TestClient(create_app(settings, committed_db), raise_server_exceptions=False)
+
+    responses = at_once(*([lambda: _login(client, email, "bad guess")] * attempts))
+
+    assert [r.status_code for r in responses] == [401] * attempts, [r.text for r in responses]
+    with Session(committed_db) as session:
+        failed = session.scalar(select(User.failed_logins).where(User.email == email))
+    assert failed == attempts

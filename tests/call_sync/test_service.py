@@ -245,6 +245,34 @@ def test_a_refused_call_backs_off_then_stays_failed_until_requeued(
     assert _logs(db_session, good) == [("synced", 1)]
 
 
+def test_a_failed_call_leased_to_a_running_sync_is_not_requeued_until_released(
+    db_session: Session,
+) -> None:
+    leased, free = valid_cdrs(db_session, 2)
+    lease_ends = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    owner = "worker-2:4242"
+    # a running sync (on another machine) took the failed call in its batch to retry
+    # it (the lease); the other failed call is no one's
+    leased.sync_status, leased.sync_attempts = "failed", 1
+    leased.sync_lease_owner, leased.next_sync_at = owner, lease_ends
+    free.sync_status, free.sync_attempts = "failed", 3
+    db_session.flush()
+
+    assert service.requeue_failed(db_session) == 1
+    db_session.refresh(leased)
+    db_session.refresh(free)
+    assert (free.sync_status, free.sync_attempts) == ("pending", 0)
+    # still the running sync's: not due to another run while its batch is out
+    assert (leased.sync_status, leased.sync_attempts) == ("failed", 1)
+    assert (leased.sync_lease_owner, leased.next_sync_at) == (owner, lease_ends)
+
+    # its run is over (a person names it gone): released, the call can be requeued
+    assert service.release_dead_leases(db_session, [owner]).released == {owner: 1}
+    assert service.requeue_failed(db_session) == 1
+    db_session.refresh(leased)
+    assert (leased.sync_status, leased.sync_attempts, leased.next_sync_at) == ("pending", 0, None)
+
+
 def test_a_rate_limit_outlasting_the_retries_defers_without_using_an_attempt(
     db_session: Session, sync_settings: Settings, hubspot: FakeHubSpot
 ) -> None:

@@ -350,6 +350,8 @@ def test_a_pushed_cdr_with_a_nul_is_a_reject_and_the_others_are_stored(
     assert (freeswitch.json()["run"]["imported"], freeswitch.json()["run"]["rejected"]) == (0, 1)
     assert db_session.scalars(select(Cdr.call_id).where(Cdr.source == "fs-1")).all() == ["n.1"]
     rejects = db_session.scalars(select(CdrReject).order_by(CdrReject.id)).all()
+    # the same bad CDR pushed twice is kept once (and counted in each push)
+    assert len(rejects) == 2
     assert (rejects[0].line_number, rejects[0].reason) == (1, "field dst contains a NUL byte")
     assert (rejects[-1].line_number, rejects[-1].reason) == (1, "field clid contains a NUL byte")
     assert all("\x00" not in r.raw for r in rejects) and "0812\\u000034567890" in rejects[0].raw
@@ -379,3 +381,33 @@ def test_a_database_row_with_a_nul_is_a_reject_and_the_others_are_stored(
     reject = db_session.scalars(select(CdrReject).where(CdrReject.source == "pbx-db")).first()
     assert reject is not None and reject.reason == "field lastdata contains a NUL byte"
     assert '"lastdata": "PJSIP/0812\\u0000@trunk"' in reject.raw
+
+
+def test_a_bad_row_read_again_from_a_pbx_database_is_kept_once(
+    client: TestClient,
+    db_session: Session,
+    auth_headers: Callable[..., dict[str, str]],
+) -> None:
+    billing = auth_headers(Role.BILLING)
+    with pbx_database("mysql", "ast-db-manage") as pbx:
+        db_session.add(
+            CdrSource(
+                name="pbx-db", type="asterisk_db", params=pbx.params | {"timezone": "Asia/Jakarta"}
+            )
+        )
+        pbx.insert(
+            call(LOCAL, "r.1"),
+            call(LOCAL + dt.timedelta(hours=1), "r.2", lastdata="PJSIP/0812\x00@trunk"),
+        )
+        runs = [_fetch(client, billing, "pbx-db")["run"] for _ in range(2)]
+        # another bad row in the same window later: kept as well
+        pbx.insert(call(LOCAL + dt.timedelta(hours=2), "r.3", lastdata="PJSIP/0813\x00@trunk"))
+        last = _fetch(client, billing, "pbx-db")["run"]
+
+    assert [(run["imported"], run["rejected"]) for run in runs] == [(1, 1), (0, 1)]
+    assert (last["imported"], last["rejected"]) == (0, 2)
+    raws = db_session.scalars(
+        select(CdrReject.raw).where(CdrReject.source == "pbx-db").order_by(CdrReject.id)
+    ).all()
+    assert len(raws) == 2
+    assert '"uniqueid": "r.2"' in raws[0] and '"uniqueid": "r.3"' in raws[1]

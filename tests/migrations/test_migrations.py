@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -356,5 +357,57 @@ def test_upgrading_keeps_invoices_monthly_and_one_per_contract_and_month(
         with engine.connect() as connection:
             numbers = connection.scalars(sa.select(_OLD_INVOICES.c.invoice_number)).all()
         assert numbers == ["INV-OLD-sent"]
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_keys_the_oldest_copy_of_each_database_or_push_reject(
+    empty_database_url: str,
+) -> None:
+    """0012: the rejects kept before are all kept; the oldest of each row of a source
+    without files gets its key (the next read of that row adds none), its copies and
+    a file's rejects none."""
+    engine = make_engine(empty_database_url)
+    rejects = sa.table(
+        "cdr_rejects",
+        *(sa.column(name) for name in ("id", "source", "file_name", "line_number")),
+        *(sa.column(name) for name in ("reason", "raw", "created_at")),
+    )
+    now = dt.datetime(2025, 11, 5, tzinfo=dt.UTC)
+    row = '{"uniqueid": "r.2", "lastdata": "PJSIP/0812\\u0000@trunk"}'
+    old = [
+        (1, "pbx-db", None, row),
+        (2, "pbx-db", None, row),  # the same row, read again
+        (3, "fs-1", None, row),  # the same text from another source
+        (4, "pbx-files", "/cdr/Master.csv", "bad,line"),
+    ]
+    try:
+        migrations.upgrade(engine, "0011")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(rejects),
+                [
+                    {"id": i, "source": s, "file_name": f, "line_number": 1}
+                    | {"reason": "bad", "raw": raw, "created_at": now}
+                    for i, s, f, raw in old
+                ],
+            )
+
+        migrations.upgrade(engine)
+
+        key = hashlib.sha256(row.encode()).hexdigest()
+        with engine.connect() as connection:
+            keys = connection.execute(
+                sa.text("SELECT id, raw_key FROM cdr_rejects ORDER BY id")
+            ).all()
+        assert keys == [(1, key), (2, None), (3, key), (4, None)]
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO cdr_rejects (source, reason, raw, raw_key, created_at) "
+                    "VALUES ('pbx-db', 'bad', 'x', :key, CURRENT_TIMESTAMP)"
+                ),
+                {"key": key},
+            )
     finally:
         engine.dispose()

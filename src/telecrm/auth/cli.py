@@ -83,9 +83,14 @@ def deactivate(email: str = typer.Option(...)) -> None:
 @api_keys_app.command("create")
 def create_api_key(
     name: str = typer.Option(..., help="What the key is for, e.g. 'pbx-jakarta-1'."),
-    role: Role = typer.Option(Role.PBX, help="The key's role."),
+    role: Role = typer.Option(Role.PBX, help="The key's role (any but customer)."),
 ) -> None:
     """Create an API key and print it once."""
+    if role is Role.CUSTOMER:
+        raise AppError(
+            "--role customer is not for an API key (a key is bound to no contract): "
+            "create a customer user with users create --role customer --contract ACCOUNTCODE"
+        )
     with session_scope() as session:
         api_key, key = service.create_api_key(session, name, role)
         console.print(f"created API key {api_key.id} '{api_key.name}' ({api_key.role.value})")

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy import Engine
 
 from telecrm.audit.service import set_actor
 from telecrm.auth import service
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.config import Settings
+from telecrm.db import skippable_write
 from telecrm.dependencies import SessionDep
-from telecrm.errors import Forbidden, NotAuthenticated
+from telecrm.errors import DatabaseBusy, Forbidden, NotAuthenticated
+
+log = logging.getLogger(__name__)
+# How long noting an API key's use waits for another writer before it is skipped.
+_NOTE_WAIT_SECONDS = 0.1
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -24,7 +31,21 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+def _note_api_key_use(engine: Engine, principal: Principal) -> None:
+    """After the response, in a short unit of work of its own: a read's cannot write
+    (on SQLite a transaction that read cannot take the write lock once a writer
+    committed), and a writer's would hold the key's row (PostgreSQL) for the whole
+    request. ``last_used_at`` is advisory, so a busy database skips it."""
+    try:
+        with skippable_write(engine, _NOTE_WAIT_SECONDS) as session:
+            service.note_api_key_use(session, principal)
+    except DatabaseBusy:
+        log.info("last use of API key %s not noted: the database is busy", principal.id)
+
+
 def current_principal(
+    request: Request,
+    background_tasks: BackgroundTasks,
     session: SessionDep,
     settings: Settings = Depends(get_app_settings),
     token: str | None = Depends(bearer_scheme),
@@ -34,6 +55,8 @@ def current_principal(
         principal = service.principal_from_token(session, token, settings)
     elif api_key:
         principal = service.principal_from_api_key(session, api_key)
+        if service.api_key_use_due(principal):
+            background_tasks.add_task(_note_api_key_use, request.app.state.engine, principal)
     else:
         raise NotAuthenticated("not authenticated: send a bearer token or an X-API-Key header")
     set_actor(session, principal.actor)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -44,8 +44,34 @@ def get_api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
     return session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one_or_none()
 
 
+def note_api_key_use(session: Session, key_id: int, at: dt.datetime, since: dt.datetime) -> None:
+    """``last_used_at`` to ``at``, unless the key was noted as used after ``since``."""
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < since),
+        )
+        .values(last_used_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def list_api_keys(session: Session) -> Sequence[ApiKey]:
     return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+
+
+def count_user_login_failure(session: Session, user_id: int) -> int:
+    """Add one failed login to the user in one statement (two failures at once both
+    count) and return the new count."""
+    counted = (
+        update(User)
+        .where(User.id == user_id)
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(counted).scalar_one())
 
 
 # --- failed logins of e-mails without an account ------------------------------------

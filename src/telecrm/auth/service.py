@@ -16,6 +16,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from telecrm.auth import repository
 from telecrm.auth.models import ApiKey, Role, User
@@ -33,6 +34,7 @@ API_KEY_PREFIX = "tcrm"
 _JWT_ALGORITHM = "HS256"
 _API_KEY_CACHE_SECONDS = 60.0
 _verified_api_keys: dict[str, tuple[int, float]] = {}
+_API_KEY_USE_EVERY = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class Principal:
     name: str
     role: Role
     user: User | None = None
+    # an API key's: when its use was last noted (see ``note_api_key_use``)
+    last_used_at: dt.datetime | None = None
 
     @property
     def actor(self) -> str:
@@ -247,12 +251,13 @@ def login(
         raise _refuse_unknown_email(session, email, password, now, settings)
     _refuse_while_locked(user.locked_until, now, user.email)
     if not verify_secret(user.password_hash, password) or not user.is_active:
-        user.failed_logins += 1
-        delay = _lockout_seconds(user.failed_logins, settings)
+        failures = repository.count_user_login_failure(session, user.id)
+        set_committed_value(user, "failed_logins", failures)  # as the database now holds
+        delay = _lockout_seconds(failures, settings)
         if delay:
             user.locked_until = now + dt.timedelta(seconds=delay)
         session.flush()
-        raise _refuse_failed(user.email, user.failed_logins, delay)
+        raise _refuse_failed(user.email, failures, delay)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
@@ -307,7 +312,15 @@ def principal_from_token(session: Session, token: str, settings: Settings) -> Pr
 def create_api_key(
     session: Session, name: str, role: Role, created_by_id: int | None = None
 ) -> tuple[ApiKey, str]:
-    """Returns the stored key and the key itself, which is never shown again."""
+    """Returns the stored key and the key itself, which is never shown again. A key
+    carries a role but no contract, so it cannot be a customer's: a customer key
+    would be bound to nothing and see nothing."""
+    if role is Role.CUSTOMER:
+        raise ValidationFailed(
+            "an API key cannot have role customer: a key is bound to no contract; "
+            "a customer signs in as a user bound to its contract",
+            detail=[{"field": "role", "message": "not for an API key"}],
+        )
     prefix = secrets.token_hex(4)
     key = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey(
@@ -349,7 +362,25 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
         if not verify_secret(api_key.key_hash, key):
             raise NotAuthenticated("unknown or revoked API key")
         _verified_api_keys[fingerprint] = (api_key.id, time.monotonic() + _API_KEY_CACHE_SECONDS)
+    return Principal(
+        kind="api_key",
+        id=api_key.id,
+        name=api_key.name,
+        role=api_key.role,
+        last_used_at=api_key.last_used_at,
+    )
+
+
+def api_key_use_due(principal: Principal) -> bool:
+    """Whether an API key's use is to be noted: at most once a minute."""
+    if principal.kind != "api_key":
+        return False
+    last = principal.last_used_at
+    return last is None or utcnow() - last > _API_KEY_USE_EVERY
+
+
+def note_api_key_use(session: Session, principal: Principal) -> None:
+    """``last_used_at`` is advisory: one conditional write, which a concurrent note of
+    the same key within the minute leaves out."""
     now = utcnow()
-    if api_key.last_used_at is None or now - api_key.last_used_at > dt.timedelta(minutes=1):
-        api_key.last_used_at = now
-    return Principal(kind="api_key", id=api_key.id, name=api_key.name, role=api_key.role)
+    repository.note_api_key_use(session, principal.id, now, now - _API_KEY_USE_EVERY)

@@ -169,9 +169,11 @@ def release_leases(session: Session, owner: str) -> int:
 
 
 def requeue_failed(session: Session, cdr_ids: Sequence[int] | None) -> int:
+    """Failed CDRs back to pending, but not one a running sync holds leased: made due
+    now, it would be pushed by another run while the first run's batch is out."""
     query = (
         update(Cdr)
-        .where(Cdr.sync_status == SyncStatus.FAILED.value)
+        .where(Cdr.sync_status == SyncStatus.FAILED.value, Cdr.sync_lease_owner.is_(None))
         .values(sync_status=SyncStatus.PENDING.value, sync_attempts=0, next_sync_at=None)
         .execution_options(synchronize_session=False)
     )

@@ -494,7 +494,8 @@ def report(summary: SyncSummary) -> RunReport:
 
 
 def requeue_failed(session: Session, cdr_ids: Sequence[int] | None = None) -> int:
-    """Failed CDRs back to pending with their attempts reset: tried on the next run."""
+    """Failed CDRs back to pending with their attempts reset: tried on the next run;
+    one a running sync holds leased is left to that run."""
     count = repository.requeue_failed(session, cdr_ids)
     if count:
         record(session, "requeue", "cdrs", None, {"cdr_ids": list(cdr_ids or []), "count": count})

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
 
@@ -42,6 +42,8 @@ WINDOW_HELP = (
 
 
 def pbx_principal(
+    request: Request,
+    background_tasks: BackgroundTasks,
     session: SessionDep,
     settings: Settings = Depends(get_app_settings),
     token: str | None = Depends(bearer_scheme),
@@ -52,7 +54,9 @@ def pbx_principal(
     only send HTTP Basic credentials, as the Basic password."""
     if token is None and api_key is None and basic is not None:
         api_key = basic.password
-    return require_pbx(current_principal(session, settings, token, api_key))
+    return require_pbx(
+        current_principal(request, background_tasks, session, settings, token, api_key)
+    )
 
 
 @router.get("/cdr-sources", response_model=list[CdrSourceRead])

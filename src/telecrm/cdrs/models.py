@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     case,
     cast,
     text,
@@ -323,4 +324,9 @@ class CdrReject(Base):
     line_number: Mapped[int | None] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text)
+    # A database or push source's reject: the SHA-256 of its row, kept once per source
+    # however often the row is read again. NULL for a file's (kept once per line).
+    raw_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    __table_args__ = (UniqueConstraint("source", "raw_key"),)

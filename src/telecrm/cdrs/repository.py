@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pgpq
 import polars as pl
-from sqlalchemy import BigInteger, Integer, String, and_, case, cast, func, insert, or_, select
+from sqlalchemy import BigInteger, Integer, String, and_, case, cast, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from telecrm.cdr_status.models import CdrState
@@ -177,7 +178,8 @@ def _python_values(column: pl.Series) -> Iterable[Any]:
 
 def add_rejects(session: Session, file_name: str | None, rejects: list[dict[str, Any]]) -> None:
     """Keep the rejects, except those of ``file_name`` already kept (the same line with
-    the same text: the file was imported again)."""
+    the same text: the file was imported again), and those of a source without files
+    already kept (the same ``raw_key``: the row was read or pushed again)."""
     if file_name is not None and rejects:
         lines = [reject["line_number"] for reject in rejects]
         kept = set(
@@ -190,7 +192,14 @@ def add_rejects(session: Session, file_name: str | None, rejects: list[dict[str,
         )
         rejects = [r for r in rejects if (r["line_number"], r["raw"]) not in kept]
     if rejects:
-        session.execute(insert(CdrReject), rejects)
+        dialect = session.get_bind().dialect.name
+        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(
+            upsert(CdrReject).on_conflict_do_nothing(
+                index_elements=[CdrReject.source, CdrReject.raw_key]
+            ),
+            [{"raw_key": None} | reject for reject in rejects],
+        )
 
 
 def imports(session: Session, limit: int) -> Sequence[CdrImport]:

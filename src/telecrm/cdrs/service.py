@@ -40,6 +40,13 @@ _RESUMABLE_HASH_BLOCK = 1 << 20
 MAX_REJECT_RAW = 4096
 
 
+def _reject_key(raw: str) -> str:
+    """What tells a reject of a database or push source from another: the SHA-256 of
+    its whole row (not the kept text, which may be cut). Such a source is read again
+    (a database with an overlap, a push repeated), and no line of a file names it."""
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _reject_text(text: str) -> str:
     """Text as a reject keeps it: one line, at most MAX_REJECT_RAW characters, NUL
     (which PostgreSQL's text cannot hold) written as the four characters ``\\x00``."""
@@ -151,6 +158,7 @@ def _store(
                     "line_number": line,
                     "reason": _reject_text(reason),
                     "raw": _reject_text(raw),
+                    "raw_key": None if record else _reject_key(raw),
                 }
                 for line, reason, raw in zip(
                     lines, reasons.to_list(), raw_lines(lines), strict=True
