@@ -3,15 +3,13 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from telecrm import textsearch
 from telecrm.accounts.models import Account
-from telecrm.cdrs.models import CdrRating
 from telecrm.contracts.models import Contract, ContractStatus
 from telecrm.contracts.scope import ContractScope
-from telecrm.invoices.models import Invoice
 
 
 def scope_clause(scope: ContractScope, column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
@@ -79,24 +77,6 @@ def add_all(session: Session, contracts: Collection[Contract]) -> None:
 def delete(session: Session, contract: Contract) -> None:
     session.delete(contract)
     session.flush()
-
-
-def invoice_count(session: Session, contract_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(Invoice).where(Invoice.contract_id == contract_id)
-        )
-        or 0
-    )
-
-
-def has_calls(session: Session, contract_id: int) -> bool:
-    return (
-        session.scalar(
-            select(select(CdrRating.cdr_id).where(CdrRating.contract_id == contract_id).exists())
-        )
-        or False
-    )
 
 
 def by_ids(session: Session, contract_ids: Collection[int]) -> dict[int, Contract]:

@@ -7,7 +7,7 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session
 
-from telecrm.contracts import repository
+from telecrm.contracts import repository, usage
 from telecrm.contracts.models import Contract, ContractStatus
 from telecrm.contracts.schemas import ContractCreate, ContractUpdate
 from telecrm.contracts.scope import ContractScope
@@ -105,7 +105,7 @@ def update_contract(session: Session, contract_id: int, data: ContractUpdate) ->
     if "accountcode" in changes:
         _check_accountcode_free(session, changes["accountcode"])
         # Calls and invoices carry the accountcode they were made under.
-        if repository.has_calls(session, contract.id) or repository.invoice_count(
+        if usage.has_calls.ask(session, contract.id) or usage.invoice_count.ask(
             session, contract.id
         ):
             raise Conflict(
@@ -120,7 +120,7 @@ def update_contract(session: Session, contract_id: int, data: ContractUpdate) ->
 
 def delete_contract(session: Session, contract_id: int) -> None:
     contract = get_contract(session, ContractScope(), contract_id)
-    invoices = repository.invoice_count(session, contract.id)
+    invoices = usage.invoice_count.ask(session, contract.id)
     if invoices:
         raise Conflict(
             f"contract {contract.id} has {invoices} invoices and must stay; "

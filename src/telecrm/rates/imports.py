@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.csvimport import ImportSummary, Keyed, Row, RowError, iter_rows, read_rows, upsert
 from telecrm.invoices.arithmetic import to_instant
-from telecrm.rates import repository
+from telecrm.rates import repository, usage
 from telecrm.rates.models import Rate
 from telecrm.rates.overlap import Span, overlapping_pairs, range_problem, window
 from telecrm.rates.schemas import RateCsvRow, RateGroupCsvRow
@@ -122,7 +122,7 @@ def _repricing_errors(
         if key in existing
         and any(getattr(existing[key], field) != row.values[field] for field in PRICING_FIELDS)
     }
-    used = repository.used_rate_ids(session, set(repriced.values()))
+    used = usage.used_rate_ids.ask(session, set(repriced.values()))
     return [
         RowError(
             incoming[key].line,

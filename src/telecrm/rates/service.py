@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.errors import Conflict, NotFound, ValidationFailed
 from telecrm.invoices.arithmetic import to_instant
-from telecrm.rates import repository
+from telecrm.rates import repository, usage
 from telecrm.rates.models import Rate, RateGroup
 from telecrm.rates.overlap import Span, overlapping_pairs, range_problem, window
 from telecrm.rates.schemas import (
@@ -105,7 +105,7 @@ def delete_group(session: Session, group_id: int) -> None:
             f"rate group {group_id} is the rate group of {contracts} contracts; "
             "move them to another group first"
         )
-    if repository.group_has_used_rates(session, group_id):
+    if usage.group_has_used_rates.ask(session, group_id):
         raise Conflict(f"rates of rate group {group_id} rated calls; they must stay")
     repository.delete(session, group)
 
@@ -188,7 +188,7 @@ def update_rate(session: Session, rate_id: int, data: RateUpdate, tz: ZoneInfo) 
             changes[field] = to_instant(changes[field], tz)
     changes = {field: value for field, value in changes.items() if getattr(rate, field) != value}
     repriced = sorted(field for field in PRICING_FIELDS if field in changes)
-    if repriced and repository.used_rate_ids(session, [rate.id]):
+    if repriced and usage.used_rate_ids.ask(session, [rate.id]):
         raise Conflict(
             f"rate {rate.id} has rated calls, so its {', '.join(repriced)} may not change: "
             "end it (effective_to) and add a new rate from that instant"
@@ -218,6 +218,6 @@ def update_rate(session: Session, rate_id: int, data: RateUpdate, tz: ZoneInfo) 
 
 def delete_rate(session: Session, rate_id: int) -> None:
     rate = require_rate(session, rate_id)
-    if repository.used_rate_ids(session, [rate.id]):
+    if usage.used_rate_ids.ask(session, [rate.id]):
         raise Conflict(f"rate {rate.id} has rated calls and must stay; end it with effective_to")
     repository.delete(session, rate)
