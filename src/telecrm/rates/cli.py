@@ -8,7 +8,7 @@ from telecrm.cli.console import print_table
 from telecrm.cli.imports import import_csv
 from telecrm.config import get_settings
 from telecrm.db import session_scope
-from telecrm.invoices.arithmetic import trim_zeros
+from telecrm.money import trim_zeros
 from telecrm.rates import imports, service
 
 rate_groups_app = typer.Typer(help="Rate groups: named price lists.", no_args_is_help=True)

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from telecrm.clock import to_instant
 from telecrm.csvimport import ImportSummary, Keyed, Row, RowError, iter_rows, read_rows, upsert
-from telecrm.invoices.arithmetic import to_instant
 from telecrm.rates import repository, usage
 from telecrm.rates.models import Rate
 from telecrm.rates.overlap import Span, overlapping_pairs, range_problem, window

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from telecrm.clock import to_instant
 from telecrm.errors import Conflict, NotFound, ValidationFailed
-from telecrm.invoices.arithmetic import to_instant
 from telecrm.rates import repository, usage
 from telecrm.rates.models import Rate, RateGroup
 from telecrm.rates.overlap import Span, overlapping_pairs, range_problem, window
