@@ -3,6 +3,7 @@
 questions of the layers below it (``telecrm.usage``)."""
 
 import telecrm.cdrs.usage
+import telecrm.contracts.usage
 import telecrm.invoices.usage  # noqa: F401
 from telecrm.accounts.models import Account
 from telecrm.audit.models import AuditEntry

@@ -248,3 +248,21 @@ def test_a_group_whose_rates_rated_calls_stays_after_its_contracts_moved(
     assert response.json()["error"] == (
         f"rate {rate.id} has rated calls and must stay; end it with effective_to"
     )
+
+
+def test_a_rate_group_is_read_with_its_numbers_of_rates_and_contracts(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    used, unused = factories.rate_group(db_session), factories.rate_group(db_session)
+    for prefix in ("62", "63", "64"):
+        factories.rate(db_session, used, prefix)
+    factories.contract(db_session, used)
+    factories.contract(db_session, used)
+    viewer = auth_headers(Role.VIEWER)
+    listed = {
+        group["id"]: (group["rate_count"], group["contract_count"])
+        for group in client.get("/api/rate-groups", headers=viewer).json()
+    }
+    assert (listed[used.id], listed[unused.id]) == ((3, 2), (0, 0))
+    one = client.get(f"/api/rate-groups/{used.id}", headers=viewer).json()
+    assert (one["rate_count"], one["contract_count"]) == (3, 2)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from telecrm import textsearch
@@ -77,6 +77,15 @@ def add_all(session: Session, contracts: Collection[Contract]) -> None:
 def delete(session: Session, contract: Contract) -> None:
     session.delete(contract)
     session.flush()
+
+
+def counts_by_rate_group(session: Session, group_ids: Collection[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Contract.rate_group_id, func.count(Contract.id))
+        .where(Contract.rate_group_id.in_(group_ids))
+        .group_by(Contract.rate_group_id)
+    )
+    return {group_id: count for group_id, count in rows}
 
 
 def by_ids(session: Session, contract_ids: Collection[int]) -> dict[int, Contract]:

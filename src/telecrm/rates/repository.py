@@ -8,7 +8,6 @@ from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from telecrm import textsearch
-from telecrm.contracts.models import Contract
 from telecrm.rates.models import Rate, RateGroup
 
 
@@ -30,29 +29,17 @@ def groups_by_name(session: Session, names: Collection[str]) -> dict[str, RateGr
     return {group.name: group for group in groups}
 
 
-def list_groups_with_counts(session: Session) -> Sequence[tuple[RateGroup, int, int]]:
-    """Every group with its number of rates and of contracts."""
+def list_groups_with_rate_counts(session: Session) -> Sequence[tuple[RateGroup, int]]:
+    """Every group with its number of rates."""
     rate_count = (
         select(func.count(Rate.id)).where(Rate.rate_group_id == RateGroup.id).scalar_subquery()
     )
-    contract_count = (
-        select(func.count(Contract.id))
-        .where(Contract.rate_group_id == RateGroup.id)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(RateGroup, rate_count, contract_count).order_by(RateGroup.id)
-    ).all()
-    return [(group, rates, contracts) for group, rates, contracts in rows]
+    rows = session.execute(select(RateGroup, rate_count).order_by(RateGroup.id)).all()
+    return [(group, rates) for group, rates in rows]
 
 
-def group_counts(session: Session, group_id: int) -> tuple[int, int]:
-    """The group's number of rates and of contracts."""
-    rates = session.scalar(select(func.count(Rate.id)).where(Rate.rate_group_id == group_id))
-    contracts = session.scalar(
-        select(func.count(Contract.id)).where(Contract.rate_group_id == group_id)
-    )
-    return rates or 0, contracts or 0
+def rate_count(session: Session, group_id: int) -> int:
+    return session.scalar(select(func.count(Rate.id)).where(Rate.rate_group_id == group_id)) or 0
 
 
 def add(session: Session, obj: RateGroup | Rate) -> None:

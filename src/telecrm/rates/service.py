@@ -9,6 +9,7 @@ a new one from that instant, so that every stored cost can still be explained.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -43,16 +44,28 @@ REQUIRED_FIELDS = frozenset(
 # --- rate groups -----------------------------------------------------------------
 
 
-def _group_read(group: RateGroup, rate_count: int, contract_count: int) -> RateGroupRead:
-    return RateGroupRead(
-        id=group.id,
-        name=group.name,
-        memo=group.memo,
-        rate_count=rate_count,
-        contract_count=contract_count,
-        created_at=group.created_at,
-        updated_at=group.updated_at,
+def _group_reads(
+    session: Session, groups_with_rate_counts: Sequence[tuple[RateGroup, int]]
+) -> list[RateGroupRead]:
+    contracts = usage.contract_counts.ask(
+        session, [group.id for group, _ in groups_with_rate_counts]
     )
+    return [
+        RateGroupRead(
+            id=group.id,
+            name=group.name,
+            memo=group.memo,
+            rate_count=rate_count,
+            contract_count=contracts.get(group.id, 0),
+            created_at=group.created_at,
+            updated_at=group.updated_at,
+        )
+        for group, rate_count in groups_with_rate_counts
+    ]
+
+
+def _group_read(session: Session, group: RateGroup) -> RateGroupRead:
+    return _group_reads(session, [(group, repository.rate_count(session, group.id))])[0]
 
 
 def require_group(session: Session, group_id: int) -> RateGroup:
@@ -63,12 +76,11 @@ def require_group(session: Session, group_id: int) -> RateGroup:
 
 
 def list_groups(session: Session) -> list[RateGroupRead]:
-    return [_group_read(*row) for row in repository.list_groups_with_counts(session)]
+    return _group_reads(session, repository.list_groups_with_rate_counts(session))
 
 
 def get_group(session: Session, group_id: int) -> RateGroupRead:
-    group = require_group(session, group_id)
-    return _group_read(group, *repository.group_counts(session, group_id))
+    return _group_read(session, require_group(session, group_id))
 
 
 def _check_name_free(session: Session, name: str, group_id: int | None) -> None:
@@ -81,7 +93,7 @@ def create_group(session: Session, data: RateGroupCreate) -> RateGroupRead:
     _check_name_free(session, data.name, None)
     group = RateGroup(name=data.name, memo=data.memo)
     repository.add(session, group)
-    return _group_read(group, 0, 0)
+    return _group_reads(session, [(group, 0)])[0]
 
 
 def update_group(session: Session, group_id: int, data: RateGroupUpdate) -> RateGroupRead:
@@ -94,12 +106,12 @@ def update_group(session: Session, group_id: int, data: RateGroupUpdate) -> Rate
     for field, value in changes.items():
         setattr(group, field, value)
     session.flush()
-    return _group_read(group, *repository.group_counts(session, group_id))
+    return _group_read(session, group)
 
 
 def delete_group(session: Session, group_id: int) -> None:
     group = require_group(session, group_id)
-    _, contracts = repository.group_counts(session, group_id)
+    contracts = usage.contract_counts.ask(session, [group_id]).get(group_id, 0)
     if contracts:
         raise Conflict(
             f"rate group {group_id} is the rate group of {contracts} contracts; "
