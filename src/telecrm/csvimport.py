@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TextIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
+from telecrm.audit.service import record
 from telecrm.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from _csv import Reader
 
 M = TypeVar("M", bound=BaseModel)
+K = TypeVar("K", bound=Hashable)
 
 # How many bad rows the error message lists; the error's detail has all of them.
 MESSAGE_ROWS = 10
@@ -37,6 +40,16 @@ class Row(Generic[M]):
     line: int
     record: M
     fields: frozenset[str]  # the columns that had a value in this row
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """A good row under its key: a new object is made from ``values``; an existing
+    one takes the values of the fields in ``given`` (all of them when ``None``)."""
+
+    line: int
+    values: dict[str, Any]
+    given: frozenset[str] | None = None
 
 
 class ImportSummary(BaseModel):
@@ -163,3 +176,42 @@ def raise_if_errors(errors: Iterable[RowError], name: str) -> None:
         f"{name}: {len(ordered)} bad rows, nothing imported: {listed}{more}",
         detail=[{"line": error.line, "message": error.message} for error in ordered],
     )
+
+
+def upsert(
+    session: Session,
+    name: str,
+    target: str,
+    incoming: Mapping[K, Keyed],
+    existing: Mapping[K, Any],
+    insert: Callable[[list[dict[str, Any]]], None],
+    errors: Iterable[RowError],
+) -> ImportSummary:
+    """The end of every import of ``name`` into ``target``: refuse the whole file
+    if any row is bad; otherwise change the existing objects whose row differs,
+    ``insert`` the values of the rows with no existing object, and log the import."""
+    raise_if_errors(errors, name)
+    created: list[dict[str, Any]] = []
+    updated = 0
+    for key, row in incoming.items():
+        current = existing.get(key)
+        if current is None:
+            created.append(row.values)
+            continue
+        values = row.values if row.given is None else {f: row.values[f] for f in row.given}
+        changed = {
+            field: value for field, value in values.items() if getattr(current, field) != value
+        }
+        for field, value in changed.items():
+            setattr(current, field, value)
+        updated += bool(changed)
+    session.flush()
+    insert(created)
+    record(
+        session,
+        "import",
+        target,
+        None,
+        {"file": name, "created": len(created), "updated": updated},
+    )
+    return ImportSummary(created=len(created), updated=updated)

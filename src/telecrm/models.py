@@ -1,6 +1,10 @@
 """Every domain's ORM models, imported so that ``Base.metadata`` is the whole schema
-(Alembic and the schema-drift test read it)."""
+(Alembic and the schema-drift test read it), and every layer's answers to the
+questions of the layers below it (``telecrm.usage``)."""
 
+import telecrm.cdrs.usage
+import telecrm.contracts.usage
+import telecrm.invoices.usage  # noqa: F401
 from telecrm.accounts.models import Account
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import ApiKey, LoginFailure, User

@@ -136,3 +136,21 @@ def test_search_takes_like_wildcards_literally(
     assert found("_") == [ids["PT A_B"]]
     assert found("k\\s") == [ids["Back\\slash"]]
     assert found("50") == [ids["Promo 50% Off"], ids["500 Club"]]
+
+
+def test_a_contract_with_calls_but_no_invoice_keeps_its_accountcode(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    contract = factories.contract(db_session, accountcode="OLD")
+    factories.cdr(db_session, contract, cost="1000")
+    response = client.patch(
+        f"/api/contracts/{contract.id}",
+        json={"accountcode": "NEW"},
+        headers=auth_headers(Role.BILLING),
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert response.json()["error"] == (
+        f"contract {contract.id} has calls or invoices under accountcode OLD, "
+        "which therefore cannot change"
+    )

@@ -20,8 +20,6 @@ from telecrm.invoices.arithmetic import (
     minor_unit,
     period_label,
     round_half_up,
-    to_instant,
-    trim_zeros,
 )
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -175,18 +173,3 @@ def test_amounts_are_formatted_in_minor_units_with_separators() -> None:
     assert format_amount(Decimal("1234567.891"), "IDR") == "1,234,567.89"
     assert format_amount(Decimal("1234.5"), "JPY") == "1,235"
     assert format_amount(Decimal("1.2345"), "BHD") == "1.235"
-
-
-def test_trim_zeros_never_gives_exponent_notation() -> None:
-    assert str(trim_zeros(Decimal("10.0000"))) == "10"
-    assert str(trim_zeros(Decimal("11.5000"))) == "11.5"
-    assert str(trim_zeros(Decimal("0E-4"))) == "0"
-
-
-def test_a_time_without_zone_is_read_in_the_billing_time_zone() -> None:
-    naive = dt.datetime(2025, 11, 1)
-    assert to_instant(naive, JAKARTA) == dt.datetime(2025, 10, 31, 17, tzinfo=dt.UTC)
-    aware = dt.datetime(2025, 11, 1, 7, tzinfo=JAKARTA)
-    assert to_instant(aware, JAKARTA) == dt.datetime(2025, 11, 1, tzinfo=dt.UTC)
-    assert to_instant(aware, JAKARTA).tzinfo is dt.UTC
-    assert to_instant(None, JAKARTA) is None

@@ -227,3 +227,42 @@ def test_a_rate_deck_row_with_a_nul_character_is_refused_by_line(
     )
     assert response.status_code == 422, response.text
     assert response.json()["detail"] == [{"line": 3, "message": "contains a NUL character"}]
+
+
+def test_a_group_whose_rates_rated_calls_stays_after_its_contracts_moved(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    group = factories.rate_group(db_session)
+    rate = factories.rate(db_session, group, "62")
+    moved = factories.contract(db_session, factories.rate_group(db_session))
+    factories.cdr(db_session, moved, rate_obj=rate, cost="1000")
+    billing = auth_headers(Role.BILLING)
+    response = client.delete(f"/api/rate-groups/{group.id}", headers=billing)
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert response.json()["error"] == (
+        f"rates of rate group {group.id} rated calls; they must stay"
+    )
+    response = client.delete(f"/api/rates/{rate.id}", headers=billing)
+    assert response.status_code == 409
+    assert response.json()["error"] == (
+        f"rate {rate.id} has rated calls and must stay; end it with effective_to"
+    )
+
+
+def test_a_rate_group_is_read_with_its_numbers_of_rates_and_contracts(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    used, unused = factories.rate_group(db_session), factories.rate_group(db_session)
+    for prefix in ("62", "63", "64"):
+        factories.rate(db_session, used, prefix)
+    factories.contract(db_session, used)
+    factories.contract(db_session, used)
+    viewer = auth_headers(Role.VIEWER)
+    listed = {
+        group["id"]: (group["rate_count"], group["contract_count"])
+        for group in client.get("/api/rate-groups", headers=viewer).json()
+    }
+    assert (listed[used.id], listed[unused.id]) == ((3, 2), (0, 0))
+    one = client.get(f"/api/rate-groups/{used.id}", headers=viewer).json()
+    assert (one["rate_count"], one["contract_count"]) == (3, 2)

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from telecrm.cdrs import listing_repository as repository
 from telecrm.cdrs.listing_repository import CdrFilters
 from telecrm.cdrs.models import Cdr
+from telecrm.clock import to_instant
 from telecrm.contracts.scope import ContractScope
 from telecrm.errors import NotFound, ValidationFailed
-from telecrm.invoices.arithmetic import to_instant
 
 
 def encode_cursor(cdr: Cdr) -> str:

@@ -10,7 +10,7 @@ from telecrm.contracts import service
 from telecrm.contracts.models import ContractStatus
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.db import session_scope
-from telecrm.invoices.arithmetic import trim_zeros
+from telecrm.money import trim_zeros
 
 contracts_app = typer.Typer(help="Customer contracts (seed 004).", no_args_is_help=True)
 

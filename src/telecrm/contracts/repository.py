@@ -8,10 +8,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from telecrm import textsearch
 from telecrm.accounts.models import Account
-from telecrm.cdrs.models import CdrRating
 from telecrm.contracts.models import Contract, ContractStatus
 from telecrm.contracts.scope import ContractScope
-from telecrm.invoices.models import Invoice
 
 
 def scope_clause(scope: ContractScope, column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
@@ -81,22 +79,13 @@ def delete(session: Session, contract: Contract) -> None:
     session.flush()
 
 
-def invoice_count(session: Session, contract_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(Invoice).where(Invoice.contract_id == contract_id)
-        )
-        or 0
+def counts_by_rate_group(session: Session, group_ids: Collection[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Contract.rate_group_id, func.count(Contract.id))
+        .where(Contract.rate_group_id.in_(group_ids))
+        .group_by(Contract.rate_group_id)
     )
-
-
-def has_calls(session: Session, contract_id: int) -> bool:
-    return (
-        session.scalar(
-            select(select(CdrRating.cdr_id).where(CdrRating.contract_id == contract_id).exists())
-        )
-        or False
-    )
+    return {group_id: count for group_id, count in rows}
 
 
 def by_ids(session: Session, contract_ids: Collection[int]) -> dict[int, Contract]:

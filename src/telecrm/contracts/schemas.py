@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from telecrm.contracts.models import ContractStatus
 from telecrm.db import IntId
-from telecrm.invoices.arithmetic import CURRENCY_EXPONENTS
+from telecrm.money import CURRENCY_EXPONENTS
 
 
 def _known_currency(code: str) -> str:

@@ -7,12 +7,11 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session
 
-from telecrm.audit.service import record
-from telecrm.contracts import repository
+from telecrm.contracts import repository, usage
 from telecrm.contracts.models import Contract, ContractStatus
 from telecrm.contracts.schemas import ContractCreate, ContractUpdate
 from telecrm.contracts.scope import ContractScope
-from telecrm.csvimport import ImportSummary, RowError, raise_if_errors, read_rows
+from telecrm.csvimport import ImportSummary, Keyed, RowError, read_rows, upsert
 from telecrm.errors import Conflict, NotFound, ValidationFailed
 from telecrm.rates import repository as rates_repository
 
@@ -106,7 +105,7 @@ def update_contract(session: Session, contract_id: int, data: ContractUpdate) ->
     if "accountcode" in changes:
         _check_accountcode_free(session, changes["accountcode"])
         # Calls and invoices carry the accountcode they were made under.
-        if repository.has_calls(session, contract.id) or repository.invoice_count(
+        if usage.has_calls.ask(session, contract.id) or usage.invoice_count.ask(
             session, contract.id
         ):
             raise Conflict(
@@ -121,7 +120,7 @@ def update_contract(session: Session, contract_id: int, data: ContractUpdate) ->
 
 def delete_contract(session: Session, contract_id: int) -> None:
     contract = get_contract(session, ContractScope(), contract_id)
-    invoices = repository.invoice_count(session, contract.id)
+    invoices = usage.invoice_count.ask(session, contract.id)
     if invoices:
         raise Conflict(
             f"contract {contract.id} has {invoices} invoices and must stay; "
@@ -138,15 +137,15 @@ def import_contracts(session: Session, stream: TextIO, name: str) -> ImportSumma
     accounts = repository.existing_account_ids(
         session, {row.record.account_id for row in rows if row.record.account_id is not None}
     )
-    first_line: dict[str, int] = {}
+    incoming: dict[str, Keyed] = {}
     for row in rows:
         code = row.record.accountcode
-        if code in first_line:
+        if code in incoming:
             errors.append(
-                RowError(row.line, f"accountcode {code} is also on line {first_line[code]}")
+                RowError(row.line, f"accountcode {code} is also on line {incoming[code].line}")
             )
             continue
-        first_line[code] = row.line
+        incoming[code] = Keyed(row.line, row.record.model_dump(), row.fields)
         if row.record.rate_group_id not in groups:
             errors.append(
                 RowError(row.line, f"rate_group_id {row.record.rate_group_id}: no such rate group")
@@ -154,29 +153,12 @@ def import_contracts(session: Session, stream: TextIO, name: str) -> ImportSumma
         account_id = row.record.account_id
         if account_id is not None and account_id not in accounts:
             errors.append(RowError(row.line, f"account_id {account_id}: no such CRM account"))
-    raise_if_errors(errors, name)
-
-    existing = repository.by_accountcodes(session, first_line)
-    new: list[Contract] = []
-    updated = 0
-    for row in rows:
-        contract = existing.get(row.record.accountcode)
-        if contract is None:
-            new.append(Contract(**row.record.model_dump()))
-            continue
-        values = row.record.model_dump(include=set(row.fields))
-        changed = {
-            field: value for field, value in values.items() if getattr(contract, field) != value
-        }
-        for field, value in changed.items():
-            setattr(contract, field, value)
-        updated += bool(changed)
-    repository.add_all(session, new)
-    record(
+    return upsert(
         session,
-        "import",
+        name,
         "contracts",
-        None,
-        {"file": name, "created": len(new), "updated": updated},
+        incoming,
+        repository.by_accountcodes(session, incoming),
+        lambda created: repository.add_all(session, [Contract(**values) for values in created]),
+        errors,
     )
-    return ImportSummary(created=len(new), updated=updated)

@@ -23,8 +23,8 @@ from telecrm.demo import billing_data
 from telecrm.invoices import service as invoices_service
 from telecrm.invoices.arithmetic import billing_month
 from telecrm.invoices.cli import print_invoices
+from telecrm.rates import imports as rate_imports
 from telecrm.rates import repository as rates_repository
-from telecrm.rates import service as rates_service
 from telecrm.rates.models import RateGroup
 
 CONTRACTS = 50
@@ -40,7 +40,7 @@ def _rate_groups(session: Session, settings: Settings) -> list[int]:
             group = RateGroup(name=price_list.name, memo=price_list.memo)
             rates_repository.add(session, group)
         deck = billing_data.rate_deck(price_list, destinations)
-        rates_service.import_rates(
+        rate_imports.import_rates(
             session, io.StringIO(deck), f"{price_list.name}.csv", settings.tz, group_id=group.id
         )
         ids.append(group.id)

@@ -14,46 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-# ISO 4217 minor units (decimal places) of the currencies telecrm bills in. The
-# exponent is ISO's, not what a country prints: IDR has 2 in ISO 4217 even though
-# rupiah prices are usually written without decimals.
-CURRENCY_EXPONENTS: dict[str, int] = {
-    "AED": 2,
-    "AUD": 2,
-    "BHD": 3,
-    "BND": 2,
-    "CAD": 2,
-    "CHF": 2,
-    "CLP": 0,
-    "CNY": 2,
-    "EUR": 2,
-    "GBP": 2,
-    "HKD": 2,
-    "IDR": 2,
-    "INR": 2,
-    "IQD": 3,
-    "ISK": 0,
-    "JOD": 3,
-    "JPY": 0,
-    "KRW": 0,
-    "KWD": 3,
-    "LYD": 3,
-    "MYR": 2,
-    "NZD": 2,
-    "OMR": 3,
-    "PHP": 2,
-    "PYG": 0,
-    "SAR": 2,
-    "SGD": 2,
-    "THB": 2,
-    "TND": 3,
-    "TWD": 2,
-    "UGX": 0,
-    "USD": 2,
-    "VND": 0,
-    "XAF": 0,
-    "XOF": 0,
-}
+from telecrm.money import CURRENCY_EXPONENTS
 
 _HUNDRED = Decimal(100)
 _SIXTY = Decimal(60)
@@ -120,16 +81,6 @@ def billable_minutes(seconds: int) -> Decimal:
     return round_half_up(Decimal(seconds) / _SIXTY, 2)
 
 
-def to_instant(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
-    """The UTC instant of ``value``; a time without a zone is a wall-clock time in
-    the billing time zone."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(dt.UTC)
-
-
 def billing_month(year: int, month: int, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """The month's first instant and the next month's first instant, both midnight in
     the billing time zone, as UTC instants: ``[start, end)``."""
@@ -164,8 +115,3 @@ def format_amount(amount: Decimal, currency: str) -> str:
     """``1,234,567.89``: rounded to the currency's minor unit, thousands separated."""
     places = minor_unit(currency)
     return f"{round_half_up(amount, places):,.{places}f}"
-
-
-def trim_zeros(value: Decimal) -> Decimal:
-    """``11.0000`` -> ``11``, ``2.5000`` -> ``2.5``; never exponent notation (``1E+1``)."""
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()

@@ -30,7 +30,6 @@ from telecrm.db import utcnow
 from telecrm.errors import InvoiceCallsChanged, InvoiceStatusConflict, NotFound, ValidationFailed
 from telecrm.invoices import repository
 from telecrm.invoices.arithmetic import (
-    CURRENCY_EXPONENTS,
     DestinationSummary,
     billing_month,
     invoice_dates,
@@ -40,6 +39,7 @@ from telecrm.invoices.arithmetic import (
 )
 from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from telecrm.invoices.schemas import GenerateSummary
+from telecrm.money import CURRENCY_EXPONENTS
 from telecrm.rating.types import RatingStatus
 
 # --- the status flow -----------------------------------------------------------------

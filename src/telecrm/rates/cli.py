@@ -8,8 +8,8 @@ from telecrm.cli.console import print_table
 from telecrm.cli.imports import import_csv
 from telecrm.config import get_settings
 from telecrm.db import session_scope
-from telecrm.invoices.arithmetic import trim_zeros
-from telecrm.rates import service
+from telecrm.money import trim_zeros
+from telecrm.rates import imports, service
 
 rate_groups_app = typer.Typer(help="Rate groups: named price lists.", no_args_is_help=True)
 rates_app = typer.Typer(help="Rates: the price of calls to a prefix.", no_args_is_help=True)
@@ -21,7 +21,7 @@ FILE = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A C
 def import_rate_groups(path: Path = FILE) -> None:
     """Import rate groups from CSV with the columns id,name,memo. A known id updates
     its group; a new id creates the group with that id."""
-    import_csv(path, service.import_groups, "rate groups")
+    import_csv(path, imports.import_groups, "rate groups")
 
 
 @rate_groups_app.command("list")
@@ -48,7 +48,7 @@ def import_rates(path: Path = FILE) -> None:
 
     import_csv(
         path,
-        lambda session, stream, name: service.import_rates(session, stream, name, tz),
+        lambda session, stream, name: imports.import_rates(session, stream, name, tz),
         "rates",
     )
 

@@ -8,8 +8,6 @@ from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from telecrm import textsearch
-from telecrm.cdrs.models import CdrRating
-from telecrm.contracts.models import Contract
 from telecrm.rates.models import Rate, RateGroup
 
 
@@ -31,38 +29,17 @@ def groups_by_name(session: Session, names: Collection[str]) -> dict[str, RateGr
     return {group.name: group for group in groups}
 
 
-def list_groups_with_counts(session: Session) -> Sequence[tuple[RateGroup, int, int]]:
-    """Every group with its number of rates and of contracts."""
+def list_groups_with_rate_counts(session: Session) -> Sequence[tuple[RateGroup, int]]:
+    """Every group with its number of rates."""
     rate_count = (
         select(func.count(Rate.id)).where(Rate.rate_group_id == RateGroup.id).scalar_subquery()
     )
-    contract_count = (
-        select(func.count(Contract.id))
-        .where(Contract.rate_group_id == RateGroup.id)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(RateGroup, rate_count, contract_count).order_by(RateGroup.id)
-    ).all()
-    return [(group, rates, contracts) for group, rates, contracts in rows]
+    rows = session.execute(select(RateGroup, rate_count).order_by(RateGroup.id)).all()
+    return [(group, rates) for group, rates in rows]
 
 
-def group_counts(session: Session, group_id: int) -> tuple[int, int]:
-    """The group's number of rates and of contracts."""
-    rates = session.scalar(select(func.count(Rate.id)).where(Rate.rate_group_id == group_id))
-    contracts = session.scalar(
-        select(func.count(Contract.id)).where(Contract.rate_group_id == group_id)
-    )
-    return rates or 0, contracts or 0
-
-
-def group_has_used_rates(session: Session, group_id: int) -> bool:
-    used = (
-        select(CdrRating.cdr_id)
-        .join(Rate, Rate.id == CdrRating.rate_id)
-        .where(Rate.rate_group_id == group_id)
-    )
-    return bool(session.scalar(select(used.exists())))
+def rate_count(session: Session, group_id: int) -> int:
+    return session.scalar(select(func.count(Rate.id)).where(Rate.rate_group_id == group_id)) or 0
 
 
 def add(session: Session, obj: RateGroup | Rate) -> None:
@@ -140,13 +117,3 @@ def rates_for_destination(session: Session, group_id: int, destination: str) -> 
             Rate.rate_group_id == group_id, Rate.rate_prefix + Rate.area_prefix == destination
         )
     ).all()
-
-
-def used_rate_ids(session: Session, rate_ids: Collection[int]) -> set[int]:
-    """Those of ``rate_ids`` that a rated call refers to."""
-    if not rate_ids:
-        return set()
-    found = session.scalars(
-        select(CdrRating.rate_id).where(CdrRating.rate_id.in_(rate_ids)).distinct()
-    )
-    return {rate_id for rate_id in found if rate_id is not None}

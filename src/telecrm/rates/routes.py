@@ -12,7 +12,7 @@ from telecrm.config import Settings
 from telecrm.csvimport import ImportSummary
 from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
-from telecrm.rates import service
+from telecrm.rates import imports, service
 from telecrm.rates.schemas import (
     RateCreate,
     RateGroupCreate,
@@ -122,7 +122,7 @@ def upload_rates(
     _: Principal = Depends(write_access),
     settings: Settings = Depends(get_app_settings),
 ) -> ImportSummary:
-    return service.upload_rates(
+    return imports.upload_rates(
         session, rate_group_id, file.file, file.filename or "upload.csv", settings.tz
     )
 

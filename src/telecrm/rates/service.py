@@ -9,33 +9,19 @@ a new one from that instant, so that every stored cost can still be explained.
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, BinaryIO, TextIO
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from telecrm.audit.service import record
-from telecrm.csvimport import (
-    ImportSummary,
-    Row,
-    RowError,
-    iter_rows,
-    raise_if_errors,
-    read_rows,
-)
+from telecrm.clock import to_instant
 from telecrm.errors import Conflict, NotFound, ValidationFailed
-from telecrm.invoices.arithmetic import to_instant
-from telecrm.rates import repository
+from telecrm.rates import repository, usage
 from telecrm.rates.models import Rate, RateGroup
+from telecrm.rates.overlap import Span, overlapping_pairs, range_problem, window
 from telecrm.rates.schemas import (
     RateCreate,
-    RateCsvRow,
     RateGroupCreate,
-    RateGroupCsvRow,
     RateGroupRead,
     RateGroupUpdate,
     RateUpdate,
@@ -54,80 +40,32 @@ PRICING_FIELDS = (
 REQUIRED_FIELDS = frozenset(
     {"rate_prefix", "area_prefix", "rate_type", "billing_rate", "billing_cycle", "connect_fee"}
 )
-RATE_COLUMNS = ("rate_prefix", "rate_type", "billing_rate", "billing_cycle")
-OPTIONAL_RATE_COLUMNS = (
-    "area_prefix",
-    "description",
-    "initial_increment",
-    "connect_fee",
-    "effective_from",
-    "effective_to",
-)
-
-
-# --- pure rules ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Span:
-    """When a rate for ``destination`` is in effect: ``[start, end)``, ``None`` open."""
-
-    label: str
-    destination: str
-    start: dt.datetime | None
-    end: dt.datetime | None
-
-
-def _starts_before_end_of(span: Span, earlier_end: dt.datetime | None) -> bool:
-    return earlier_end is None or span.start is None or span.start < earlier_end
-
-
-def overlapping_pairs(spans: Iterable[Span]) -> list[tuple[Span, Span]]:
-    """Pairs of spans of one destination in effect at a common instant. Per
-    destination, a sweep in order of start: a span overlaps an earlier one exactly
-    when it starts before the latest end seen so far."""
-    by_destination: dict[str, list[Span]] = defaultdict(list)
-    for span in spans:
-        by_destination[span.destination].append(span)
-    pairs: list[tuple[Span, Span]] = []
-    for group in by_destination.values():
-        group.sort(key=lambda span: (span.start is not None, span.start or dt.datetime.min))
-        latest: Span | None = None
-        for span in group:
-            if latest is not None and _starts_before_end_of(span, latest.end):
-                pairs.append((latest, span))
-            if latest is None or (
-                latest.end is not None and (span.end is None or span.end > latest.end)
-            ):
-                latest = span
-    return pairs
-
-
-def _range_problem(start: dt.datetime | None, end: dt.datetime | None) -> str | None:
-    if start is not None and end is not None and end <= start:
-        return f"effective_to {end.isoformat()} is not after effective_from {start.isoformat()}"
-    return None
-
-
-def _window(span: Span) -> str:
-    start = span.start.isoformat() if span.start else "the beginning"
-    end = span.end.isoformat() if span.end else "open end"
-    return f"{start} to {end}"
-
 
 # --- rate groups -----------------------------------------------------------------
 
 
-def _group_read(group: RateGroup, rate_count: int, contract_count: int) -> RateGroupRead:
-    return RateGroupRead(
-        id=group.id,
-        name=group.name,
-        memo=group.memo,
-        rate_count=rate_count,
-        contract_count=contract_count,
-        created_at=group.created_at,
-        updated_at=group.updated_at,
+def _group_reads(
+    session: Session, groups_with_rate_counts: Sequence[tuple[RateGroup, int]]
+) -> list[RateGroupRead]:
+    contracts = usage.contract_counts.ask(
+        session, [group.id for group, _ in groups_with_rate_counts]
     )
+    return [
+        RateGroupRead(
+            id=group.id,
+            name=group.name,
+            memo=group.memo,
+            rate_count=rate_count,
+            contract_count=contracts.get(group.id, 0),
+            created_at=group.created_at,
+            updated_at=group.updated_at,
+        )
+        for group, rate_count in groups_with_rate_counts
+    ]
+
+
+def _group_read(session: Session, group: RateGroup) -> RateGroupRead:
+    return _group_reads(session, [(group, repository.rate_count(session, group.id))])[0]
 
 
 def require_group(session: Session, group_id: int) -> RateGroup:
@@ -138,12 +76,11 @@ def require_group(session: Session, group_id: int) -> RateGroup:
 
 
 def list_groups(session: Session) -> list[RateGroupRead]:
-    return [_group_read(*row) for row in repository.list_groups_with_counts(session)]
+    return _group_reads(session, repository.list_groups_with_rate_counts(session))
 
 
 def get_group(session: Session, group_id: int) -> RateGroupRead:
-    group = require_group(session, group_id)
-    return _group_read(group, *repository.group_counts(session, group_id))
+    return _group_read(session, require_group(session, group_id))
 
 
 def _check_name_free(session: Session, name: str, group_id: int | None) -> None:
@@ -156,7 +93,7 @@ def create_group(session: Session, data: RateGroupCreate) -> RateGroupRead:
     _check_name_free(session, data.name, None)
     group = RateGroup(name=data.name, memo=data.memo)
     repository.add(session, group)
-    return _group_read(group, 0, 0)
+    return _group_reads(session, [(group, 0)])[0]
 
 
 def update_group(session: Session, group_id: int, data: RateGroupUpdate) -> RateGroupRead:
@@ -169,76 +106,20 @@ def update_group(session: Session, group_id: int, data: RateGroupUpdate) -> Rate
     for field, value in changes.items():
         setattr(group, field, value)
     session.flush()
-    return _group_read(group, *repository.group_counts(session, group_id))
+    return _group_read(session, group)
 
 
 def delete_group(session: Session, group_id: int) -> None:
     group = require_group(session, group_id)
-    _, contracts = repository.group_counts(session, group_id)
+    contracts = usage.contract_counts.ask(session, [group_id]).get(group_id, 0)
     if contracts:
         raise Conflict(
             f"rate group {group_id} is the rate group of {contracts} contracts; "
             "move them to another group first"
         )
-    if repository.group_has_used_rates(session, group_id):
+    if usage.group_has_used_rates.ask(session, group_id):
         raise Conflict(f"rates of rate group {group_id} rated calls; they must stay")
     repository.delete(session, group)
-
-
-def import_groups(session: Session, stream: TextIO, name: str) -> ImportSummary:
-    """``id,name,memo`` rows: a known id updates that group, a new id creates it
-    with that id (so that contract and rate files can refer to it)."""
-    rows, errors = read_rows(stream, RateGroupCsvRow, ("id", "name"), ("memo",), name)
-    existing = repository.groups_by_id(session, [row.record.id for row in rows])
-    named = repository.groups_by_name(session, [row.record.name for row in rows])
-    first_line_of_id: dict[int, int] = {}
-    first_line_of_name: dict[str, int] = {}
-    for row in rows:
-        record_ = row.record
-        if record_.id in first_line_of_id:
-            errors.append(
-                RowError(
-                    row.line, f"id {record_.id} is also on line {first_line_of_id[record_.id]}"
-                )
-            )
-            continue
-        if record_.name in first_line_of_name:
-            errors.append(
-                RowError(
-                    row.line,
-                    f"name {record_.name!r} is also on line {first_line_of_name[record_.name]}",
-                )
-            )
-            continue
-        first_line_of_id[record_.id] = row.line
-        first_line_of_name[record_.name] = row.line
-        holder = named.get(record_.name)
-        if holder is not None and holder.id != record_.id:
-            errors.append(
-                RowError(row.line, f"name {record_.name!r} belongs to rate group {holder.id}")
-            )
-    raise_if_errors(errors, name)
-    created: list[dict[str, Any]] = []
-    updated = 0
-    for row in rows:
-        group = existing.get(row.record.id)
-        if group is None:
-            created.append(row.record.model_dump())
-            continue
-        memo = row.record.memo if "memo" in row.fields else group.memo
-        if (group.name, group.memo) != (row.record.name, memo):
-            group.name, group.memo = row.record.name, memo
-            updated += 1
-    session.flush()
-    repository.insert_groups(session, created)
-    record(
-        session,
-        "import",
-        "rate_groups",
-        None,
-        {"file": name, "created": len(created), "updated": updated},
-    )
-    return ImportSummary(created=len(created), updated=updated)
 
 
 # --- rates -----------------------------------------------------------------------
@@ -285,7 +166,7 @@ def _check_no_overlap(
         other = second if first is candidate else first
         raise Conflict(
             f"{other.label} for destination {candidate.destination} is in effect from "
-            f"{_window(other)}, which overlaps {_window(candidate)}; end it first"
+            f"{window(other)}, which overlaps {window(candidate)}; end it first"
         )
 
 
@@ -294,7 +175,7 @@ def create_rate(session: Session, group_id: int, data: RateCreate, tz: ZoneInfo)
     values = data.model_dump()
     values["effective_from"] = to_instant(data.effective_from, tz)
     values["effective_to"] = to_instant(data.effective_to, tz)
-    if problem := _range_problem(values["effective_from"], values["effective_to"]):
+    if problem := range_problem(values["effective_from"], values["effective_to"]):
         raise ValidationFailed(problem)
     rate = Rate(rate_group_id=group_id, **values)
     _check_no_overlap(
@@ -319,7 +200,7 @@ def update_rate(session: Session, rate_id: int, data: RateUpdate, tz: ZoneInfo) 
             changes[field] = to_instant(changes[field], tz)
     changes = {field: value for field, value in changes.items() if getattr(rate, field) != value}
     repriced = sorted(field for field in PRICING_FIELDS if field in changes)
-    if repriced and repository.used_rate_ids(session, [rate.id]):
+    if repriced and usage.used_rate_ids.ask(session, [rate.id]):
         raise Conflict(
             f"rate {rate.id} has rated calls, so its {', '.join(repriced)} may not change: "
             "end it (effective_to) and add a new rate from that instant"
@@ -328,7 +209,7 @@ def update_rate(session: Session, rate_id: int, data: RateUpdate, tz: ZoneInfo) 
         field: changes.get(field, getattr(rate, field))
         for field in ("rate_prefix", "area_prefix", "effective_from", "effective_to")
     }
-    if problem := _range_problem(merged["effective_from"], merged["effective_to"]):
+    if problem := range_problem(merged["effective_from"], merged["effective_to"]):
         raise ValidationFailed(problem)
     _check_no_overlap(
         session,
@@ -349,177 +230,6 @@ def update_rate(session: Session, rate_id: int, data: RateUpdate, tz: ZoneInfo) 
 
 def delete_rate(session: Session, rate_id: int) -> None:
     rate = require_rate(session, rate_id)
-    if repository.used_rate_ids(session, [rate.id]):
+    if usage.used_rate_ids.ask(session, [rate.id]):
         raise Conflict(f"rate {rate.id} has rated calls and must stay; end it with effective_to")
     repository.delete(session, rate)
-
-
-RateKey = tuple[int, str, str, dt.datetime | None]  # group, prefixes, effective_from
-
-
-def _deck_rows(
-    rows: Iterable[Row[RateCsvRow]],
-    group_id: int | None,
-    group_exists: Callable[[int], bool],
-    tz: ZoneInfo,
-    errors: list[RowError],
-) -> dict[RateKey, tuple[int, dict[str, Any]]]:
-    """The deck's rates by key, with their lines; a bad row becomes an error."""
-    incoming: dict[RateKey, tuple[int, dict[str, Any]]] = {}
-    for row in rows:
-        values = row.record.model_dump()
-        row_group = values.pop("rate_group_id") or group_id
-        if row_group is None:
-            errors.append(RowError(row.line, "rate_group_id: required"))
-            continue
-        if group_id is not None and row_group != group_id:
-            errors.append(
-                RowError(row.line, f"rate_group_id {row_group}: the deck is for group {group_id}")
-            )
-            continue
-        if not group_exists(row_group):
-            errors.append(RowError(row.line, f"rate_group_id {row_group}: no such rate group"))
-            continue
-        values["effective_from"] = to_instant(values["effective_from"], tz)
-        values["effective_to"] = to_instant(values["effective_to"], tz)
-        if problem := _range_problem(values["effective_from"], values["effective_to"]):
-            errors.append(RowError(row.line, problem))
-            continue
-        key = (row_group, values["rate_prefix"], values["area_prefix"], values["effective_from"])
-        if key in incoming:
-            errors.append(RowError(row.line, f"the same rate as line {incoming[key][0]}"))
-            continue
-        incoming[key] = (row.line, values)
-    return incoming
-
-
-def _repricing_errors(
-    session: Session,
-    incoming: dict[RateKey, tuple[int, dict[str, Any]]],
-    existing: dict[RateKey, Rate],
-) -> list[RowError]:
-    repriced = {
-        key: existing[key].id
-        for key, (_, values) in incoming.items()
-        if key in existing
-        and any(getattr(existing[key], field) != values[field] for field in PRICING_FIELDS)
-    }
-    used = repository.used_rate_ids(session, set(repriced.values()))
-    return [
-        RowError(
-            incoming[key][0],
-            f"changes the price of rate {rate_id}, which has rated calls: "
-            "end it (effective_to) and add a new rate from that instant",
-        )
-        for key, rate_id in repriced.items()
-        if rate_id in used
-    ]
-
-
-def _overlap_errors(
-    incoming: dict[RateKey, tuple[int, dict[str, Any]]], existing: dict[RateKey, Rate]
-) -> list[RowError]:
-    """Overlaps of the deck's rates with each other and with the rates it leaves."""
-    spans: dict[int, list[Span]] = defaultdict(list)
-    for key, rate in existing.items():
-        if key not in incoming:
-            spans[key[0]].append(
-                Span(
-                    f"rate {rate.id}",
-                    rate.destination_prefix,
-                    rate.effective_from,
-                    rate.effective_to,
-                )
-            )
-    line_of: dict[str, int] = {}
-    for key, (line, values) in incoming.items():
-        span = Span(
-            f"line {line}",
-            values["rate_prefix"] + values["area_prefix"],
-            values["effective_from"],
-            values["effective_to"],
-        )
-        line_of[span.label] = line
-        spans[key[0]].append(span)
-    errors: list[RowError] = []
-    for group_spans in spans.values():
-        for first, second in overlapping_pairs(group_spans):
-            mine, other = (second, first) if second.label in line_of else (first, second)
-            if mine.label in line_of:
-                errors.append(
-                    RowError(
-                        line_of[mine.label],
-                        f"destination {mine.destination} from {_window(mine)} "
-                        f"overlaps {other.label} ({_window(other)})",
-                    )
-                )
-    return errors
-
-
-def import_rates(
-    session: Session, stream: TextIO, name: str, tz: ZoneInfo, group_id: int | None = None
-) -> ImportSummary:
-    """A rate deck. A row whose group, prefixes and ``effective_from`` match an
-    existing rate updates it; any other row adds a rate. ``group_id``: every row
-    belongs to that group (an upload to one group), the column may be left out."""
-    required: tuple[str, ...] = RATE_COLUMNS
-    optional: tuple[str, ...] = OPTIONAL_RATE_COLUMNS
-    if group_id is None:
-        required = ("rate_group_id", *required)
-    else:
-        require_group(session, group_id)
-        optional = (*optional, "rate_group_id")
-    errors: list[RowError] = []
-    known: dict[int, bool] = {}
-
-    def group_exists(group: int) -> bool:
-        if group not in known:
-            known[group] = bool(repository.groups_by_id(session, {group}))
-        return known[group]
-
-    # Row by row as the file is read: a deck of 200,000 rates never holds all its
-    # parsed rows at once, only the values kept for each rate.
-    rows = iter_rows(stream, RateCsvRow, required, optional, name, errors)
-    incoming = _deck_rows(rows, group_id, group_exists, tz, errors)
-    existing: dict[RateKey, Rate] = {
-        (rate.rate_group_id, rate.rate_prefix, rate.area_prefix, rate.effective_from): rate
-        for rate in repository.rates_of_groups(session, {key[0] for key in incoming})
-    }
-    errors += _repricing_errors(session, incoming, existing)
-    errors += _overlap_errors(incoming, existing)
-    raise_if_errors(errors, name)
-
-    created: list[dict[str, Any]] = []
-    updated = 0
-    for key, (_, values) in incoming.items():
-        rate = existing.get(key)
-        if rate is None:
-            created.append({"rate_group_id": key[0], **values})
-            continue
-        changed = {field: value for field, value in values.items() if getattr(rate, field) != value}
-        for field, value in changed.items():
-            setattr(rate, field, value)
-        updated += bool(changed)
-    session.flush()
-    repository.insert_rates(session, created)
-    record(
-        session,
-        "import",
-        "rates",
-        None,
-        {"file": name, "created": len(created), "updated": updated},
-    )
-    return ImportSummary(created=len(created), updated=updated)
-
-
-def upload_rates(
-    session: Session, group_id: int, content: BinaryIO, name: str, tz: ZoneInfo
-) -> ImportSummary:
-    """A rate deck uploaded to one group (the API's CSV upload), parsed as it is read
-    from the uploaded file: UTF-8, with or without the BOM that Excel writes, and any
-    line ending (newline="" as the csv module wants)."""
-    stream = io.TextIOWrapper(content, encoding="utf-8-sig", newline="")
-    try:
-        return import_rates(session, stream, name, tz, group_id=group_id)
-    finally:
-        stream.detach()  # the upload's file is closed by its owner
