@@ -20,10 +20,10 @@ from telecrm.cdr_sources import repository
 from telecrm.cdr_sources.push import Pushed
 from telecrm.cdrs import repository as cdr_repository
 from telecrm.cdrs import service as cdr_import
+from telecrm.cdrs.formats import PARSERS, FileFormat
+from telecrm.cdrs.formats.asterisk_csv import asterisk_identity
+from telecrm.cdrs.formats.base import CANONICAL, Chunk, Parsed, empty_rejects
 from telecrm.cdrs.records import TIME_FORMAT
-from telecrm.cdrs.sources import PARSERS, FileFormat
-from telecrm.cdrs.sources.asterisk_csv import asterisk_identity
-from telecrm.cdrs.sources.base import CANONICAL, Chunk, Parsed, empty_rejects
 
 # What a pushed batch may call a field, besides the canonical (Asterisk) names.
 BATCH_ALIASES = {

@@ -13,7 +13,7 @@ from telecrm.call_sync.cli import sync, sync_log, sync_release
 from telecrm.cdr_sources.cli import fetch, sources_app
 from telecrm.cdr_status.cli import print_findings, statuses, validate
 from telecrm.cdrs import service
-from telecrm.cdrs.sources import FileFormat
+from telecrm.cdrs.formats import FileFormat
 from telecrm.cli.console import console, err_console, print_table, progress
 from telecrm.config import get_settings
 from telecrm.db import session_scope

@@ -22,8 +22,8 @@ import polars as pl
 import polars_hash as plh
 
 from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.formats.base import CANONICAL, REJECT_SCHEMA, empty_rejects
 from telecrm.cdrs.models import Cdr
-from telecrm.cdrs.sources.base import CANONICAL, REJECT_SCHEMA, empty_rejects
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 KEY_HASH_DIGITS = 40
@@ -57,7 +57,7 @@ def stored_rows(
     import_id: int | None,
     nul_free: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``rows`` as parsed (see ``sources.base``) -> (rows with the ``cdrs`` columns an
+    """``rows`` as parsed (see ``formats.base``) -> (rows with the ``cdrs`` columns an
     import fills, plus ``line``; rejects with ``line`` and ``reason``). ``nul_free``:
     the rows are known to hold no NUL, which need not be looked for then."""
     ZoneInfo(zone)  # an unknown zone fails here, before any row is judged by it

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from telecrm.cdr_status import validation
 from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs import records, repository
+from telecrm.cdrs.formats import PARSERS, FileFormat
+from telecrm.cdrs.formats.base import Chunk, Parsed, read_chunks
 from telecrm.cdrs.models import CdrImport, CdrReject
-from telecrm.cdrs.sources import PARSERS, FileFormat
-from telecrm.cdrs.sources.base import Chunk, Parsed, read_chunks
 from telecrm.config import Settings
 from telecrm.csvexport import CellKind, Writer
 from telecrm.db import utcnow

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs import service as cdr_service
-from telecrm.cdrs.sources import FileFormat
+from telecrm.cdrs.formats import FileFormat
 from telecrm.config import Settings
 from telecrm.contracts import service as contracts_service
 from telecrm.contracts.scope import EVERYTHING

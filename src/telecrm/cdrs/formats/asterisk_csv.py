@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from telecrm.cdrs.sources.base import CANONICAL, Chunk, Parsed, canonical, csv_fields
+from telecrm.cdrs.formats.base import CANONICAL, Chunk, Parsed, canonical, csv_fields
 
 NAME = "asterisk-csv"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from telecrm.cdrs.sources.base import Chunk, Parsed, canonical, csv_fields
+from telecrm.cdrs.formats.base import Chunk, Parsed, canonical, csv_fields
 
 NAME = "freeswitch-csv"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from telecrm.cdrs.sources import PARSERS, FileFormat, base
-from telecrm.cdrs.sources.base import Chunk, Parsed, read_chunks
+from telecrm.cdrs.formats import PARSERS, FileFormat, base
+from telecrm.cdrs.formats.base import Chunk, Parsed, read_chunks
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "cdrs"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "cdrs"
 
 
 def parsed(name: str, file_format: FileFormat) -> Parsed:

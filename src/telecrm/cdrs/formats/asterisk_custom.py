@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from telecrm.cdrs.sources.asterisk_csv import asterisk_identity
-from telecrm.cdrs.sources.base import Chunk, Parsed, canonical, csv_fields
+from telecrm.cdrs.formats.asterisk_csv import asterisk_identity
+from telecrm.cdrs.formats.base import Chunk, Parsed, canonical, csv_fields
 
 NAME = "asterisk-custom"
 

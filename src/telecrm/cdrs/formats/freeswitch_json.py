@@ -21,8 +21,8 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from telecrm.cdrs.sources.base import CANONICAL, REJECT_SCHEMA, Chunk, Parsed
-from telecrm.cdrs.sources.freeswitch_csv import freeswitch_columns
+from telecrm.cdrs.formats.base import CANONICAL, REJECT_SCHEMA, Chunk, Parsed
+from telecrm.cdrs.formats.freeswitch_csv import freeswitch_columns
 
 NAME = "freeswitch-json"
 

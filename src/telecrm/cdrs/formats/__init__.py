@@ -6,8 +6,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
-from telecrm.cdrs.sources import asterisk_csv, asterisk_custom, freeswitch_csv, freeswitch_json
-from telecrm.cdrs.sources.base import Chunk, Parsed
+from telecrm.cdrs.formats import asterisk_csv, asterisk_custom, freeswitch_csv, freeswitch_json
+from telecrm.cdrs.formats.base import Chunk, Parsed
 
 
 class FileFormat(enum.StrEnum):
