@@ -6,7 +6,7 @@ from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import ApiKey, LoginFailure, User
 from telecrm.call_sync.models import CrmDailyUsage, SyncLog
 from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
-from telecrm.cdr_status.models import CdrStatus
+from telecrm.cdrs.lifecycle.models import CdrStatus
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
 from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.accounts.models import Account
 from telecrm.call_sync.models import CrmDailyUsage, SyncLog, SyncStatus
-from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.models import Cdr
 from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract

@@ -26,7 +26,7 @@ from telecrm.cdr_sources.schemas import (
     FetchRunRead,
     ManagedCdrRead,
 )
-from telecrm.cdr_status.service import (
+from telecrm.cdrs.lifecycle.service import (
     ValidationSummary,
     findings_report,
     last_cdr_id,

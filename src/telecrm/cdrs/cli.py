@@ -11,9 +11,9 @@ import typer
 
 from telecrm.call_sync.cli import sync, sync_log, sync_release
 from telecrm.cdr_sources.cli import fetch, sources_app
-from telecrm.cdr_status.cli import print_findings, statuses, validate
 from telecrm.cdrs import service
 from telecrm.cdrs.formats import FileFormat
+from telecrm.cdrs.lifecycle.cli import print_findings, statuses, validate
 from telecrm.cli.console import console, err_console, print_table, progress
 from telecrm.config import get_settings
 from telecrm.db import session_scope

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope

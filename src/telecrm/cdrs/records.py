@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import polars_hash as plh
 
-from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs.formats.base import CANONICAL, REJECT_SCHEMA, empty_rejects
+from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.models import Cdr
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -16,8 +16,8 @@ import polars as pl
 from sqlalchemy import BigInteger, Integer, String, and_, case, cast, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_status.models import CdrState
-from telecrm.cdr_status.validation import Reason
+from telecrm.cdrs.lifecycle.models import CdrState
+from telecrm.cdrs.lifecycle.validation import Reason
 from telecrm.cdrs.models import (
     COST_SCALE,
     Cdr,

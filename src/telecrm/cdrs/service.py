@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_status import validation
-from telecrm.cdr_status.models import CdrState
 from telecrm.cdrs import records, repository
 from telecrm.cdrs.formats import PARSERS, FileFormat
 from telecrm.cdrs.formats.base import Chunk, Parsed, read_chunks
+from telecrm.cdrs.lifecycle import validation
+from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.models import CdrImport, CdrReject
 from telecrm.config import Settings
 from telecrm.csvexport import CellKind, Writer

@@ -6,7 +6,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from telecrm.cdr_status.validation import COLUMNS, REASON_TEXT, Reason, validate
+from telecrm.cdrs.lifecycle.validation import COLUMNS, REASON_TEXT, Reason, validate
 
 START = dt.datetime(2025, 11, 5, 9, 30, tzinfo=dt.UTC)
 

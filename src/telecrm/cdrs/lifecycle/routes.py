@@ -5,8 +5,8 @@ from fastapi import APIRouter, Depends
 from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
-from telecrm.cdr_status import service
-from telecrm.cdr_status.schemas import CdrStatusRead
+from telecrm.cdrs.lifecycle import service
+from telecrm.cdrs.lifecycle.schemas import CdrStatusRead
 from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["cdr status"])

@@ -9,10 +9,10 @@ import polars as pl
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_status.models import CdrState, CdrStatus
-from telecrm.cdr_status.transitions import sources_of
-from telecrm.cdr_status.validation import COLUMNS
 from telecrm.cdrs import repository as cdrs_repository
+from telecrm.cdrs.lifecycle.models import CdrState, CdrStatus
+from telecrm.cdrs.lifecycle.transitions import sources_of
+from telecrm.cdrs.lifecycle.validation import COLUMNS
 from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
 from telecrm.cdrs.repository import FindingCounts
 

@@ -3,7 +3,7 @@ are built from (``repository`` turns each target into a guarded UPDATE)."""
 
 from __future__ import annotations
 
-from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.lifecycle.models import CdrState
 
 TRANSITIONS: dict[CdrState, frozenset[CdrState]] = {
     CdrState.NEW: frozenset({CdrState.VALID, CdrState.INVALID}),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from telecrm.cdr_status import service
-from telecrm.cdr_status.validation import REASON_TEXT, UNBILLABLE, Reason
+from telecrm.cdrs.lifecycle import service
+from telecrm.cdrs.lifecycle.validation import REASON_TEXT, UNBILLABLE, Reason
 from telecrm.cli.console import console, print_table
 from telecrm.db import session_scope
 

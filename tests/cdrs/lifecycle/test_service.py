@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from telecrm.audit.models import AuditEntry
 from telecrm.audit.service import set_actor
-from telecrm.cdr_status import service
-from telecrm.cdr_status.models import CdrState
-from telecrm.cdr_status.transitions import TRANSITIONS, sources_of
+from telecrm.cdrs.lifecycle import service
+from telecrm.cdrs.lifecycle.models import CdrState
+from telecrm.cdrs.lifecycle.transitions import TRANSITIONS, sources_of
 from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.rating.types import RatingStatus
 from tests import factories

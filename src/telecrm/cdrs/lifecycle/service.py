@@ -9,8 +9,8 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from telecrm.audit.service import record
-from telecrm.cdr_status import repository, validation
-from telecrm.cdr_status.models import CdrState, CdrStatus
+from telecrm.cdrs.lifecycle import repository, validation
+from telecrm.cdrs.lifecycle.models import CdrState, CdrStatus
 from telecrm.cdrs.service import process_billing
 from telecrm.config import Settings
 
