@@ -14,11 +14,11 @@ from telecrm.api_errors import document_errors, install_error_handlers
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
 from telecrm.call_sync.routes import router as call_sync_router
-from telecrm.cdr_sources.routes import push_router as cdr_push_router
-from telecrm.cdr_sources.routes import router as cdr_sources_router
 from telecrm.cdrs.import_routes import router as cdr_import_router
 from telecrm.cdrs.lifecycle.routes import router as cdr_status_router
 from telecrm.cdrs.routes import router as cdrs_router
+from telecrm.cdrs.sources.routes import push_router as cdr_push_router
+from telecrm.cdrs.sources.routes import router as cdr_sources_router
 from telecrm.config import Settings, get_settings
 from telecrm.contacts.routes import router as contacts_router
 from telecrm.contracts.routes import router as contracts_router

@@ -18,8 +18,8 @@ from types import FrameType
 from sqlalchemy import Engine
 
 from telecrm.call_sync import service as call_sync
-from telecrm.cdr_sources import service as cdr_sources
 from telecrm.cdrs.lifecycle import service as cdr_status
+from telecrm.cdrs.sources import service as cdr_sources
 from telecrm.config import Settings
 from telecrm.db import get_engine, session_scope
 from telecrm.errors import AppError

@@ -10,10 +10,10 @@ from pathlib import Path
 import typer
 
 from telecrm.call_sync.cli import sync, sync_log, sync_release
-from telecrm.cdr_sources.cli import fetch, sources_app
 from telecrm.cdrs import service
 from telecrm.cdrs.formats import FileFormat
 from telecrm.cdrs.lifecycle.cli import print_findings, statuses, validate
+from telecrm.cdrs.sources.cli import fetch, sources_app
 from telecrm.cli.console import console, err_console, print_table, progress
 from telecrm.config import get_settings
 from telecrm.db import session_scope
@@ -22,7 +22,7 @@ from telecrm.errors import ValidationFailed
 cdr_app = typer.Typer(
     help="Call detail records: import PBX files, rate them, export them.", no_args_is_help=True
 )
-# CDR management (telecrm.cdr_sources, cdr_status, call_sync): sources and fetching,
+# CDR management (telecrm.cdrs.sources, cdr_status, call_sync): sources and fetching,
 # validation and status, the calls pushed to the CRM.
 cdr_app.add_typer(sources_app, name="sources")
 cdr_app.command("fetch")(fetch)

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_sources.models import CdrSource
+from telecrm.cdrs.sources.models import CdrSource
 from telecrm.config import get_settings
-from tests.cdr_sources.test_end_to_end import MASTER_CSV
+from tests.cdrs.sources.test_end_to_end import MASTER_CSV
 from tests.conftest import CliResult
 
 

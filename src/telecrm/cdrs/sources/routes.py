@@ -14,8 +14,8 @@ from telecrm.auth.dependencies import (
 )
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
-from telecrm.cdr_sources import service
-from telecrm.cdr_sources.schemas import (
+from telecrm.cdrs.sources import service
+from telecrm.cdrs.sources.schemas import (
     CdrSourceCreate,
     CdrSourceRead,
     CdrSourceUpdate,

@@ -9,9 +9,9 @@ import typer
 from pydantic import SecretStr
 
 from telecrm.auth.models import Role
-from telecrm.cdr_sources import service
-from telecrm.cdr_sources.models import CdrSourceType
-from telecrm.cdr_sources.schemas import CdrSourceCreate, CdrSourceUpdate
+from telecrm.cdrs.sources import service
+from telecrm.cdrs.sources.models import CdrSourceType
+from telecrm.cdrs.sources.schemas import CdrSourceCreate, CdrSourceUpdate
 from telecrm.cli.console import console, print_table
 from telecrm.config import get_settings
 from telecrm.db import session_scope

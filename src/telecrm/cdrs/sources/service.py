@@ -13,11 +13,17 @@ from sqlalchemy.orm import Session
 
 from telecrm import crypto
 from telecrm.auth.models import Role
-from telecrm.cdr_sources import directory, importing, repository
-from telecrm.cdr_sources.asterisk_db import DEFAULT_PORTS, AsteriskCdrDatabase, AsteriskDbParams
-from telecrm.cdr_sources.models import CdrFetchRun, CdrSource, CdrSourceType, FetchRunStatus
-from telecrm.cdr_sources.push import unwrap
-from telecrm.cdr_sources.schemas import (
+from telecrm.cdrs.lifecycle.service import (
+    ValidationSummary,
+    findings_report,
+    last_cdr_id,
+    validate_cdrs,
+)
+from telecrm.cdrs.sources import directory, importing, repository
+from telecrm.cdrs.sources.asterisk_db import DEFAULT_PORTS, AsteriskCdrDatabase, AsteriskDbParams
+from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource, CdrSourceType, FetchRunStatus
+from telecrm.cdrs.sources.push import unwrap
+from telecrm.cdrs.sources.schemas import (
     PARAMS_MODELS,
     CdrSourceCreate,
     CdrSourceRead,
@@ -25,12 +31,6 @@ from telecrm.cdr_sources.schemas import (
     FetchResult,
     FetchRunRead,
     ManagedCdrRead,
-)
-from telecrm.cdrs.lifecycle.service import (
-    ValidationSummary,
-    findings_report,
-    last_cdr_id,
-    validate_cdrs,
 )
 from telecrm.config import Settings
 from telecrm.db import utcnow

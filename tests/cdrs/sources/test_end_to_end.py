@@ -18,12 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
-from telecrm.cdr_sources import service
-from telecrm.cdr_sources.models import CdrSource
 from telecrm.cdrs.models import Cdr, CdrReject
+from telecrm.cdrs.sources import service
+from telecrm.cdrs.sources.models import CdrSource
 from telecrm.config import Settings
 from tests import factories
-from tests.cdr_sources.pbx_databases import call, pbx_database
+from tests.cdrs.sources.pbx_databases import call, pbx_database
 from tests.loopback import webhook_receiver
 
 LOCAL = dt.datetime(2025, 11, 5, 16, 0)  # Jakarta wall clock: 09:00 UTC

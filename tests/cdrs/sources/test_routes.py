@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from telecrm import crypto
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import Role
-from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
 from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource
 from telecrm.config import Settings
 from tests import factories
 from tests.loopback import dropping_server, webhook_receiver

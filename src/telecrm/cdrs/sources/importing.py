@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_sources import repository
-from telecrm.cdr_sources.push import Pushed
 from telecrm.cdrs import repository as cdr_repository
 from telecrm.cdrs import service as cdr_import
 from telecrm.cdrs.formats import PARSERS, FileFormat
 from telecrm.cdrs.formats.asterisk_csv import asterisk_identity
 from telecrm.cdrs.formats.base import CANONICAL, Chunk, Parsed, empty_rejects
 from telecrm.cdrs.records import TIME_FORMAT
+from telecrm.cdrs.sources import repository
+from telecrm.cdrs.sources.push import Pushed
 
 # What a pushed batch may call a field, besides the canonical (Asterisk) names.
 BATCH_ALIASES = {

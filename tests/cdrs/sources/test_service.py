@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
-from telecrm.cdr_sources.models import CdrSource
 from telecrm.cdrs.models import Cdr, CdrReject
+from telecrm.cdrs.sources.models import CdrSource
 from telecrm.config import Settings
-from tests.cdr_sources.pbx_databases import call, password_trap, pbx_database
-from tests.cdr_sources.test_end_to_end import MASTER_CSV
+from tests.cdrs.sources.pbx_databases import call, password_trap, pbx_database
+from tests.cdrs.sources.test_end_to_end import MASTER_CSV
 
 SECRET_LINE = "TELECRM_SECRET_KEY=not-for-the-rejects-table"
 BAD_LINE = '"ACC1","1001","not","enough","fields"\n'

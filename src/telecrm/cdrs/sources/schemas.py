@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from telecrm.cdr_sources.directory import pattern_problem
-from telecrm.cdr_sources.models import CdrSourceType, FetchRunStatus
 from telecrm.cdrs.formats import FileFormat
 from telecrm.cdrs.schemas import CdrRead
+from telecrm.cdrs.sources.directory import pattern_problem
+from telecrm.cdrs.sources.models import CdrSourceType, FetchRunStatus
 
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
 from telecrm.cdrs.models import Cdr, CdrImport
+from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource
 
 
 def add(session: Session, obj: CdrSource | CdrFetchRun) -> None:

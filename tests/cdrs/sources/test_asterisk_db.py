@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from telecrm.cdr_sources.asterisk_db import AsteriskCdrDatabase, AsteriskDbParams, SourceRefused
-from tests.cdr_sources.pbx_databases import call, password_trap, pbx_database
+from telecrm.cdrs.sources.asterisk_db import AsteriskCdrDatabase, AsteriskDbParams, SourceRefused
+from tests.cdrs.sources.pbx_databases import call, password_trap, pbx_database
 from tests.loopback import dropping_server
 
 JAKARTA = "Asia/Jakarta"

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from telecrm.cdr_sources.push import unwrap
+from telecrm.cdrs.sources.push import unwrap
 from telecrm.errors import ValidationFailed
 
 # A mod_json_cdr document as FreeSWITCH writes it (values URL-encoded, encode_values=true).
