@@ -13,7 +13,7 @@ from telecrm.accounts.routes import router as accounts_router
 from telecrm.api_errors import document_errors, install_error_handlers
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
-from telecrm.call_sync.routes import router as call_sync_router
+from telecrm.cdrs.crm_sync.routes import router as call_sync_router
 from telecrm.cdrs.import_routes import router as cdr_import_router
 from telecrm.cdrs.lifecycle.routes import router as cdr_status_router
 from telecrm.cdrs.routes import router as cdrs_router

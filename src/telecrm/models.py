@@ -4,7 +4,7 @@
 from telecrm.accounts.models import Account
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import ApiKey, LoginFailure, User
-from telecrm.call_sync.models import CrmDailyUsage, SyncLog
+from telecrm.cdrs.crm_sync.models import CrmDailyUsage, SyncLog
 from telecrm.cdrs.lifecycle.models import CdrStatus
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
 from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource

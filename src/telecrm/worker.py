@@ -17,7 +17,7 @@ from types import FrameType
 
 from sqlalchemy import Engine
 
-from telecrm.call_sync import service as call_sync
+from telecrm.cdrs.crm_sync import service as call_sync
 from telecrm.cdrs.lifecycle import service as cdr_status
 from telecrm.cdrs.sources import service as cdr_sources
 from telecrm.config import Settings

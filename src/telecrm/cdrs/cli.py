@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer
 
-from telecrm.call_sync.cli import sync, sync_log, sync_release
 from telecrm.cdrs import service
+from telecrm.cdrs.crm_sync.cli import sync, sync_log, sync_release
 from telecrm.cdrs.formats import FileFormat
 from telecrm.cdrs.lifecycle.cli import print_findings, statuses, validate
 from telecrm.cdrs.sources.cli import fetch, sources_app

@@ -164,13 +164,13 @@ class Cdr(TimestampMixin, Base):
     # seed 000's lifecycle
     status: Mapped[str] = mapped_column(String(20), default=CdrState.NEW.value)
     sync_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    # CDR management (telecrm.cdrs.lifecycle, telecrm.call_sync): every reason a CDR is
+    # CDR management (telecrm.cdrs.lifecycle, telecrm.cdrs.crm_sync): every reason a CDR is
     # invalid, and where it stands with the CRM.
     validation_errors: Mapped[list[str] | None] = mapped_column(JSON)
     sync_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # While a batch is out at the CRM: the run (host:pid) holding its lease, which
-    # ends at next_sync_at (telecrm.call_sync). Not indexed: leased calls are pending
+    # ends at next_sync_at (telecrm.cdrs.crm_sync). Not indexed: leased calls are pending
     # or failed ones, which the index on sync_status finds.
     sync_lease_owner: Mapped[str | None] = mapped_column(String(255))
     sync_message: Mapped[str | None] = mapped_column(Text)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
 from telecrm.config import Settings
-from tests.call_sync.helpers import valid_cdrs
+from tests.cdrs.crm_sync.helpers import valid_cdrs
 from tests.crm.fake_hubspot import FakeHubSpot
 from tests.loopback import webhook_receiver
 

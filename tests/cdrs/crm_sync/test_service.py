@@ -9,8 +9,8 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from telecrm.call_sync import service
-from telecrm.call_sync.models import CrmDailyUsage, SyncLog
+from telecrm.cdrs.crm_sync import service
+from telecrm.cdrs.crm_sync.models import CrmDailyUsage, SyncLog
 from telecrm.cdrs.models import Cdr
 from telecrm.cdrs.service import process_billing
 from telecrm.config import Settings
@@ -18,7 +18,7 @@ from telecrm.crm import sync
 from telecrm.crm.connector import CrmDomain
 from telecrm.rating.types import RatingStatus
 from tests import factories
-from tests.call_sync.helpers import company, contact, valid_cdrs
+from tests.cdrs.crm_sync.helpers import company, contact, valid_cdrs
 from tests.crm.fake_hubspot import FakeHubSpot
 
 KEY = "telecrm_cdr_key"

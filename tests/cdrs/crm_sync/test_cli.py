@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from telecrm.call_sync import service
+from telecrm.cdrs.crm_sync import service
 from telecrm.config import get_settings
 from telecrm.db import session_scope
-from tests.call_sync.helpers import dead_run, valid_cdrs
+from tests.cdrs.crm_sync.helpers import dead_run, valid_cdrs
 from tests.conftest import CliResult
 from tests.crm.fake_hubspot import FakeHubSpot
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from telecrm.call_sync import service
+from telecrm.cdrs.crm_sync import service
 from telecrm.cli.console import console, print_table, progress
 from telecrm.config import get_settings
 from telecrm.db import session_scope

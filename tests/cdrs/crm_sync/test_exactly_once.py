@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from telecrm.call_sync import repository, service
-from telecrm.call_sync.models import SyncLog
+from telecrm.cdrs.crm_sync import repository, service
+from telecrm.cdrs.crm_sync.models import SyncLog
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
 from telecrm.db import session_scope
-from tests.call_sync.helpers import dead_run, valid_cdrs
+from tests.cdrs.crm_sync.helpers import dead_run, valid_cdrs
 from tests.crm.fake_hubspot import FakeHubSpot
 
 

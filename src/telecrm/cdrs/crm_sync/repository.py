@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from telecrm.accounts.models import Account
-from telecrm.call_sync.models import CrmDailyUsage, SyncLog, SyncStatus
+from telecrm.cdrs.crm_sync.models import CrmDailyUsage, SyncLog, SyncStatus
 from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.models import Cdr
 from telecrm.contacts.models import Contact

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Query
 from telecrm.auth.dependencies import get_app_settings, require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
-from telecrm.call_sync import service
-from telecrm.call_sync.schemas import (
+from telecrm.cdrs.crm_sync import service
+from telecrm.cdrs.crm_sync.schemas import (
     RequeueRequest,
     RequeueResult,
     SyncLogRead,

@@ -25,16 +25,16 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from telecrm.audit.service import record
-from telecrm.call_sync import repository
-from telecrm.call_sync.hubspot_calls import (
+from telecrm.cdrs.crm_sync import repository
+from telecrm.cdrs.crm_sync.hubspot_calls import (
     MAX_REQUESTS_PER_BATCH,
     CallWriteResult,
     HubSpotCalls,
     OutgoingCall,
     RateLimited,
 )
-from telecrm.call_sync.models import SyncLog, SyncStatus
-from telecrm.call_sync.schemas import SyncResult
+from telecrm.cdrs.crm_sync.models import SyncLog, SyncStatus
+from telecrm.cdrs.crm_sync.schemas import SyncResult
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
 from telecrm.contacts.phones import InvalidPhoneNumber, to_e164
