@@ -18,7 +18,7 @@ from types import FrameType
 from sqlalchemy import Engine
 
 from telecrm.cdrs.crm_sync import service as call_sync
-from telecrm.cdrs.lifecycle import service as cdr_status
+from telecrm.cdrs.rating_run import service as rating_run
 from telecrm.cdrs.sources import service as cdr_sources
 from telecrm.config import Settings
 from telecrm.db import get_engine, session_scope
@@ -63,7 +63,7 @@ class Worker:
         if self.stop.is_set():
             return
         with session_scope(self.engine) as session:
-            rated = cdr_status.rate_new_cdrs(session, self.settings)
+            rated = rating_run.rate_new_cdrs(session, self.settings)
         log.info("worker: %d CDRs rated", rated)
 
     def sync_once(self) -> call_sync.SyncSummary:

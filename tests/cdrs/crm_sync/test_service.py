@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from telecrm.cdrs.crm_sync import service
 from telecrm.cdrs.crm_sync.models import CrmDailyUsage, SyncLog
 from telecrm.cdrs.models import Cdr
-from telecrm.cdrs.service import process_billing
+from telecrm.cdrs.rating_run.service import process_billing
 from telecrm.config import Settings
 from telecrm.crm import sync
 from telecrm.crm.connector import CrmDomain

@@ -19,7 +19,8 @@ from telecrm.config import Settings
 from telecrm.db import BigIntId
 from telecrm.dependencies import SessionDep
 
-router = APIRouter(prefix="/api", tags=["crm call sync"])
+# Under /api/cdrs (telecrm.cdrs.routes).
+router = APIRouter(tags=["crm call sync"])
 
 
 def calls_connector(
@@ -32,9 +33,7 @@ def calls_connector(
         connector.close()
 
 
-@router.post(
-    "/cdrs/sync", response_model=SyncResult, summary="Push CDRs to the CRM as calls (seed 000)"
-)
+@router.post("/sync", response_model=SyncResult, summary="Push CDRs to the CRM as calls (seed 000)")
 def sync_cdrs(
     session: SessionDep,
     body: SyncRequest | None = None,
@@ -48,7 +47,7 @@ def sync_cdrs(
     )
 
 
-@router.post("/cdrs/sync/requeue", response_model=RequeueResult)
+@router.post("/sync/requeue", response_model=RequeueResult)
 def requeue_failed(
     session: SessionDep,
     body: RequeueRequest | None = None,
@@ -59,7 +58,7 @@ def requeue_failed(
     )
 
 
-@router.get("/cdrs/sync-log", response_model=list[SyncLogRead], summary="Seed 000's Sync_Log")
+@router.get("/sync-log", response_model=list[SyncLogRead], summary="Seed 000's Sync_Log")
 def sync_log(
     session: SessionDep,
     cdr_id: BigIntId | None = None,

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import String, case, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs import repository as cdrs_repository
 from telecrm.cdrs.lifecycle.models import CdrState, CdrStatus
 from telecrm.cdrs.lifecycle.transitions import sources_of
-from telecrm.cdrs.lifecycle.validation import COLUMNS
+from telecrm.cdrs.lifecycle.validation import COLUMNS, Reason
 from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
-from telecrm.cdrs.repository import FindingCounts
 
 # Bound parameters per statement stay well under SQLite's limit (32766).
 _IDS_PER_STATEMENT = 5000
@@ -127,20 +126,34 @@ def cdr_call_ids(session: Session, ids: Sequence[int]) -> dict[int, str | None]:
     return {cdr_id: call_id for cdr_id, call_id in rows}
 
 
-def pending_rating_window(session: Session) -> tuple[dt.datetime, dt.datetime] | None:
-    """From the earliest to just after the latest start of the CDRs not rated yet."""
-    first, last = session.execute(
-        select(func.min(Cdr.start_time), func.max(Cdr.start_time))
-        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
-        .where(CdrRating.cdr_id.is_(None), Cdr.status != CdrState.INVALID.value)
+@dataclass(frozen=True)
+class FindingCounts:
+    flagged: int  # calls with at least one finding
+    invalid: int  # of which a finding makes them unbillable
+    reasons: dict[str, int]  # how many calls have each finding
+
+
+def findings_counts(session: Session, *conditions: Any) -> FindingCounts:
+    """What validation found in the calls that meet ``conditions``, counted in one
+    statement however many there are: each finding is a quoted token of the stored
+    JSON text, on both databases."""
+    text = cast(Cdr.validation_errors, String)
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Cdr.status == CdrState.INVALID.value, 1))), 0),
+            *(
+                func.coalesce(func.sum(case((text.like(f'%"{reason.value}"%'), 1))), 0)
+                for reason in Reason
+            ),
+        ).where(*conditions, Cdr.validation_errors.is_not(None), text != "null")
     ).one()
-    if first is None:
-        return None
-    return first, last + dt.timedelta(microseconds=1)
+    reasons = {reason.value: int(n) for reason, n in zip(Reason, row[2:], strict=True) if n}
+    return FindingCounts(int(row[0]), int(row[1]), reasons)
 
 
 def max_cdr_id(session: Session) -> int:
-    return cdrs_repository.max_cdr_id(session)
+    return int(session.scalar(select(func.coalesce(func.max(Cdr.id), 0))) or 0)
 
 
 def findings_between(
@@ -150,7 +163,7 @@ def findings_between(
     up_to_id]``: the counts, and the first ``limit`` invalid ones (id, call id,
     findings)."""
     stored = (Cdr.source == source, Cdr.id > after_id, Cdr.id <= up_to_id)
-    counts = cdrs_repository.findings_counts(session, *stored)
+    counts = findings_counts(session, *stored)
     examples = [
         (cdr_id, call_id, list(errors or []))
         for cdr_id, call_id, errors in session.execute(

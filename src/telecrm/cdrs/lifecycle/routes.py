@@ -9,11 +9,12 @@ from telecrm.cdrs.lifecycle import service
 from telecrm.cdrs.lifecycle.schemas import CdrStatusRead
 from telecrm.dependencies import SessionDep
 
-router = APIRouter(prefix="/api", tags=["cdr status"])
+# Under /api/cdrs (telecrm.cdrs.routes).
+router = APIRouter(tags=["cdr status"])
 
 
 @router.get(
-    "/cdrs/statuses",
+    "/statuses",
     response_model=list[CdrStatusRead],
     summary="Seed 000's CDR_Status, with how many CDRs are in each",
 )

@@ -11,8 +11,6 @@ from sqlalchemy.orm import Session
 from telecrm.audit.service import record
 from telecrm.cdrs.lifecycle import repository, validation
 from telecrm.cdrs.lifecycle.models import CdrState, CdrStatus
-from telecrm.cdrs.service import process_billing
-from telecrm.config import Settings
 
 VALIDATION_CHUNK = 20_000
 
@@ -102,15 +100,6 @@ def _add_examples(
         }
         for cdr_id in sorted(wanted)
     ]
-
-
-def rate_new_cdrs(session: Session, settings: Settings) -> int:
-    """Rate every CDR not rated yet (billing's process-billing over their days);
-    returns how many were processed."""
-    window = repository.pending_rating_window(session)
-    if window is None:
-        return 0
-    return process_billing(session, *window, rerate=False, settings=settings).processed
 
 
 def last_cdr_id(session: Session) -> int:

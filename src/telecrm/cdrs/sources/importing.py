@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs import repository as cdr_repository
-from telecrm.cdrs import service as cdr_import
 from telecrm.cdrs.formats import PARSERS, FileFormat
 from telecrm.cdrs.formats.asterisk_csv import asterisk_identity
 from telecrm.cdrs.formats.base import CANONICAL, Chunk, Parsed, empty_rejects
-from telecrm.cdrs.records import TIME_FORMAT
+from telecrm.cdrs.imports import repository as cdr_repository
+from telecrm.cdrs.imports import service as cdr_import
+from telecrm.cdrs.imports.records import TIME_FORMAT
 from telecrm.cdrs.sources import repository
 from telecrm.cdrs.sources.push import Pushed
 

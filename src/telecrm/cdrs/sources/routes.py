@@ -28,7 +28,8 @@ from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
 
 router = APIRouter(prefix="/api", tags=["cdr sources"])
-push_router = APIRouter(prefix="/api", tags=["cdr sources"])
+# Under /api/cdrs (telecrm.cdrs.routes): fetching a window, a PBX pushing.
+cdrs_router = APIRouter(tags=["cdr sources"])
 manage = require(Role.BILLING)
 require_pbx = require(Role.PBX)
 basic_scheme = HTTPBasic(
@@ -119,8 +120,8 @@ def list_runs(
     ]
 
 
-@router.get(
-    "/cdrs/fetch",
+@cdrs_router.get(
+    "/fetch",
     response_model=FetchResult,
     summary="Fetch a window of CDRs from a source (seed 000)",
     responses=error_responses(404, 409, 502),
@@ -140,8 +141,8 @@ def fetch_cdrs(
     )
 
 
-@push_router.post(
-    "/cdrs/push",
+@cdrs_router.post(
+    "/push",
     response_model=PushResult,
     summary="A PBX pushes CDRs: FreeSWITCH mod_json_cdr posts, or a JSON batch",
     responses=error_responses(404, 409, 413),

@@ -1,38 +1,30 @@
-"""CDR import, rating (``process-billing``) and export. Services never commit: the
-CLI command or job wrapper does, and for a file import it commits once per batch
-(``import_file`` yields after each one), so that a crash or Ctrl-C keeps every batch
-before it and a re-run of the same file continues after the last one."""
+"""The CDR file import. Services never commit: the CLI command or job wrapper does,
+once per batch (``import_file`` yields after each one), so that a crash or Ctrl-C
+keeps every batch before it and a re-run of the same file continues after the last
+one."""
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import hashlib
-import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
 import polars as pl
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs import records, repository
 from telecrm.cdrs.formats import PARSERS, FileFormat
 from telecrm.cdrs.formats.base import Chunk, Parsed, read_chunks
+from telecrm.cdrs.imports import records, repository
 from telecrm.cdrs.lifecycle import validation
 from telecrm.cdrs.lifecycle.models import CdrState
+from telecrm.cdrs.lifecycle.repository import FindingCounts, max_cdr_id
 from telecrm.cdrs.models import CdrImport, CdrReject
-from telecrm.config import Settings
-from telecrm.csvexport import CellKind, Writer
+from telecrm.cdrs.window import zone_info
 from telecrm.db import utcnow
-from telecrm.errors import NotFound, ValidationFailed
-from telecrm.rating import engine
-from telecrm.rating.policy import RatingPolicy
-from telecrm.rating.types import RatingStatus
+from telecrm.errors import NotFound
 
 _RESUMABLE_HASH_BLOCK = 1 << 20
 # A reject keeps the text of its one line, up to this many characters: a CDR line is
@@ -49,27 +41,6 @@ def _reject_text(text: str) -> str:
         return shown
     marker = f" [cut: {len(line)} characters in all]"
     return shown[: MAX_REJECT_RAW - len(marker)] + marker
-
-
-def zone_info(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationFailed(f"unknown time zone {name!r} (use an IANA name)") from exc
-
-
-def day_window(first: dt.date, last: dt.date, zone: str) -> tuple[dt.datetime, dt.datetime]:
-    """From midnight starting ``first`` to midnight ending ``last`` in ``zone``, as UTC
-    instants (a day of a clock change is 23 or 25 hours long, as it should be)."""
-    if last < first:
-        raise ValidationFailed(f"the window ends ({last}) before it starts ({first})")
-    tz = zone_info(zone)
-    start = dt.datetime.combine(first, dt.time(), tz)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
-# --- import -------------------------------------------------------------------
 
 
 @dataclass
@@ -275,14 +246,14 @@ def mark_interrupted(session: Session, import_id: int) -> None:
         session.flush()
 
 
-def import_findings(session: Session, import_id: int, after_id: int) -> repository.FindingCounts:
+def import_findings(session: Session, import_id: int, after_id: int) -> FindingCounts:
     """What validation found in the calls an import stored with ids above ``after_id``
     (``last_cdr_id`` before it ran)."""
     return repository.import_findings(session, import_id, after_id)
 
 
 def last_cdr_id(session: Session) -> int:
-    return repository.max_cdr_id(session)
+    return max_cdr_id(session)
 
 
 def list_imports(session: Session, limit: int = 100) -> Sequence[CdrImport]:
@@ -293,176 +264,3 @@ def list_rejects(
     session: Session, import_id: int | None = None, source: str | None = None, limit: int = 100
 ) -> Sequence[CdrReject]:
     return repository.rejects(session, import_id, source, limit)
-
-
-# --- rating -------------------------------------------------------------------
-
-
-def rating_policy(settings: Settings) -> RatingPolicy:
-    return RatingPolicy(
-        rewrite_rules=tuple((prefix, new) for prefix, new in settings.rewrite_rules),
-        min_number_length=settings.min_number_length,
-        answered_dispositions=tuple(settings.answered_dispositions),
-    )
-
-
-@dataclass
-class BillingSummary:
-    processed: int = 0
-    changed: int = 0
-    rated: int = 0
-    zero_cost: int = 0
-    unrated: dict[str, int] = field(default_factory=dict)
-    cost_by_currency: dict[str, Decimal] = field(default_factory=dict)
-    # the window's calls billing could not rate: not validated yet, and invalid (how
-    # many, and how many have each finding)
-    unvalidated: int = 0
-    invalid: int = 0
-    invalid_findings: dict[str, int] = field(default_factory=dict)
-
-    def add(self, results: pl.DataFrame, contracts: pl.DataFrame, changed: int) -> None:
-        self.processed += results.height
-        self.changed += changed
-        rated = results.filter(pl.col("rating_status") == RatingStatus.RATED.value)
-        self.rated += rated.height
-        self.zero_cost += rated.filter(pl.col("cost") == 0).height
-        for reason, count in (
-            results.filter(pl.col("rating_status") == RatingStatus.UNRATED.value)
-            .group_by("rating_reason")
-            .len()
-            .iter_rows()
-        ):
-            self.unrated[reason] = self.unrated.get(reason, 0) + count
-        totals = (
-            rated.join(contracts.select("contract_id", "currency"), on="contract_id")
-            .group_by("currency")
-            .agg(pl.col("cost").sum())
-        )
-        for currency, total in totals.iter_rows():
-            self.cost_by_currency[currency] = (
-                self.cost_by_currency.get(currency, Decimal(0)) + total
-            )
-
-
-def process_billing(
-    session: Session,
-    start: dt.datetime,
-    end: dt.datetime,
-    rerate: bool,
-    settings: Settings,
-    on_day: Callable[[dt.date, int], None] | None = None,
-) -> BillingSummary:
-    """Rate the CDRs that started in ``[start, end)``: those not rated yet, and with
-    ``rerate`` the rated ones too unless their invoice was sent, awaits payment or is
-    paid. A day (of the billing time zone) at a time, so memory holds one day's CDRs;
-    only the CDRs whose rating changes are written. Each day is held until the run
-    commits: a concurrent run of the same day waits, then finds nothing left to do."""
-    policy = rating_policy(settings)
-    contracts = repository.contracts_frame(session)
-    # every rate that may apply in the window, read and laid out once; each day is
-    # rated with the rates in effect at its calls
-    rates = repository.rates_frame(session, start, end)
-    try:
-        book = engine.rate_book(rates, start, end)
-    except engine.RatingError as exc:
-        raise ValidationFailed(f"cannot rate: {exc}") from exc
-    summary = BillingSummary()
-    zone = zone_info(settings.timezone)
-    day_start = start
-    while day_start < end:
-        local = day_start.astimezone(zone)
-        next_day = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), zone)
-        day_end = min(next_day.astimezone(dt.UTC), end)
-        repository.lock_rating_day(session, local.date())
-        cdrs = repository.ratable_cdrs(session, day_start, day_end, rerate)
-        if not cdrs.is_empty():
-            try:
-                results = engine.rate(cdrs, contracts, rates, policy, book)
-            except engine.RatingError as exc:
-                raise ValidationFailed(f"cannot rate: {exc}") from exc
-            differs = _differs(results, cdrs)
-            changed = results.with_columns(start_time=cdrs.get_column("start_time")).filter(differs)
-            first = cdrs.get_column("old_rating_status").filter(differs) == "pending"
-            repository.write_ratings(session, changed, first, utcnow())
-            summary.add(results, contracts, changed.height)
-        if on_day is not None:
-            on_day(local.date(), cdrs.height)
-        day_start = day_end
-    session.flush()
-    summary.unvalidated, invalid = repository.excluded_counts(session, start, end)
-    summary.invalid, summary.invalid_findings = invalid.invalid, invalid.reasons
-    return summary
-
-
-def _differs(results: pl.DataFrame, cdrs: pl.DataFrame) -> pl.Series:
-    """Which results differ from what the CDRs have (results keep the CDRs' order)."""
-    return results.select(
-        pl.any_horizontal(
-            pl.col(name).ne_missing(pl.lit(cdrs.get_column(f"old_{name}")))
-            for name in repository.RATING_COLUMNS
-        )
-    ).to_series()
-
-
-# --- export -------------------------------------------------------------------
-
-
-class ExportFormat(enum.StrEnum):
-    CSV = "csv"
-    JSON = "json"
-
-
-_EXPORT_BATCH = 10_000
-# The export's columns of numbers (see ``telecrm.csvexport``); the others are text.
-_EXPORT_KINDS = {
-    "id": CellKind.NUMBER,
-    "src": CellKind.PHONE,
-    "dst": CellKind.PHONE,
-    "billsec": CellKind.NUMBER,
-    "cleaned_number": CellKind.PHONE,
-    "rate_id": CellKind.NUMBER,
-    "billable_seconds": CellKind.NUMBER,
-    "cost": CellKind.NUMBER,
-}
-
-
-def export(
-    session: Session, start: dt.datetime, end: dt.datetime, output_format: str, out: TextIO
-) -> int:
-    """Write the CDRs of ``[start, end)``, oldest first, one row each, as CSV (with a
-    header) or a JSON array; streamed, one batch in memory. Returns how many."""
-    names = repository.EXPORT_COLUMNS
-    rows = repository.export_rows(session, start, end, _EXPORT_BATCH)
-    count = 0
-    if ExportFormat(output_format) is ExportFormat.CSV:
-        writer = Writer(out, {name: _EXPORT_KINDS.get(name, CellKind.TEXT) for name in names})
-        for row in rows:
-            writer.writerow(["" if value is None else _text(value) for value in row])
-            count += 1
-        return count
-    out.write("[")
-    for row in rows:
-        out.write(",\n" if count else "\n")
-        out.write(json.dumps(dict(zip(names, (_json(value) for value in row), strict=True))))
-        count += 1
-    out.write("\n]\n" if count else "]\n")
-    return count
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):  # validation findings
-        return ";".join(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    return str(value.value if isinstance(value, RatingStatus) else value)
-
-
-def _json(value: Any) -> Any:
-    # money as a string: a JSON number would be read back as a float
-    if value is None or (
-        isinstance(value, int | str | list) and not isinstance(value, RatingStatus)
-    ):
-        return value
-    return _text(value)

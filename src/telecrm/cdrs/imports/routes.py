@@ -6,12 +6,13 @@ from fastapi import APIRouter, Depends, Query
 
 from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
-from telecrm.cdrs import service
-from telecrm.cdrs.import_schemas import CdrImportRead, CdrRejectRead
+from telecrm.cdrs.imports import service
+from telecrm.cdrs.imports.schemas import CdrImportRead, CdrRejectRead
 from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
 
-router = APIRouter(prefix="/api/cdrs", tags=["cdrs"])
+# Under /api/cdrs (telecrm.cdrs.routes).
+router = APIRouter(tags=["cdrs"])
 
 # Rejected rows are raw CDRs of every customer: staff who follow billing only.
 read_access = require(Role.BILLING, Role.VIEWER)

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
-from telecrm.cdrs import service
+from telecrm.cdrs.imports import service
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "cdrs"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "cdrs"
 
 
 def test_imports_and_their_rejects(

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs import repository, service
 from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.cdrs.rating_run import repository, service
+from telecrm.cdrs.window import day_window
 from telecrm.config import get_settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
@@ -232,7 +233,7 @@ def test_two_runs_of_the_same_day_at_once_rate_each_call_once(
     # both runs read the day's calls before either writes a rating, where they can
     meet_after(monkeypatch, repository, "ratable_cdrs", parties=2)
     settings = get_settings()
-    window = service.day_window(dt.date(2025, 11, 5), dt.date(2025, 11, 5), settings.timezone)
+    window = day_window(dt.date(2025, 11, 5), dt.date(2025, 11, 5), settings.timezone)
 
     def run() -> int:  # as 'telecrm cdr process-billing --date 2025-11-05' does
         with session_scope() as session:

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs import repository, service
+from telecrm.cdrs.imports import repository, service
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
 from telecrm.config import get_settings
 from tests.conftest import CliResult
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "cdrs"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "cdrs"
 Cli = Callable[..., CliResult]
 
 

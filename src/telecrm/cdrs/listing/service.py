@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs import listing_repository as repository
-from telecrm.cdrs.listing_repository import CdrFilters
+from telecrm.cdrs.listing import repository
+from telecrm.cdrs.listing.repository import CdrFilters
 from telecrm.cdrs.models import Cdr
 from telecrm.contracts.scope import ContractScope
 from telecrm.errors import NotFound, ValidationFailed
