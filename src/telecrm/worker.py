@@ -23,7 +23,8 @@ from telecrm.cdrs.sources import service as cdr_sources
 from telecrm.config import Settings
 from telecrm.db import get_engine, session_scope
 from telecrm.errors import AppError
-from telecrm.notifications.service import RunReport, notify
+from telecrm.notifications.report import RunReport
+from telecrm.notifications.service import notify
 from telecrm.retry import describe_error
 
 log = logging.getLogger(__name__)

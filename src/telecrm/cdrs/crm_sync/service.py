@@ -40,7 +40,8 @@ from telecrm.config import Settings
 from telecrm.contacts.phones import InvalidPhoneNumber, to_e164
 from telecrm.db import utcnow
 from telecrm.errors import ExternalServiceError
-from telecrm.notifications.service import RunReport, notify
+from telecrm.notifications.report import RunReport
+from telecrm.notifications.service import notify
 from telecrm.rating.engine import ACCOUNTCODE_BLANKS
 from telecrm.rating.reference import clean_number
 from telecrm.retry import RetryPolicy

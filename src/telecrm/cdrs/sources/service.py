@@ -42,7 +42,8 @@ from telecrm.errors import (
     NotFound,
     ValidationFailed,
 )
-from telecrm.notifications.service import RunReport, notify
+from telecrm.notifications.report import RunReport
+from telecrm.notifications.service import notify
 from telecrm.retry import RetriesExhausted, RetryPolicy, call_with_retries, describe_error
 
 # Only a database source has a secret; the others refuse one rather than keep it unused.
