@@ -1,12 +1,13 @@
-"""The days a rating run or an export covers: dates of a time zone as UTC instants,
-and as the commands' ``--date`` or ``--from``/``--to`` name them."""
+"""The windows of time a rating run, an export or a fetch covers: dates of a time
+zone as UTC instants, as the commands' ``--date`` or ``--from``/``--to`` and the fetch
+API's ``startDate``/``endDate`` name them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from telecrm.config import get_settings
+from telecrm.config import Settings, get_settings
 from telecrm.errors import ValidationFailed
 
 
@@ -53,3 +54,34 @@ def command_window(
     begin, finish = day_window(start, end, zone)
     words = str(start) if start == end else f"{start} to {end}"
     return begin, finish, f"{words} ({zone})"
+
+
+def parse_window(start: str, end: str, settings: Settings) -> tuple[dt.datetime, dt.datetime]:
+    """``startDate``/``endDate`` as instants. A bare date is midnight in the billing
+    time zone; a bare end date includes that whole day."""
+
+    def instant(text: str, name: str, is_end: bool) -> dt.datetime:
+        text = text.strip()
+        try:
+            if len(text) == 10:
+                day = dt.date.fromisoformat(text)
+                midnight = dt.datetime.combine(day, dt.time(), settings.tz)
+                return midnight + dt.timedelta(days=1) if is_end else midnight
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValidationFailed(
+                f"{name} {text!r} is not an ISO date (2025-11-05) "
+                "or time (2025-11-05T08:00:00+07:00)",
+                [{"field": name, "message": "not an ISO date or time"}],
+            ) from exc
+        return value if value.tzinfo else value.replace(tzinfo=settings.tz)
+
+    window_start = instant(start, "startDate", is_end=False)
+    window_end = instant(end, "endDate", is_end=True)
+    if window_end <= window_start:
+        raise ValidationFailed(
+            f"endDate ({window_end.isoformat()}) must be after "
+            f"startDate ({window_start.isoformat()})",
+            [{"field": "endDate", "message": "not after startDate"}],
+        )
+    return window_start.astimezone(dt.UTC), window_end.astimezone(dt.UTC)

@@ -32,6 +32,7 @@ from telecrm.cdrs.sources.schemas import (
     FetchRunRead,
     ManagedCdrRead,
 )
+from telecrm.cdrs.window import parse_window
 from telecrm.config import Settings
 from telecrm.db import utcnow
 from telecrm.errors import (
@@ -203,37 +204,6 @@ def fetch_runs(
 # driver errors (SQLAlchemy wraps them) and the OS's (a folder on an NFS mount).
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError)
 _CURSOR_PREFIX = "id:"
-
-
-def parse_window(start: str, end: str, settings: Settings) -> tuple[dt.datetime, dt.datetime]:
-    """``startDate``/``endDate`` as instants. A bare date is midnight in the billing
-    time zone; a bare end date includes that whole day."""
-
-    def instant(text: str, name: str, is_end: bool) -> dt.datetime:
-        text = text.strip()
-        try:
-            if len(text) == 10:
-                day = dt.date.fromisoformat(text)
-                midnight = dt.datetime.combine(day, dt.time(), settings.tz)
-                return midnight + dt.timedelta(days=1) if is_end else midnight
-            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValidationFailed(
-                f"{name} {text!r} is not an ISO date (2025-11-05) "
-                "or time (2025-11-05T08:00:00+07:00)",
-                [{"field": name, "message": "not an ISO date or time"}],
-            ) from exc
-        return value if value.tzinfo else value.replace(tzinfo=settings.tz)
-
-    window_start = instant(start, "startDate", is_end=False)
-    window_end = instant(end, "endDate", is_end=True)
-    if window_end <= window_start:
-        raise ValidationFailed(
-            f"endDate ({window_end.isoformat()}) must be after "
-            f"startDate ({window_start.isoformat()})",
-            [{"field": "endDate", "message": "not after startDate"}],
-        )
-    return window_start.astimezone(dt.UTC), window_end.astimezone(dt.UTC)
 
 
 def _source_zone(source: CdrSource, settings: Settings) -> str:
