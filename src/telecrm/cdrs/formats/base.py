@@ -3,8 +3,9 @@ CSV lines into fields, and the common shape a parser hands on.
 
 A parser turns a ``Chunk`` (whole lines of a file) into a ``Parsed``: one row per
 call with the ``CANONICAL`` columns as text, exactly as the PBX wrote them (times are
-local wall-clock text; ``telecrm.cdrs.imports.records`` types them), the line it came from and
-the text its unique key is made of; and the lines it could not read, with the reason.
+local wall-clock text; ``telecrm.cdrs.imports.records`` types them), the line it came
+from and the text its unique key is made of; and the lines it could not read, with the
+reason.
 """
 
 from __future__ import annotations

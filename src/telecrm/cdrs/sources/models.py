@@ -23,7 +23,7 @@ class CdrSource(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     type: Mapped[CdrSourceType] = mapped_column(enum_column_type(CdrSourceType, "cdr_source_type"))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    # The type's parameters without its secrets (see cdr_sources.schemas).
+    # The type's parameters without its secrets (see telecrm.cdrs.sources.schemas).
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     # The secret parameters (a database password) as one Fernet token of a JSON object,
     # encrypted with TELECRM_ENCRYPTION_KEY. Named so that the audit log masks it.
