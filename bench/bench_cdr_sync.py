@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from tests.crm.fake_hubspot import FakeHubSpot
 
 from telecrm import migrations
-from telecrm.call_sync import service
+from telecrm.cdrs.crm_sync import service
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
 from telecrm.db import make_engine, session_scope

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role, User
-from telecrm.cdr_sources.models import CdrSource, CdrSourceType
+from telecrm.cdrs.sources.models import CdrSource, CdrSourceType
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import InvoiceStatus

@@ -15,15 +15,15 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from telecrm.call_sync.service import LazyConnector
-from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
+from telecrm.cdrs.crm_sync.service import LazyConnector
 from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource
 from telecrm.config import Settings
 from telecrm.rating.types import RatingStatus
 from telecrm.worker import Worker
 from tests import factories
-from tests.call_sync.helpers import valid_cdrs
-from tests.cdr_sources.test_end_to_end import MASTER_CSV
+from tests.cdrs.crm_sync.helpers import valid_cdrs
+from tests.cdrs.sources.test_end_to_end import MASTER_CSV
 from tests.conftest import CliResult
 from tests.crm.fake_hubspot import FakeHubSpot
 

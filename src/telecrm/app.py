@@ -13,11 +13,6 @@ from telecrm.accounts.routes import router as accounts_router
 from telecrm.api_errors import document_errors, install_error_handlers
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
-from telecrm.call_sync.routes import router as call_sync_router
-from telecrm.cdr_sources.routes import push_router as cdr_push_router
-from telecrm.cdr_sources.routes import router as cdr_sources_router
-from telecrm.cdr_status.routes import router as cdr_status_router
-from telecrm.cdrs.import_routes import router as cdr_import_router
 from telecrm.cdrs.routes import router as cdrs_router
 from telecrm.config import Settings, get_settings
 from telecrm.contacts.routes import router as contacts_router
@@ -38,13 +33,7 @@ ROUTERS: list[APIRouter] = [
     reports_router,
     contracts_router,
     rates_router,
-    # before cdrs_router: /api/cdrs/{cdr_id} would take /api/cdrs/statuses, /sync...
-    cdr_import_router,
-    cdr_status_router,
-    call_sync_router,
-    cdr_sources_router,
-    cdr_push_router,
-    cdrs_router,
+    cdrs_router,  # the CDR domain, its own routes in the order they must be
     invoices_router,
     reconciliation_router,
 ]

@@ -8,10 +8,10 @@ import telecrm.invoices.usage  # noqa: F401
 from telecrm.accounts.models import Account
 from telecrm.audit.models import AuditEntry
 from telecrm.auth.models import ApiKey, LoginFailure, User
-from telecrm.call_sync.models import CrmDailyUsage, SyncLog
-from telecrm.cdr_sources.models import CdrFetchRun, CdrSource
-from telecrm.cdr_status.models import CdrStatus
+from telecrm.cdrs.crm_sync.models import CrmDailyUsage, SyncLog
+from telecrm.cdrs.lifecycle.models import CdrStatus
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
+from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource
 from telecrm.contacts.models import Contact
 from telecrm.contracts.models import Contract
 from telecrm.db import Base

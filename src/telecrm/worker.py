@@ -17,13 +17,14 @@ from types import FrameType
 
 from sqlalchemy import Engine
 
-from telecrm.call_sync import service as call_sync
-from telecrm.cdr_sources import service as cdr_sources
-from telecrm.cdr_status import service as cdr_status
+from telecrm.cdrs.crm_sync import service as call_sync
+from telecrm.cdrs.rating_run import service as rating_run
+from telecrm.cdrs.sources import service as cdr_sources
 from telecrm.config import Settings
 from telecrm.db import get_engine, session_scope
 from telecrm.errors import AppError
-from telecrm.notifications.service import RunReport, notify
+from telecrm.notifications.report import RunReport
+from telecrm.notifications.service import notify
 from telecrm.retry import describe_error
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class Worker:
         if self.stop.is_set():
             return
         with session_scope(self.engine) as session:
-            rated = cdr_status.rate_new_cdrs(session, self.settings)
+            rated = rating_run.rate_new_cdrs(session, self.settings)
         log.info("worker: %d CDRs rated", rated)
 
     def sync_once(self) -> call_sync.SyncSummary:

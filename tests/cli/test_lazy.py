@@ -42,8 +42,8 @@ def test_a_group_imports_only_what_its_commands_need(group: str, tmp_path: Path)
 def test_a_group_loaded_on_demand_has_all_its_commands(cli) -> None:
     result = cli("cdr", "--help")
     assert result.exit_code == 0
-    # telecrm.cdrs' own commands, and those telecrm.cdr_sources, cdr_status and
-    # call_sync add to the group.
+    # The commands of every sub-package of telecrm.cdrs: imports, rating_run, export,
+    # sources, lifecycle and crm_sync.
     for command in ("import", "process-billing", "export", "sources", "validate", "sync"):
         assert f" {command} " in result.stdout
 

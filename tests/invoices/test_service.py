@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from telecrm.cdr_status import repository as cdr_status_repository
-from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.lifecycle import repository as cdr_status_repository
+from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract

@@ -5,7 +5,8 @@ import logging
 import pytest
 
 from telecrm.config import Settings
-from telecrm.notifications.service import RunReport, notify
+from telecrm.notifications.report import RunReport
+from telecrm.notifications.service import notify
 from tests.loopback import smtp_receiver, webhook_receiver
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 from sqlalchemy.sql.elements import TextClause
 
-from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.db import (
     Base,
     BigIntegerPK,
@@ -120,7 +120,7 @@ class Cdr(TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("duration >= 0", name="duration_not_negative"),
         CheckConstraint("billsec >= 0", name="billsec_not_negative"),
-        # the known statuses (telecrm.cdr_status): a CHECK, not a foreign key, which
+        # the known statuses (telecrm.cdrs.lifecycle): a CHECK, not a foreign key, which
         # would be looked up for every imported row (migration 0006); written with OR,
         # not IN, which SQLite evaluates by building a table for every row (3.7 s of a
         # million-row import)
@@ -165,13 +165,13 @@ class Cdr(TimestampMixin, Base):
     # seed 000's lifecycle
     status: Mapped[str] = mapped_column(String(20), default=CdrState.NEW.value)
     sync_status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
-    # CDR management (telecrm.cdr_status, telecrm.call_sync): every reason a CDR is
+    # CDR management (telecrm.cdrs.lifecycle, telecrm.cdrs.crm_sync): every reason a CDR is
     # invalid, and where it stands with the CRM.
     validation_errors: Mapped[list[str] | None] = mapped_column(JSON)
     sync_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # While a batch is out at the CRM: the run (host:pid) holding its lease, which
-    # ends at next_sync_at (telecrm.call_sync). Not indexed: leased calls are pending
+    # ends at next_sync_at (telecrm.cdrs.crm_sync). Not indexed: leased calls are pending
     # or failed ones, which the index on sync_status finds.
     sync_lease_owner: Mapped[str | None] = mapped_column(String(255))
     sync_message: Mapped[str | None] = mapped_column(Text)

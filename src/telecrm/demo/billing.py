@@ -14,8 +14,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs import service as cdr_service
-from telecrm.cdrs.sources import FileFormat
+from telecrm.cdrs.formats import FileFormat
+from telecrm.cdrs.imports import service as cdr_imports
+from telecrm.cdrs.rating_run import service as rating_run
 from telecrm.config import Settings
 from telecrm.contracts import service as contracts_service
 from telecrm.contracts.scope import EVERYTHING
@@ -72,7 +73,7 @@ def load(session: Session, settings: Settings) -> None:
             settings.tz,
             billing_data.destinations(),
         )
-        for _ in cdr_service.import_file(
+        for _ in cdr_imports.import_file(
             session,
             path,
             FileFormat.ASTERISK_CSV.value,
@@ -81,7 +82,7 @@ def load(session: Session, settings: Settings) -> None:
             settings.cdr_import_batch_size,
         ):
             session.flush()
-    cdr_service.process_billing(session, start, end, False, settings)
+    rating_run.process_billing(session, start, end, False, settings)
     invoices_service.generate(session, year, month, settings)
     invoices = invoices_service.list_invoices(
         session, EVERYTHING, settings.tz, year=year, month=month

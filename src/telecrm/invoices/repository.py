@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.models import Cdr, CdrRating, unbilled
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope

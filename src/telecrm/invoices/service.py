@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from telecrm.audit.service import record
-from telecrm.cdr_status.models import CdrState
+from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.config import Settings
 from telecrm.contracts import repository as contracts_repository
 from telecrm.contracts.models import Contract

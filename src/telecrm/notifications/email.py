@@ -5,12 +5,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from typing import TYPE_CHECKING
 
 from telecrm.config import Settings
-
-if TYPE_CHECKING:
-    from telecrm.notifications.service import RunReport
+from telecrm.notifications.report import RunReport
 
 
 class EmailChannel:

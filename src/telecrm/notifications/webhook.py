@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from telecrm.notifications.service import RunReport
+from telecrm.notifications.report import RunReport
 
 
 class WebhookChannel:

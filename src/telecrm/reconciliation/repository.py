@@ -11,8 +11,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from telecrm.cdr_status.models import CdrState
-from telecrm.cdr_status.validation import Reason
+from telecrm.cdrs.lifecycle.models import CdrState
+from telecrm.cdrs.lifecycle.validation import Reason
 from telecrm.cdrs.models import Cdr, CdrImport, CdrRating
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus

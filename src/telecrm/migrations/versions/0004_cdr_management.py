@@ -18,7 +18,7 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The rows of cdr_status as of this revision (telecrm.cdr_status.models.CdrState).
+# The rows of cdr_status as of this revision (telecrm.cdrs.lifecycle.models.CdrState).
 CDR_STATUSES = [
     ("new", "Stored, not validated yet"),
     ("valid", "Passed validation, waiting to be rated"),

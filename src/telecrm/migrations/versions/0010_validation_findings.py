@@ -18,7 +18,7 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# telecrm.cdr_status.validation.UNBILLABLE as it is at this revision
+# telecrm.cdrs.lifecycle.validation.UNBILLABLE as it is at this revision
 UNBILLABLE = (
     "billsec_exceeds_duration",
     "missing_disposition",

@@ -1,0 +1,1 @@
+"""The CDR export (``telecrm cdr export``): every call of a window with its rating."""
