@@ -1,5 +1,7 @@
-"""The unit of work of an API request, as a FastAPI dependency. Kept out of
-``telecrm.db`` so that the models, the CLI and the jobs load without FastAPI."""
+"""The unit of work and the settings of an API request, as typed FastAPI
+dependencies. Kept out of ``telecrm.db`` so that the models, the CLI and the jobs
+load without FastAPI. The principal's aliases live in ``telecrm.auth.dependencies``,
+which imports this module."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from telecrm.config import Settings
 from telecrm.db import unit_of_work
 
 # Requests that only read; any other may write, and its unit of work is a writer's.
@@ -30,3 +33,11 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function": the commit happens before the response is sent, so a client
 # never sees 2xx for a change that failed to commit.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from telecrm.audit import service
 from telecrm.audit.schemas import AuditEntryRead
-from telecrm.auth.dependencies import require
-from telecrm.auth.models import Role
-from telecrm.auth.service import Principal
+from telecrm.auth.dependencies import AdminPrincipal
 from telecrm.db import BigIntId
 from telecrm.dependencies import SessionDep
 
@@ -18,6 +16,7 @@ router = APIRouter(prefix="/api", tags=["audit"])
 @router.get("/audit", response_model=list[AuditEntryRead])
 def list_audit_entries(
     session: SessionDep,
+    _: AdminPrincipal,
     object_type: str | None = None,
     object_id: str | None = None,
     actor: str | None = None,
@@ -26,7 +25,6 @@ def list_audit_entries(
         default=None, description="Keyset: entries older than this id"
     ),
     limit: int = Query(default=100, ge=1, le=1000),
-    _: Principal = Depends(require(Role.ADMIN)),
 ) -> list[AuditEntryRead]:
     entries = service.list_entries(
         session,

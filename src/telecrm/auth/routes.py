@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from telecrm.api_errors import error_responses
 from telecrm.auth import service
-from telecrm.auth.dependencies import current_principal, get_app_settings, require
-from telecrm.auth.models import Role
+from telecrm.auth.dependencies import AdminPrincipal, PrincipalDep
 from telecrm.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -17,10 +18,8 @@ from telecrm.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from telecrm.auth.service import Principal
-from telecrm.config import Settings
 from telecrm.db import IntId
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -33,20 +32,20 @@ router = APIRouter(prefix="/api", tags=["auth"])
 )
 def login(
     session: SessionDep,
-    form: OAuth2PasswordRequestForm = Depends(),
-    settings: Settings = Depends(get_app_settings),
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    settings: SettingsDep,
 ) -> Token:
     token, expires_at = service.login(session, form.username, form.password, settings)
     return Token(access_token=token, expires_at=expires_at)
 
 
 @router.get("/auth/me", response_model=Me)
-def me(principal: Principal = Depends(current_principal)) -> Me:
+def me(principal: PrincipalDep) -> Me:
     return Me(kind=principal.kind, id=principal.id, name=principal.name, role=principal.role)
 
 
 @router.get("/users", response_model=list[UserRead])
-def list_users(session: SessionDep, _: Principal = Depends(require(Role.ADMIN))) -> list[UserRead]:
+def list_users(session: SessionDep, _: AdminPrincipal) -> list[UserRead]:
     return [UserRead.model_validate(user) for user in service.list_users(session)]
 
 
@@ -59,8 +58,8 @@ def list_users(session: SessionDep, _: Principal = Depends(require(Role.ADMIN)))
 def create_user(
     session: SessionDep,
     body: UserCreate,
-    _: Principal = Depends(require(Role.ADMIN)),
-    settings: Settings = Depends(get_app_settings),
+    _: AdminPrincipal,
+    settings: SettingsDep,
 ) -> UserRead:
     user = service.create_user(
         session, body.email, body.password, body.role, settings, contract=body.contract
@@ -73,8 +72,8 @@ def update_user(
     session: SessionDep,
     user_id: IntId,
     body: UserUpdate,
-    _: Principal = Depends(require(Role.ADMIN)),
-    settings: Settings = Depends(get_app_settings),
+    _: AdminPrincipal,
+    settings: SettingsDep,
 ) -> UserRead:
     user = service.update_user(
         session,
@@ -89,9 +88,7 @@ def update_user(
 
 
 @router.get("/api-keys", response_model=list[ApiKeyRead])
-def list_api_keys(
-    session: SessionDep, _: Principal = Depends(require(Role.ADMIN))
-) -> list[ApiKeyRead]:
+def list_api_keys(session: SessionDep, _: AdminPrincipal) -> list[ApiKeyRead]:
     return [ApiKeyRead.model_validate(key) for key in service.list_api_keys(session)]
 
 
@@ -99,7 +96,7 @@ def list_api_keys(
 def create_api_key(
     session: SessionDep,
     body: ApiKeyCreate,
-    principal: Principal = Depends(require(Role.ADMIN)),
+    principal: AdminPrincipal,
 ) -> ApiKeyCreated:
     api_key, key = service.create_api_key(session, body.name, body.role, principal.id)
     return ApiKeyCreated(**ApiKeyRead.model_validate(api_key).model_dump(), key=key)
@@ -109,6 +106,6 @@ def create_api_key(
 def revoke_api_key(
     session: SessionDep,
     key_id: IntId,
-    _: Principal = Depends(require(Role.ADMIN)),
+    _: AdminPrincipal,
 ) -> ApiKeyRead:
     return ApiKeyRead.model_validate(service.revoke_api_key(session, key_id))

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query, Response
 
 from telecrm.api_errors import error_responses
-from telecrm.auth.dependencies import require
+from telecrm.auth.dependencies import BillingPrincipal, require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.contracts import service
@@ -16,19 +18,20 @@ from telecrm.dependencies import SessionDep
 router = APIRouter(prefix="/api", tags=["contracts"])
 
 # A customer reads its own contract only; see ContractScope.
-read_access = require(Role.BILLING, Role.SALES, Role.VIEWER, Role.CUSTOMER)
-write_access = require(Role.BILLING)
+ReadAccess = Annotated[
+    Principal, Depends(require(Role.BILLING, Role.SALES, Role.VIEWER, Role.CUSTOMER))
+]
 
 
 @router.get("/contracts", response_model=list[ContractRead])
 def list_contracts(
     session: SessionDep,
+    principal: ReadAccess,
     status: ContractStatus | None = None,
     rate_group_id: IntId | None = None,
     search: str | None = Query(default=None, description="In the company name or accountcode."),
     after_id: IntId | None = Query(default=None, description="Keyset: contracts after this id."),
     limit: int = Query(default=100, ge=1, le=1000),
-    principal: Principal = Depends(read_access),
 ) -> list[ContractRead]:
     contracts = service.list_contracts(
         session,
@@ -45,16 +48,12 @@ def list_contracts(
 @router.post(
     "/contracts", response_model=ContractRead, status_code=201, responses=error_responses(409)
 )
-def create_contract(
-    session: SessionDep, body: ContractCreate, _: Principal = Depends(write_access)
-) -> ContractRead:
+def create_contract(session: SessionDep, body: ContractCreate, _: BillingPrincipal) -> ContractRead:
     return ContractRead.model_validate(service.create_contract(session, body))
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractRead)
-def get_contract(
-    session: SessionDep, contract_id: IntId, principal: Principal = Depends(read_access)
-) -> ContractRead:
+def get_contract(session: SessionDep, contract_id: IntId, principal: ReadAccess) -> ContractRead:
     contract = service.get_contract(session, ContractScope.of(principal), contract_id)
     return ContractRead.model_validate(contract)
 
@@ -66,7 +65,7 @@ def update_contract(
     session: SessionDep,
     contract_id: IntId,
     body: ContractUpdate,
-    _: Principal = Depends(write_access),
+    _: BillingPrincipal,
 ) -> ContractRead:
     return ContractRead.model_validate(service.update_contract(session, contract_id, body))
 
@@ -76,8 +75,6 @@ def update_contract(
     status_code=204,
     responses=error_responses(409),
 )
-def delete_contract(
-    session: SessionDep, contract_id: IntId, _: Principal = Depends(write_access)
-) -> Response:
+def delete_contract(session: SessionDep, contract_id: IntId, _: BillingPrincipal) -> Response:
     service.delete_contract(session, contract_id)
     return Response(status_code=204)

@@ -11,17 +11,13 @@ import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from telecrm.api_errors import error_responses
-from telecrm.auth.dependencies import get_app_settings
-from telecrm.auth.service import Principal
-from telecrm.config import Settings
-from telecrm.crm.connector import CrmConnector
-from telecrm.crm.dependencies import crm_connector, crm_reader, crm_writer
+from telecrm.crm.dependencies import CrmConnectorDep, CrmReader, CrmWriter
 from telecrm.crm.schemas import Page
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 
 
 def _with_key(endpoint: Callable[..., Any], key_field: str, key_type: Any) -> Callable[..., Any]:
@@ -64,25 +60,25 @@ def crm_router(
     def list_records(
         session: SessionDep,
         query: Annotated[query, Query()],  # type: ignore[valid-type]
-        _: Principal = Depends(crm_reader),
-        settings: Settings = Depends(get_app_settings),
+        _: CrmReader,
+        settings: SettingsDep,
     ) -> Any:
         return service(session, settings).list_page(query)
 
     def get_record(
         session: SessionDep,
         key: Any,
-        _: Principal = Depends(crm_reader),
-        settings: Settings = Depends(get_app_settings),
+        _: CrmReader,
+        settings: SettingsDep,
     ) -> Any:
         return read.model_validate(service(session, settings).get(key))
 
     def create_record(
         session: SessionDep,
         body: create,  # type: ignore[valid-type]
-        _: Principal = Depends(crm_writer),
-        settings: Settings = Depends(get_app_settings),
-        connector: CrmConnector | None = Depends(crm_connector),
+        _: CrmWriter,
+        settings: SettingsDep,
+        connector: CrmConnectorDep,
     ) -> Any:
         return read.model_validate(service(session, settings, connector).create(body))
 
@@ -90,18 +86,18 @@ def crm_router(
         session: SessionDep,
         key: Any,
         body: update,  # type: ignore[valid-type]
-        _: Principal = Depends(crm_writer),
-        settings: Settings = Depends(get_app_settings),
-        connector: CrmConnector | None = Depends(crm_connector),
+        _: CrmWriter,
+        settings: SettingsDep,
+        connector: CrmConnectorDep,
     ) -> Any:
         return read.model_validate(service(session, settings, connector).update(key, body))
 
     def delete_record(
         session: SessionDep,
         key: Any,
-        _: Principal = Depends(crm_writer),
-        settings: Settings = Depends(get_app_settings),
-        connector: CrmConnector | None = Depends(crm_connector),
+        _: CrmWriter,
+        settings: SettingsDep,
+        connector: CrmConnectorDep,
     ) -> None:
         service(session, settings, connector).delete(key)
 

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query, Response
 
 from telecrm.api_errors import error_responses
-from telecrm.auth.dependencies import get_app_settings, require
+from telecrm.auth.dependencies import AdminPrincipal, BillingPrincipal, require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
-from telecrm.config import Settings
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import IntId
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 from telecrm.invoices import service
 from telecrm.invoices.models import InvoiceStatus
 from telecrm.invoices.schemas import (
@@ -24,20 +25,22 @@ from telecrm.invoices.service import Transition
 router = APIRouter(prefix="/api", tags=["invoices"])
 
 # A customer reads its own contract's invoices only; see ContractScope.
-read_access = require(Role.BILLING, Role.SALES, Role.VIEWER, Role.CUSTOMER)
+ReadAccess = Annotated[
+    Principal, Depends(require(Role.BILLING, Role.SALES, Role.VIEWER, Role.CUSTOMER))
+]
 
 
 @router.get("/invoices", response_model=list[InvoiceRead])
 def list_invoices(
     session: SessionDep,
+    principal: ReadAccess,
+    settings: SettingsDep,
     year: int | None = Query(default=None, ge=2000, le=2100),
     month: int | None = Query(default=None, ge=1, le=12),
     status: InvoiceStatus | None = None,
     contract_id: IntId | None = None,
     after_id: IntId | None = Query(default=None, description="Keyset: invoices after this id."),
     limit: int = Query(default=100, ge=1, le=1000),
-    principal: Principal = Depends(read_access),
-    settings: Settings = Depends(get_app_settings),
 ) -> list[InvoiceRead]:
     invoices = service.list_invoices(
         session,
@@ -64,16 +67,14 @@ def list_invoices(
 def generate_invoices(
     session: SessionDep,
     body: GenerateRequest,
-    _: Principal = Depends(require(Role.BILLING)),
-    settings: Settings = Depends(get_app_settings),
+    _: BillingPrincipal,
+    settings: SettingsDep,
 ) -> GenerateSummary:
     return service.generate(session, body.year, body.month, settings)
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceDetail)
-def get_invoice(
-    session: SessionDep, invoice_id: IntId, principal: Principal = Depends(read_access)
-) -> InvoiceDetail:
+def get_invoice(session: SessionDep, invoice_id: IntId, principal: ReadAccess) -> InvoiceDetail:
     invoice, lines = service.invoice_with_lines(session, ContractScope.of(principal), invoice_id)
     return InvoiceDetail(
         **InvoiceRead.model_validate(invoice).model_dump(exclude={"period"}),
@@ -89,8 +90,8 @@ def get_invoice(
 def get_invoice_pdf(
     session: SessionDep,
     invoice_id: IntId,
-    principal: Principal = Depends(read_access),
-    settings: Settings = Depends(get_app_settings),
+    principal: ReadAccess,
+    settings: SettingsDep,
 ) -> Response:
     invoice, content = service.invoice_pdf(
         session, ContractScope.of(principal), invoice_id, settings
@@ -116,7 +117,7 @@ def _transition(
     responses=error_responses(409),
 )
 def send_invoice(
-    session: SessionDep, invoice_id: IntId, principal: Principal = Depends(require(Role.BILLING))
+    session: SessionDep, invoice_id: IntId, principal: BillingPrincipal
 ) -> InvoiceRead:
     return _transition(session, principal, invoice_id, Transition.SEND)
 
@@ -128,7 +129,9 @@ def send_invoice(
     responses=error_responses(409),
 )
 def request_payment(
-    session: SessionDep, invoice_id: IntId, principal: Principal = Depends(require(Role.CUSTOMER))
+    session: SessionDep,
+    invoice_id: IntId,
+    principal: Annotated[Principal, Depends(require(Role.CUSTOMER))],
 ) -> InvoiceRead:
     return _transition(session, principal, invoice_id, Transition.REQUEST_PAYMENT)
 
@@ -140,6 +143,6 @@ def request_payment(
     responses=error_responses(409),
 )
 def approve_payment(
-    session: SessionDep, invoice_id: IntId, principal: Principal = Depends(require(Role.ADMIN))
+    session: SessionDep, invoice_id: IntId, principal: AdminPrincipal
 ) -> InvoiceRead:
     return _transition(session, principal, invoice_id, Transition.APPROVE)

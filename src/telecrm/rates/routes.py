@@ -1,17 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, UploadFile
 
 from telecrm.api_errors import error_responses
-from telecrm.auth.dependencies import get_app_settings, require
+from telecrm.auth.dependencies import BillingPrincipal, require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
-from telecrm.config import Settings
 from telecrm.csvimport import ImportSummary
 from telecrm.db import IntId
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 from telecrm.rates import imports, service
 from telecrm.rates.schemas import (
     RateCreate,
@@ -24,14 +24,11 @@ from telecrm.rates.schemas import (
 
 router = APIRouter(prefix="/api", tags=["rates"])
 
-read_access = require(Role.BILLING, Role.SALES, Role.VIEWER)
-write_access = require(Role.BILLING)
+ReadAccess = Annotated[Principal, Depends(require(Role.BILLING, Role.SALES, Role.VIEWER))]
 
 
 @router.get("/rate-groups", response_model=list[RateGroupRead])
-def list_rate_groups(
-    session: SessionDep, _: Principal = Depends(read_access)
-) -> list[RateGroupRead]:
+def list_rate_groups(session: SessionDep, _: ReadAccess) -> list[RateGroupRead]:
     return service.list_groups(session)
 
 
@@ -39,15 +36,13 @@ def list_rate_groups(
     "/rate-groups", response_model=RateGroupRead, status_code=201, responses=error_responses(409)
 )
 def create_rate_group(
-    session: SessionDep, body: RateGroupCreate, _: Principal = Depends(write_access)
+    session: SessionDep, body: RateGroupCreate, _: BillingPrincipal
 ) -> RateGroupRead:
     return service.create_group(session, body)
 
 
 @router.get("/rate-groups/{rate_group_id}", response_model=RateGroupRead)
-def get_rate_group(
-    session: SessionDep, rate_group_id: IntId, _: Principal = Depends(read_access)
-) -> RateGroupRead:
+def get_rate_group(session: SessionDep, rate_group_id: IntId, _: ReadAccess) -> RateGroupRead:
     return service.get_group(session, rate_group_id)
 
 
@@ -58,7 +53,7 @@ def update_rate_group(
     session: SessionDep,
     rate_group_id: IntId,
     body: RateGroupUpdate,
-    _: Principal = Depends(write_access),
+    _: BillingPrincipal,
 ) -> RateGroupRead:
     return service.update_group(session, rate_group_id, body)
 
@@ -68,9 +63,7 @@ def update_rate_group(
     status_code=204,
     responses=error_responses(409),
 )
-def delete_rate_group(
-    session: SessionDep, rate_group_id: IntId, _: Principal = Depends(write_access)
-) -> Response:
+def delete_rate_group(session: SessionDep, rate_group_id: IntId, _: BillingPrincipal) -> Response:
     service.delete_group(session, rate_group_id)
     return Response(status_code=204)
 
@@ -79,12 +72,12 @@ def delete_rate_group(
 def list_rates(
     session: SessionDep,
     rate_group_id: IntId,
+    _: ReadAccess,
+    settings: SettingsDep,
     prefix: str | None = Query(default=None, description="Destinations starting with this."),
     active_at: dt.datetime | None = Query(default=None, description="In effect at this time."),
     after_id: IntId | None = Query(default=None, description="Keyset: rates after this id."),
     limit: int = Query(default=1000, ge=1, le=10_000),
-    _: Principal = Depends(read_access),
-    settings: Settings = Depends(get_app_settings),
 ) -> list[RateRead]:
     rates = service.list_rates(
         session, rate_group_id, settings.tz, prefix, active_at, after_id, limit
@@ -102,8 +95,8 @@ def create_rate(
     session: SessionDep,
     rate_group_id: IntId,
     body: RateCreate,
-    _: Principal = Depends(write_access),
-    settings: Settings = Depends(get_app_settings),
+    _: BillingPrincipal,
+    settings: SettingsDep,
 ) -> RateRead:
     return RateRead.model_validate(service.create_rate(session, rate_group_id, body, settings.tz))
 
@@ -119,8 +112,8 @@ def upload_rates(
     session: SessionDep,
     rate_group_id: IntId,
     file: UploadFile,
-    _: Principal = Depends(write_access),
-    settings: Settings = Depends(get_app_settings),
+    _: BillingPrincipal,
+    settings: SettingsDep,
 ) -> ImportSummary:
     return imports.upload_rates(
         session, rate_group_id, file.file, file.filename or "upload.csv", settings.tz
@@ -128,7 +121,7 @@ def upload_rates(
 
 
 @router.get("/rates/{rate_id}", response_model=RateRead)
-def get_rate(session: SessionDep, rate_id: IntId, _: Principal = Depends(read_access)) -> RateRead:
+def get_rate(session: SessionDep, rate_id: IntId, _: ReadAccess) -> RateRead:
     return RateRead.model_validate(service.require_rate(session, rate_id))
 
 
@@ -141,8 +134,8 @@ def update_rate(
     session: SessionDep,
     rate_id: IntId,
     body: RateUpdate,
-    _: Principal = Depends(write_access),
-    settings: Settings = Depends(get_app_settings),
+    _: BillingPrincipal,
+    settings: SettingsDep,
 ) -> RateRead:
     return RateRead.model_validate(service.update_rate(session, rate_id, body, settings.tz))
 
@@ -152,8 +145,6 @@ def update_rate(
     status_code=204,
     responses=error_responses(409),
 )
-def delete_rate(
-    session: SessionDep, rate_id: IntId, _: Principal = Depends(write_access)
-) -> Response:
+def delete_rate(session: SessionDep, rate_id: IntId, _: BillingPrincipal) -> Response:
     service.delete_rate(session, rate_id)
     return Response(status_code=204)

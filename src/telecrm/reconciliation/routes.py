@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
-from telecrm.auth.dependencies import get_app_settings, require
+from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
-from telecrm.config import Settings
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 from telecrm.reconciliation import service
 from telecrm.reconciliation.schemas import Reconciliation
 
@@ -23,8 +22,8 @@ router = APIRouter(prefix="/api", tags=["billing"])
 )
 def reconciliation(
     session: SessionDep,
+    settings: SettingsDep,
     year: int = Query(ge=2000, le=2100),
     month: int = Query(ge=1, le=12),
-    settings: Settings = Depends(get_app_settings),
 ) -> Reconciliation:
     return service.reconcile(session, year, month, settings)

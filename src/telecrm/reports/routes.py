@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from telecrm.auth.service import Principal
-from telecrm.crm.dependencies import crm_reader, crm_writer
+from telecrm.crm.dependencies import CrmReader, CrmWriter
 from telecrm.crm.schemas import Page
 from telecrm.dependencies import SessionDep
 from telecrm.reports import service
@@ -23,7 +22,7 @@ router = APIRouter(prefix="/api/reports", tags=["reports"])
 def list_deal_aggregations(
     session: SessionDep,
     query: Annotated[DealAggregationQuery, Query()],
-    _: Principal = Depends(crm_reader),
+    _: CrmReader,
 ) -> Page[DealAggregationRead]:
     return service.list_aggregations(session, query)
 
@@ -31,8 +30,8 @@ def list_deal_aggregations(
 @router.post("/deal-aggregations/compute", response_model=list[AggregationSummary])
 def compute_deal_aggregations(
     session: SessionDep,
+    _: CrmWriter,
     body: AggregationCompute | None = None,
-    _: Principal = Depends(crm_writer),
 ) -> list[AggregationSummary]:
     """Recompute the aggregations (all kinds unless the body names some)."""
     return service.compute(session, (body or AggregationCompute()).kinds)

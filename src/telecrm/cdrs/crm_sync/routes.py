@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from telecrm.auth.dependencies import get_app_settings, require
+from telecrm.auth.dependencies import BillingPrincipal, require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.cdrs.crm_sync import service
@@ -15,16 +16,15 @@ from telecrm.cdrs.crm_sync.schemas import (
     SyncRequest,
     SyncResult,
 )
-from telecrm.config import Settings
 from telecrm.db import BigIntId
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 
 # Under /api/cdrs (telecrm.cdrs.routes).
 router = APIRouter(tags=["crm call sync"])
 
 
 def calls_connector(
-    settings: Settings = Depends(get_app_settings),
+    settings: SettingsDep,
 ) -> Iterator[service.LazyConnector]:
     connector = service.LazyConnector.hubspot(settings)
     try:
@@ -33,13 +33,16 @@ def calls_connector(
         connector.close()
 
 
+CallsConnector = Annotated[service.LazyConnector, Depends(calls_connector)]
+
+
 @router.post("/sync", response_model=SyncResult, summary="Push CDRs to the CRM as calls (seed 000)")
 def sync_cdrs(
     session: SessionDep,
+    _: BillingPrincipal,
+    settings: SettingsDep,
+    connector: CallsConnector,
     body: SyncRequest | None = None,
-    _: Principal = Depends(require(Role.BILLING)),
-    settings: Settings = Depends(get_app_settings),
-    connector: service.LazyConnector = Depends(calls_connector),
 ) -> SyncResult:
     request = body or SyncRequest()
     return service.sync_request(
@@ -50,8 +53,8 @@ def sync_cdrs(
 @router.post("/sync/requeue", response_model=RequeueResult)
 def requeue_failed(
     session: SessionDep,
+    _: BillingPrincipal,
     body: RequeueRequest | None = None,
-    _: Principal = Depends(require(Role.BILLING)),
 ) -> RequeueResult:
     return RequeueResult(
         requeued=service.requeue_failed(session, (body or RequeueRequest()).cdr_ids)
@@ -61,13 +64,13 @@ def requeue_failed(
 @router.get("/sync-log", response_model=list[SyncLogRead], summary="Seed 000's Sync_Log")
 def sync_log(
     session: SessionDep,
+    _: Annotated[Principal, Depends(require(Role.BILLING, Role.VIEWER))],
     cdr_id: BigIntId | None = None,
     status: str | None = Query(default=None, description="synced, failed or deferred"),
     before_id: BigIntId | None = Query(
         default=None, description="For the next page: the last log_id seen."
     ),
     limit: int = Query(default=100, ge=1, le=1000),
-    _: Principal = Depends(require(Role.BILLING, Role.VIEWER)),
 ) -> list[SyncLogRead]:
     return [
         SyncLogRead.model_validate(entry)

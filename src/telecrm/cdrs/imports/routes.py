@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 
 from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
+from telecrm.auth.service import Principal
 from telecrm.cdrs.imports import service
 from telecrm.cdrs.imports.schemas import CdrImportRead, CdrRejectRead
 from telecrm.db import IntId
@@ -15,14 +18,14 @@ from telecrm.dependencies import SessionDep
 router = APIRouter(tags=["cdrs"])
 
 # Rejected rows are raw CDRs of every customer: staff who follow billing only.
-read_access = require(Role.BILLING, Role.VIEWER)
+ReadAccess = Annotated[Principal, Depends(require(Role.BILLING, Role.VIEWER))]
 
 
 @router.get("/imports", response_model=list[CdrImportRead], summary="CDR imports, newest first")
 def list_imports(
     session: SessionDep,
+    _: ReadAccess,
     limit: int = Query(default=100, ge=1, le=1000),
-    _: object = Depends(read_access),
 ) -> list[CdrImportRead]:
     return [CdrImportRead.model_validate(r) for r in service.list_imports(session, limit)]
 
@@ -32,10 +35,10 @@ def list_imports(
 )
 def list_rejects(
     session: SessionDep,
+    _: ReadAccess,
     import_id: IntId | None = None,
     source: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    _: object = Depends(read_access),
 ) -> list[CdrRejectRead]:
     rejects = service.list_rejects(session, import_id, source, limit)
     return [CdrRejectRead.model_validate(reject) for reject in rejects]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends
 
 from telecrm.auth.dependencies import require
@@ -19,7 +21,7 @@ router = APIRouter(tags=["cdr status"])
     summary="Seed 000's CDR_Status, with how many CDRs are in each",
 )
 def list_statuses(
-    session: SessionDep, _: Principal = Depends(require(Role.BILLING, Role.VIEWER))
+    session: SessionDep, _: Annotated[Principal, Depends(require(Role.BILLING, Role.VIEWER))]
 ) -> list[CdrStatusRead]:
     return [
         CdrStatusRead(status_id=status.status_id, description=status.description, cdrs=count)

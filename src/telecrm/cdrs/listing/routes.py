@@ -1,19 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from telecrm.auth.dependencies import get_app_settings, require
+from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.cdrs.listing import service
 from telecrm.cdrs.listing.repository import CdrFilters
 from telecrm.cdrs.schemas import CdrPage, CdrRead
-from telecrm.config import Settings
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import BigIntId, IntId
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 from telecrm.rating.types import RatingStatus, UnratedReason
 
 # Under /api/cdrs (telecrm.cdrs.routes), after every other route there: /{cdr_id}
@@ -21,13 +21,17 @@ from telecrm.rating.types import RatingStatus, UnratedReason
 router = APIRouter(tags=["cdrs"])
 
 # A customer reads its own contract's calls only; see ContractScope.
-read_access = require(Role.BILLING, Role.SALES, Role.VIEWER, Role.CUSTOMER)
+ReadAccess = Annotated[
+    Principal, Depends(require(Role.BILLING, Role.SALES, Role.VIEWER, Role.CUSTOMER))
+]
 TIME_HELP = "A time without a zone is in the billing time zone."
 
 
 @router.get("", response_model=CdrPage, summary="List calls, newest first")
 def list_cdrs(
     session: SessionDep,
+    principal: ReadAccess,
+    settings: SettingsDep,
     accountcode: str | None = None,
     contract_id: IntId | None = None,
     start_from: dt.datetime | None = Query(default=None, description="Inclusive. " + TIME_HELP),
@@ -38,8 +42,6 @@ def list_cdrs(
     invoice_id: IntId | None = None,
     cursor: str | None = Query(default=None, description="next_cursor of the previous page."),
     limit: int = Query(default=100, ge=1, le=1000),
-    principal: Principal = Depends(read_access),
-    settings: Settings = Depends(get_app_settings),
 ) -> CdrPage:
     filters = CdrFilters(
         accountcode=accountcode,
@@ -58,7 +60,5 @@ def list_cdrs(
 
 
 @router.get("/{cdr_id}", response_model=CdrRead)
-def get_cdr(
-    session: SessionDep, cdr_id: BigIntId, principal: Principal = Depends(read_access)
-) -> CdrRead:
+def get_cdr(session: SessionDep, cdr_id: BigIntId, principal: ReadAccess) -> CdrRead:
     return CdrRead.model_validate(service.get_cdr(session, ContractScope.of(principal), cdr_id))

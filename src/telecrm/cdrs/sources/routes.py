@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
 
 from telecrm.api_errors import error_responses
 from telecrm.auth.dependencies import (
+    BillingPrincipal,
     api_key_scheme,
     bearer_scheme,
     current_principal,
-    get_app_settings,
     require,
 )
 from telecrm.auth.models import Role
@@ -23,14 +25,12 @@ from telecrm.cdrs.sources.schemas import (
     FetchRunRead,
     PushResult,
 )
-from telecrm.config import Settings
 from telecrm.db import IntId
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["cdr sources"])
 # Under /api/cdrs (telecrm.cdrs.routes): fetching a window, a PBX pushing.
 cdrs_router = APIRouter(tags=["cdr sources"])
-manage = require(Role.BILLING)
 require_pbx = require(Role.PBX)
 basic_scheme = HTTPBasic(
     auto_error=False, description="FreeSWITCH mod_json_cdr: any user name, the API key as password."
@@ -46,10 +46,10 @@ def pbx_principal(
     request: Request,
     background_tasks: BackgroundTasks,
     session: SessionDep,
-    settings: Settings = Depends(get_app_settings),
-    token: str | None = Depends(bearer_scheme),
-    api_key: str | None = Depends(api_key_scheme),
-    basic: HTTPBasicCredentials | None = Depends(basic_scheme),
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)],
 ) -> Principal:
     """A PBX's API key, sent as X-API-Key or, because FreeSWITCH's mod_json_cdr can
     only send HTTP Basic credentials, as the Basic password."""
@@ -60,8 +60,11 @@ def pbx_principal(
     )
 
 
+PbxPrincipal = Annotated[Principal, Depends(pbx_principal)]
+
+
 @router.get("/cdr-sources", response_model=list[CdrSourceRead])
-def list_sources(session: SessionDep, _: Principal = Depends(manage)) -> list[CdrSourceRead]:
+def list_sources(session: SessionDep, _: BillingPrincipal) -> list[CdrSourceRead]:
     return [service.read_model(source) for source in service.list_sources(session)]
 
 
@@ -71,16 +74,14 @@ def list_sources(session: SessionDep, _: Principal = Depends(manage)) -> list[Cd
 def create_source(
     session: SessionDep,
     body: CdrSourceCreate,
-    principal: Principal = Depends(manage),
-    settings: Settings = Depends(get_app_settings),
+    principal: BillingPrincipal,
+    settings: SettingsDep,
 ) -> CdrSourceRead:
     return service.read_model(service.create_source(session, body, settings, principal.role))
 
 
 @router.get("/cdr-sources/{source_id}", response_model=CdrSourceRead)
-def get_source(
-    session: SessionDep, source_id: IntId, _: Principal = Depends(manage)
-) -> CdrSourceRead:
+def get_source(session: SessionDep, source_id: IntId, _: BillingPrincipal) -> CdrSourceRead:
     return service.read_model(service.get_source(session, source_id))
 
 
@@ -91,8 +92,8 @@ def update_source(
     session: SessionDep,
     source_id: IntId,
     body: CdrSourceUpdate,
-    principal: Principal = Depends(manage),
-    settings: Settings = Depends(get_app_settings),
+    principal: BillingPrincipal,
+    settings: SettingsDep,
 ) -> CdrSourceRead:
     return service.read_model(
         service.update_source(session, source_id, body, settings, principal.role)
@@ -100,9 +101,7 @@ def update_source(
 
 
 @router.delete("/cdr-sources/{source_id}", status_code=204)
-def delete_source(
-    session: SessionDep, source_id: IntId, principal: Principal = Depends(manage)
-) -> Response:
+def delete_source(session: SessionDep, source_id: IntId, principal: BillingPrincipal) -> Response:
     service.delete_source(session, source_id, principal.role)
     return Response(status_code=204)
 
@@ -111,11 +110,11 @@ def delete_source(
 def list_runs(
     session: SessionDep,
     source_id: IntId,
+    _: BillingPrincipal,
     before_id: IntId | None = Query(
         default=None, description="For the next page: the last id seen."
     ),
     limit: int = Query(default=50, ge=1, le=500),
-    _: Principal = Depends(manage),
 ) -> list[FetchRunRead]:
     service.get_source(session, source_id)
     return [
@@ -132,13 +131,13 @@ def list_runs(
 )
 def fetch_cdrs(
     session: SessionDep,
+    _: BillingPrincipal,
+    settings: SettingsDep,
     source: str = Query(description="The source's name."),
     start_date: str = Query(alias="startDate", description=WINDOW_HELP),
     end_date: str = Query(alias="endDate", description=WINDOW_HELP),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page."),
     limit: int = Query(default=100, ge=1, le=1000),
-    _: Principal = Depends(manage),
-    settings: Settings = Depends(get_app_settings),
 ) -> FetchResult:
     return service.fetch_window(
         session, settings, source, start_date, end_date, "api", cursor=cursor, limit=limit
@@ -154,9 +153,9 @@ def fetch_cdrs(
 async def push_cdrs(
     request: Request,
     session: SessionDep,
+    _: PbxPrincipal,
+    settings: SettingsDep,
     source: str = Query(description="The name of a source of type push."),
-    _: Principal = Depends(pbx_principal),
-    settings: Settings = Depends(get_app_settings),
 ) -> PushResult:
     # async only to read the raw body (a form, base64 or JSON); the work runs in the
     # thread pool like every other route's.
