@@ -23,7 +23,7 @@ from telecrm.contracts.scope import EVERYTHING
 from telecrm.demo import billing_data
 from telecrm.invoices import service as invoices_service
 from telecrm.invoices.arithmetic import billing_month
-from telecrm.invoices.cli import print_invoices
+from telecrm.invoices.console import print_invoices
 from telecrm.rates import imports as rate_imports
 from telecrm.rates import repository as rates_repository
 from telecrm.rates.models import RateGroup
