@@ -11,10 +11,10 @@ from telecrm.config import get_settings
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.db import session_scope
 from telecrm.invoices import service
-from telecrm.invoices.arithmetic import format_amount
 from telecrm.invoices.console import print_invoices
 from telecrm.invoices.models import InvoiceStatus
 from telecrm.invoices.schemas import GenerateSummary, InvoiceRead
+from telecrm.money import format_amount
 
 invoices_app = typer.Typer(help="Monthly invoices: generate, list, PDF.", no_args_is_help=True)
 
