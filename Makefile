@@ -33,7 +33,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+## make lint: ruff, the import layers (lint-imports, contracts in pyproject.toml), mypy
 lint: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src

@@ -33,11 +33,12 @@ from sqlalchemy.engine import make_url
 
 from telecrm import migrations
 from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.clock import billing_month
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.db import make_engine, session_scope
-from telecrm.invoices.arithmetic import billing_month, invoice_totals
+from telecrm.invoices.arithmetic import invoice_totals
 from telecrm.invoices.models import Invoice
 from telecrm.invoices.service import Transition, generate, transition
 from telecrm.rates.models import Rate, RateGroup

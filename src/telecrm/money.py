@@ -6,7 +6,7 @@ it imports nothing but ``decimal`` (the ``Money`` column type that stores these 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 RATE_SCALE = 8  # decimal places of a rate's billing_rate and connect_fee
 COST_SCALE = 6  # RATING.md §4: a call's cost is rounded once, to 6 decimal places
@@ -56,3 +56,18 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 def trim_zeros(value: Decimal) -> Decimal:
     """``11.0000`` -> ``11``, ``2.5000`` -> ``2.5``; never exponent notation (``1E+1``)."""
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def minor_unit(currency: str) -> int:
+    """Decimal places of ``currency`` (ISO 4217); ``KeyError`` for one telecrm does not know."""
+    return CURRENCY_EXPONENTS[currency]
+
+
+def round_half_up(amount: Decimal, places: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """``1,234,567.89``: rounded to the currency's minor unit, thousands separated."""
+    places = minor_unit(currency)
+    return f"{round_half_up(amount, places):,.{places}f}"

@@ -15,11 +15,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.clock import billing_month
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.invoices import service as invoices_service
-from telecrm.invoices.arithmetic import billing_month
 from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from telecrm.invoices.service import Transition
 from telecrm.rates.models import Rate

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from telecrm.cdrs.formats import FileFormat
 from telecrm.cdrs.imports import service as cdr_imports
 from telecrm.cdrs.rating_run import service as rating_run
+from telecrm.clock import billing_month
 from telecrm.config import Settings
 from telecrm.contracts import service as contracts_service
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.demo import billing_data
 from telecrm.invoices import service as invoices_service
-from telecrm.invoices.arithmetic import billing_month
-from telecrm.invoices.cli import print_invoices
+from telecrm.invoices.console import print_invoices
 from telecrm.rates import imports as rate_imports
 from telecrm.rates import repository as rates_repository
 from telecrm.rates.models import RateGroup

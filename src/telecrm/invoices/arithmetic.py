@@ -11,22 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from telecrm.money import CURRENCY_EXPONENTS
+from telecrm.money import minor_unit, round_half_up
 
 _HUNDRED = Decimal(100)
 _SIXTY = Decimal(60)
-
-
-def minor_unit(currency: str) -> int:
-    """Decimal places of ``currency`` (ISO 4217); ``KeyError`` for one telecrm does not know."""
-    return CURRENCY_EXPONENTS[currency]
-
-
-def round_half_up(amount: Decimal, places: int) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -81,16 +72,6 @@ def billable_minutes(seconds: int) -> Decimal:
     return round_half_up(Decimal(seconds) / _SIXTY, 2)
 
 
-def billing_month(year: int, month: int, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """The month's first instant and the next month's first instant, both midnight in
-    the billing time zone, as UTC instants: ``[start, end)``."""
-    if not 1 <= month <= 12:
-        raise ValueError(f"month {month} is not between 1 and 12")
-    start = dt.datetime(year, month, 1, tzinfo=tz)
-    end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
 def invoice_dates(
     period_end: dt.datetime, tz: ZoneInfo, payment_terms_days: int
 ) -> tuple[dt.date, dt.date]:
@@ -109,9 +90,3 @@ def period_label(period_start: dt.datetime, period_end: dt.datetime) -> str:
     is in the billed month however far the zone is from UTC."""
     middle = period_start + (period_end - period_start) / 2
     return f"{middle.year:04d}-{middle.month:02d}"
-
-
-def format_amount(amount: Decimal, currency: str) -> str:
-    """``1,234,567.89``: rounded to the currency's minor unit, thousands separated."""
-    places = minor_unit(currency)
-    return f"{round_half_up(amount, places):,.{places}f}"

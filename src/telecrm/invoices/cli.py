@@ -2,19 +2,19 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
-from telecrm.cli.console import console, print_table
+from telecrm.cli.console import console
 from telecrm.config import get_settings
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.db import session_scope
 from telecrm.invoices import service
-from telecrm.invoices.arithmetic import format_amount
-from telecrm.invoices.models import Invoice, InvoiceStatus
+from telecrm.invoices.console import print_invoices
+from telecrm.invoices.models import InvoiceStatus
 from telecrm.invoices.schemas import GenerateSummary, InvoiceRead
+from telecrm.money import format_amount
 
 invoices_app = typer.Typer(help="Monthly invoices: generate, list, PDF.", no_args_is_help=True)
 
@@ -25,43 +25,6 @@ YEAR = typer.Option(..., min=2000, max=2100, help="Year, e.g. 2025.")
 class OutputFormat(enum.StrEnum):
     TABLE = "table"
     JSON = "json"
-
-
-def print_invoices(title: str, invoices: Sequence[Invoice]) -> None:
-    """Call with the session open: an adjustment names the invoice it adjusts."""
-    rows = [InvoiceRead.model_validate(invoice) for invoice in invoices]
-    print_table(
-        title,
-        [
-            "number",
-            "accountcode",
-            "period",
-            "kind",
-            "calls",
-            "subtotal",
-            "tax",
-            "amount",
-            "currency",
-            "status",
-            "due date",
-        ],
-        [
-            (
-                r.invoice_number,
-                r.accountcode,
-                r.period,
-                f"adjusts {r.original_invoice.invoice_number}" if r.original_invoice else r.kind,
-                f"{r.call_count:,}",
-                f"{r.subtotal:,}",
-                f"{r.tax:,}",
-                f"{r.amount:,}",
-                r.currency,
-                r.status.value,
-                r.due_date,
-            )
-            for r in rows
-        ],
-    )
 
 
 def late_calls_line(summary: GenerateSummary) -> str:

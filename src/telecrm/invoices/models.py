@@ -19,6 +19,12 @@ class InvoiceStatus(enum.StrEnum):
     PAID = "paid"
 
 
+# A sent invoice locks its calls: they are final, never rated again, and a call of its
+# month that arrives later is billed on a later invoice. One rule for the invoices and
+# for the rating run (telecrm.cdrs.rating_run), which reads it.
+SENT_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.PAID)
+
+
 class InvoiceKind(enum.StrEnum):
     MONTHLY = "monthly"
     # a debit note: calls of a month that arrived after its invoice was sent

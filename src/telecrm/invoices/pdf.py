@@ -18,9 +18,9 @@ from fpdf.fonts import FontFace
 
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
-from telecrm.invoices.arithmetic import billable_minutes, format_amount
+from telecrm.invoices.arithmetic import billable_minutes
 from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
-from telecrm.money import trim_zeros
+from telecrm.money import format_amount, trim_zeros
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FONT = "DejaVu"

@@ -15,6 +15,7 @@ from telecrm.cdrs.models import Cdr, CdrRating, unbilled
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
 from telecrm.invoices.models import (
+    SENT_STATUSES,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -23,11 +24,6 @@ from telecrm.invoices.models import (
 )
 from telecrm.rates.models import Rate
 from telecrm.rating.types import RatingStatus
-
-# An invoice that was sent (its calls are final; a call of its month that arrives
-# later is billed on a later invoice). Not the CDR repository's equal: importing it
-# would load the rating engine into every invoice command.
-SENT_STATUSES = (InvoiceStatus.SENT, InvoiceStatus.PENDING_APPROVAL, InvoiceStatus.PAID)
 
 
 class DestinationSum(NamedTuple):

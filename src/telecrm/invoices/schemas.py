@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from telecrm.invoices.arithmetic import billable_minutes, period_label, round_half_up
+from telecrm.invoices.arithmetic import billable_minutes, period_label
 from telecrm.invoices.models import InvoiceKind, InvoiceStatus
-from telecrm.money import CURRENCY_EXPONENTS, trim_zeros
+from telecrm.money import CURRENCY_EXPONENTS, round_half_up, trim_zeros
 
 
 class InvoiceSection(enum.StrEnum):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.audit.service import record
 from telecrm.cdrs.lifecycle.models import CdrState
+from telecrm.clock import billing_month
 from telecrm.config import Settings
 from telecrm.contracts import repository as contracts_repository
 from telecrm.contracts.models import Contract
@@ -31,7 +32,6 @@ from telecrm.errors import InvoiceCallsChanged, InvoiceStatusConflict, NotFound,
 from telecrm.invoices import repository
 from telecrm.invoices.arithmetic import (
     DestinationSummary,
-    billing_month,
     invoice_dates,
     invoice_lines,
     invoice_number,

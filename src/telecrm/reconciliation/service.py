@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from telecrm.clock import billing_month
 from telecrm.config import Settings
 from telecrm.errors import ValidationFailed
-from telecrm.invoices.arithmetic import billing_month
 from telecrm.invoices.models import InvoiceKind, InvoiceStatus
 from telecrm.rating.types import ACCOUNTCODE_BLANKS
 from telecrm.reconciliation import repository

@@ -16,18 +16,12 @@ from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.lifecycle.repository import FindingCounts, findings_counts
 from telecrm.cdrs.models import Cdr, CdrRating
 from telecrm.contracts.models import Contract
-from telecrm.invoices.models import Invoice, InvoiceStatus
+from telecrm.invoices.models import SENT_STATUSES, Invoice
 from telecrm.money import COST_SCALE, RATE_SCALE
 from telecrm.rates.models import Rate
 from telecrm.rating import engine
 from telecrm.rating.types import RatingStatus
 
-# CDRs on these invoices are settled: re-rating them would change a bill the customer has.
-LOCKED_INVOICE_STATUSES = (
-    InvoiceStatus.SENT,
-    InvoiceStatus.PENDING_APPROVAL,
-    InvoiceStatus.PAID,
-)
 # a rating as the engine gives it, after ``cdr_id``
 RATING_COLUMNS = tuple(engine.RESULT_SCHEMA)[1:]
 # The first key of the billing runs' advisory locks (PostgreSQL); the second is the day.
@@ -163,7 +157,7 @@ def _ratable_query(start: dt.datetime, end: dt.datetime, wanted: list[RatingStat
             status.in_([value.value for value in wanted]),
             or_(
                 Invoice.status.is_(None),
-                Invoice.status.not_in([value.value for value in LOCKED_INVOICE_STATUSES]),
+                Invoice.status.not_in([value.value for value in SENT_STATUSES]),
             ),
         )
     )
