@@ -149,7 +149,7 @@ def test_a_contract_with_calls_but_no_invoice_keeps_its_accountcode(
         headers=auth_headers(Role.BILLING),
     )
     assert response.status_code == 409
-    assert response.json()["code"] == "conflict"
+    assert response.json()["code"] == "accountcode_in_use"
     assert response.json()["error"] == (
         f"contract {contract.id} has calls or invoices under accountcode OLD, "
         "which therefore cannot change"

@@ -239,7 +239,7 @@ def test_a_group_whose_rates_rated_calls_stays_after_its_contracts_moved(
     billing = auth_headers(Role.BILLING)
     response = client.delete(f"/api/rate-groups/{group.id}", headers=billing)
     assert response.status_code == 409
-    assert response.json()["code"] == "conflict"
+    assert response.json()["code"] == "rate_group_rates_used"
     assert response.json()["error"] == (
         f"rates of rate group {group.id} rated calls; they must stay"
     )
