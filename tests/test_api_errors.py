@@ -109,14 +109,16 @@ def test_every_error_answers_the_one_body_with_its_code(
     answers = {
         "not_authenticated": client.get("/api/rate-groups"),
         "forbidden": client.get("/api/users", headers=billing),
-        "not_found": client.get("/api/rate-groups/999999", headers=billing),
-        "conflict": client.post("/api/rate-groups", json={"name": group.name}, headers=billing),
+        "rate_group_not_found": client.get("/api/rate-groups/999999", headers=billing),
+        "rate_group_name_taken": client.post(
+            "/api/rate-groups", json={"name": group.name}, headers=billing
+        ),
         "validation_failed": client.post("/api/rate-groups", json={}, headers=billing),
         "method_not_allowed": client.put("/api/rate-groups", headers=billing),
     }
     for code, response in answers.items():
         assert _error_body(response).code == code, response.text
-    assert answers["not_found"].json()["detail"] == []  # a list, never null
+    assert answers["rate_group_not_found"].json()["detail"] == []  # a list, never null
 
 
 def _operations(schema: dict) -> Iterator[tuple[str, dict]]:

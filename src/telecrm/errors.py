@@ -117,3 +117,132 @@ class InvoiceCallsChanged(Conflict):
     """A draft's calls changed since its figures were computed."""
 
     code = "invoice_calls_changed"
+
+
+# --- refusals of each domain: one class, and code, per kind of refusal ----------
+
+
+class CrmRecordNotFound(NotFound):
+    """No CRM record (account, contact ...) with the key asked for."""
+
+    code = "crm_record_not_found"
+
+
+class CrmRecordExists(Conflict):
+    """A CRM record with the new record's key already exists."""
+
+    code = "crm_record_exists"
+
+
+class CrmChangesNotExtracted(Conflict):
+    """The CRM changed the records since the last extract: extract them first."""
+
+    code = "crm_changes_not_extracted"
+
+
+class AccountInUse(Conflict):
+    """Other records still name the account that would be deleted."""
+
+    code = "account_in_use"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+
+
+class InvoiceNotFound(NotFound):
+    code = "invoice_not_found"
+
+
+class ContractNotFound(NotFound):
+    code = "contract_not_found"
+
+
+class AccountcodeTaken(Conflict):
+    """Another contract already has the accountcode."""
+
+    code = "accountcode_taken"
+
+
+class AccountcodeInUse(Conflict):
+    """Calls or invoices carry the contract's accountcode, so it may not change."""
+
+    code = "accountcode_in_use"
+
+
+class ContractInUse(Conflict):
+    """The contract has invoices, so it may not be deleted."""
+
+    code = "contract_in_use"
+
+
+class RateGroupNotFound(NotFound):
+    code = "rate_group_not_found"
+
+
+class RateGroupNameTaken(Conflict):
+    code = "rate_group_name_taken"
+
+
+class RateGroupInUse(Conflict):
+    """Contracts are rated with the group, so it may not be deleted."""
+
+    code = "rate_group_in_use"
+
+
+class RateGroupRatesUsed(Conflict):
+    """Rates of the group rated calls, so the group may not be deleted."""
+
+    code = "rate_group_rates_used"
+
+
+class RateNotFound(NotFound):
+    code = "rate_not_found"
+
+
+class RateOverlap(Conflict):
+    """Another rate for the destination is in effect over part of the same time."""
+
+    code = "rate_overlap"
+
+
+class RateInUse(Conflict):
+    """The rate rated calls: it may be ended, not repriced or deleted."""
+
+    code = "rate_in_use"
+
+
+class CdrNotFound(NotFound):
+    code = "cdr_not_found"
+
+
+class CdrFileNotFound(NotFound):
+    """The CDR file to import does not exist."""
+
+    code = "cdr_file_not_found"
+
+
+class SourceNotFound(NotFound):
+    code = "source_not_found"
+
+
+class SourceNameTaken(Conflict):
+    code = "source_name_taken"
+
+
+class SourceDisabled(Conflict):
+    code = "source_disabled"
+
+
+class SourceNotPush(Conflict):
+    """CDRs are pushed only to a push source."""
+
+    code = "source_not_push"

@@ -93,6 +93,7 @@ def test_create_refuses_a_taken_id_and_invalid_values(
     headers = auth_headers(Role.ADMIN)
     taken = client.post("/api/accounts", json=NEW, headers=headers)
     assert taken.status_code == 409
+    assert taken.json()["code"] == "crm_record_exists"
     assert taken.json()["error"] == "account_id 501 already exists"
     invalid = client.post(
         "/api/accounts",
@@ -128,6 +129,7 @@ def test_an_account_with_deals_cannot_be_deleted(
     headers = auth_headers(Role.SALES)
     refused = client.delete("/api/accounts/11", headers=headers)
     assert refused.status_code == 409
+    assert refused.json()["code"] == "account_in_use"
     assert "has 1 deal(s)" in refused.json()["error"]
     assert client.delete(f"/api/deals/{deal.deal_id}", headers=headers).status_code == 204
     assert client.delete("/api/accounts/11", headers=headers).status_code == 204

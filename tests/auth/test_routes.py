@@ -164,6 +164,7 @@ def test_admin_creates_a_user_with_a_policy_checked_password(
         headers=headers,
     )
     assert again.status_code == 409
+    assert again.json()["code"] == "email_taken"
 
 
 def test_api_key_is_shown_once_stored_hashed_and_revocable(

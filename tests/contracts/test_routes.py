@@ -46,6 +46,7 @@ def test_contract_crud(
 
     duplicate = client.post("/api/contracts", json=_body(group.id), headers=billing)
     assert duplicate.status_code == 409
+    assert duplicate.json()["code"] == "accountcode_taken"
     path = f"/api/contracts/{contract['id']}"
     patched = client.patch(path, json={"status": "suspended", "tax_rate": "12"}, headers=billing)
     assert (patched.json()["status"], Decimal(patched.json()["tax_rate"])) == ("suspended", 12)
@@ -89,6 +90,7 @@ def test_a_contract_with_calls_or_invoices_keeps_its_accountcode_and_stays(
     assert client.patch(path, json={"accountcode": "NEW"}, headers=billing).status_code == 409
     response = client.delete(path, headers=billing)
     assert response.status_code == 409 and "terminated" in response.json()["error"]
+    assert response.json()["code"] == "contract_in_use"
 
 
 def test_a_customer_sees_only_its_own_contract(
@@ -149,7 +151,7 @@ def test_a_contract_with_calls_but_no_invoice_keeps_its_accountcode(
         headers=auth_headers(Role.BILLING),
     )
     assert response.status_code == 409
-    assert response.json()["code"] == "conflict"
+    assert response.json()["code"] == "accountcode_in_use"
     assert response.json()["error"] == (
         f"contract {contract.id} has calls or invoices under accountcode OLD, "
         "which therefore cannot change"

@@ -123,6 +123,7 @@ def test_a_customer_cannot_read_or_move_another_contracts_invoice(
         assert client.get(f"/api/invoices/{theirs.id}{suffix}", headers=headers).status_code == 404
     moved = client.post(f"/api/invoices/{theirs.id}/request-payment", headers=headers)
     assert moved.status_code == 404
+    assert moved.json()["code"] == "invoice_not_found"
     db_session.refresh(theirs)
     assert theirs.status == InvoiceStatus.SENT
     listed = client.get(

@@ -106,6 +106,7 @@ def test_an_overlapping_rate_is_a_conflict(
         headers=auth_headers(Role.BILLING),
     )
     assert response.status_code == 409
+    assert response.json()["code"] == "rate_overlap"
     assert "overlaps" in response.json()["error"]
 
 
@@ -239,12 +240,13 @@ def test_a_group_whose_rates_rated_calls_stays_after_its_contracts_moved(
     billing = auth_headers(Role.BILLING)
     response = client.delete(f"/api/rate-groups/{group.id}", headers=billing)
     assert response.status_code == 409
-    assert response.json()["code"] == "conflict"
+    assert response.json()["code"] == "rate_group_rates_used"
     assert response.json()["error"] == (
         f"rates of rate group {group.id} rated calls; they must stay"
     )
     response = client.delete(f"/api/rates/{rate.id}", headers=billing)
     assert response.status_code == 409
+    assert response.json()["code"] == "rate_in_use"
     assert response.json()["error"] == (
         f"rate {rate.id} has rated calls and must stay; end it with effective_to"
     )

@@ -5,7 +5,7 @@ from telecrm.accounts.repository import AccountRepository
 from telecrm.accounts.schemas import AccountDTO, AccountFields, AccountRead
 from telecrm.crm.connector import CrmDomain
 from telecrm.crm.service_base import CrmService
-from telecrm.errors import Conflict
+from telecrm.errors import AccountInUse
 
 
 class AccountService(CrmService[Account, AccountDTO]):
@@ -24,7 +24,7 @@ class AccountService(CrmService[Account, AccountDTO]):
         keeping = self.repository.rows_keeping(obj.account_id)
         if keeping:
             what = ", ".join(f"{n} {table.removesuffix('s')}(s)" for table, n in keeping.items())
-            raise Conflict(
+            raise AccountInUse(
                 f"account {obj.account_id} has {what}: delete them or move them to another "
                 "account first"
             )

@@ -23,7 +23,14 @@ from telecrm.auth.models import ApiKey, Role, User
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.db import utcnow
-from telecrm.errors import Conflict, NotAuthenticated, NotFound, TooManyRequests, ValidationFailed
+from telecrm.errors import (
+    ApiKeyNotFound,
+    EmailTaken,
+    NotAuthenticated,
+    TooManyRequests,
+    UserNotFound,
+    ValidationFailed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +137,7 @@ def create_user(
     check_password_policy(password, settings)
     bound = _contract_binding(session, role, contract)
     if repository.get_user_by_email(session, email) is not None:
-        raise Conflict(f"a user with e-mail {email} already exists")
+        raise EmailTaken(f"a user with e-mail {email} already exists")
     user = User(
         email=email,
         password_hash=hash_secret(password),
@@ -150,14 +157,14 @@ def list_users(session: Session) -> Sequence[User]:
 def get_user(session: Session, user_id: int) -> User:
     user = repository.get_user(session, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise UserNotFound(f"user {user_id} not found")
     return user
 
 
 def get_user_by_email(session: Session, email: str) -> User:
     user = repository.get_user_by_email(session, email.strip().lower())
     if user is None:
-        raise NotFound(f"no user with e-mail {email}")
+        raise UserNotFound(f"no user with e-mail {email}")
     return user
 
 
@@ -341,7 +348,7 @@ def list_api_keys(session: Session) -> Sequence[ApiKey]:
 def revoke_api_key(session: Session, key_id: int) -> ApiKey:
     api_key = repository.get_api_key(session, key_id)
     if api_key is None:
-        raise NotFound(f"API key {key_id} not found")
+        raise ApiKeyNotFound(f"API key {key_id} not found")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
         session.flush()

@@ -12,7 +12,13 @@ from telecrm.contracts.models import Contract, ContractStatus
 from telecrm.contracts.schemas import ContractCreate, ContractUpdate
 from telecrm.contracts.scope import ContractScope
 from telecrm.csvimport import ImportSummary, Keyed, RowError, read_rows, upsert
-from telecrm.errors import Conflict, NotFound, ValidationFailed
+from telecrm.errors import (
+    AccountcodeInUse,
+    AccountcodeTaken,
+    ContractInUse,
+    ContractNotFound,
+    ValidationFailed,
+)
 from telecrm.rates import repository as rates_repository
 
 # Seed 004's columns, then the ones telecrm adds.
@@ -38,7 +44,7 @@ def get_contract(session: Session, scope: ContractScope, contract_id: int) -> Co
     """404 for a contract the caller may not see, so that ids do not leak."""
     contract = repository.get(session, contract_id)
     if contract is None or not scope.allows(contract.id):
-        raise NotFound(f"contract {contract_id} not found")
+        raise ContractNotFound(f"contract {contract_id} not found")
     return contract
 
 
@@ -76,7 +82,7 @@ def _check_account(session: Session, account_id: int | None) -> None:
 def _check_accountcode_free(session: Session, accountcode: str) -> None:
     holder = repository.get_by_accountcode(session, accountcode)
     if holder is not None:
-        raise Conflict(f"accountcode {accountcode} is already contract {holder.id}'s")
+        raise AccountcodeTaken(f"accountcode {accountcode} is already contract {holder.id}'s")
 
 
 def create_contract(session: Session, data: ContractCreate) -> Contract:
@@ -108,7 +114,7 @@ def update_contract(session: Session, contract_id: int, data: ContractUpdate) ->
         if usage.has_calls.ask(session, contract.id) or usage.invoice_count.ask(
             session, contract.id
         ):
-            raise Conflict(
+            raise AccountcodeInUse(
                 f"contract {contract.id} has calls or invoices under accountcode "
                 f"{contract.accountcode}, which therefore cannot change"
             )
@@ -122,7 +128,7 @@ def delete_contract(session: Session, contract_id: int) -> None:
     contract = get_contract(session, ContractScope(), contract_id)
     invoices = usage.invoice_count.ask(session, contract.id)
     if invoices:
-        raise Conflict(
+        raise ContractInUse(
             f"contract {contract.id} has {invoices} invoices and must stay; "
             "set its status to terminated instead"
         )

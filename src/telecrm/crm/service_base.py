@@ -34,7 +34,7 @@ from telecrm.crm.schemas import Content, CrmFields, ListQuery, Page
 from telecrm.crm.write_through import WriteThrough
 from telecrm.csvexport import CellKind
 from telecrm.db import utcnow
-from telecrm.errors import Conflict, NotFound, ValidationFailed
+from telecrm.errors import CrmRecordExists, CrmRecordNotFound, ValidationFailed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -323,14 +323,14 @@ class CrmService(Generic[ModelT, DtoT]):
     def get(self, key: Any) -> ModelT:
         obj = self.repository.get_by_key(key)
         if obj is None:
-            raise NotFound(f"no {self.noun} with {self.key_field} {key}")
+            raise CrmRecordNotFound(f"no {self.noun} with {self.key_field} {key}")
         return obj
 
     def create(self, data: Content) -> ModelT:
         record = self._validate(self._creation_defaults(data.model_dump()))
         key = getattr(record, self.key_field)
         if self.repository.get_by_key(key) is not None:
-            raise Conflict(f"{self.key_field} {key} already exists")
+            raise CrmRecordExists(f"{self.key_field} {key} already exists")
         if self.links:
             self.links.check(self.links.account_of(record))
         obj = self._orm_from_crm_dto(record)
@@ -369,7 +369,7 @@ class CrmService(Generic[ModelT, DtoT]):
             raise ValidationFailed(f"{self.domain}.{field_name} needs a value")
         matched = self.repository.find_by_field(key_field, typed_key)
         if not matched:
-            raise NotFound(f"no {self.domain} with {key_field} = {key_value}")
+            raise CrmRecordNotFound(f"no {self.domain} with {key_field} = {key_value}")
         if self.links and field_name == self.links.field:
             self.links.check(typed_value)
         to_change = [obj for obj in matched if getattr(obj, field_name) != typed_value]

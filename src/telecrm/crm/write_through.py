@@ -21,7 +21,7 @@ from telecrm.crm.links import ACCOUNT_FIELD, AccountLinks
 from telecrm.crm.models import CrmSyncMixin
 from telecrm.crm.repository_base import CrmRepository
 from telecrm.db import utcnow
-from telecrm.errors import AppError, Conflict, ExternalServiceError
+from telecrm.errors import AppError, CrmChangesNotExtracted, ExternalServiceError
 
 ModelT = TypeVar("ModelT", bound=CrmSyncMixin)
 
@@ -121,7 +121,7 @@ class WriteThrough(Generic[ModelT]):
             if any(getattr(record, name) != getattr(ours, name) for name in self.properties):
                 stale.append(str(key))
         if stale:
-            raise Conflict(
+            raise CrmChangesNotExtracted(
                 f"{self.connector.name} has changes to {self.domain} that are not extracted "
                 f"yet ({self.key_field} {', '.join(stale[:10])}"
                 f"{' ...' if len(stale) > 10 else ''}): run 'telecrm crm extract --domain "

@@ -28,7 +28,13 @@ from telecrm.contracts import repository as contracts_repository
 from telecrm.contracts.models import Contract
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import utcnow
-from telecrm.errors import InvoiceCallsChanged, InvoiceStatusConflict, NotFound, ValidationFailed
+from telecrm.errors import (
+    ContractNotFound,
+    InvoiceCallsChanged,
+    InvoiceNotFound,
+    InvoiceStatusConflict,
+    ValidationFailed,
+)
 from telecrm.invoices import repository
 from telecrm.invoices.arithmetic import (
     DestinationSummary,
@@ -88,14 +94,14 @@ def get_invoice(session: Session, scope: ContractScope, invoice_id: int) -> Invo
     """404 for an invoice the caller may not see, so that ids do not leak."""
     invoice = repository.get(session, invoice_id)
     if invoice is None or not scope.allows(invoice.contract_id):
-        raise NotFound(f"invoice {invoice_id} not found")
+        raise InvoiceNotFound(f"invoice {invoice_id} not found")
     return invoice
 
 
 def get_invoice_by_number(session: Session, scope: ContractScope, number: str) -> Invoice:
     invoice = repository.get_by_number(session, number)
     if invoice is None or not scope.allows(invoice.contract_id):
-        raise NotFound(f"invoice {number} not found")
+        raise InvoiceNotFound(f"invoice {number} not found")
     return invoice
 
 
@@ -137,7 +143,9 @@ def _pdf(session: Session, invoice: Invoice, settings: Settings) -> tuple[Invoic
 
     contract = contracts_repository.get(session, invoice.contract_id)
     if contract is None:  # the foreign key is RESTRICT: only a broken database gets here
-        raise NotFound(f"contract {invoice.contract_id} of invoice {invoice.invoice_number}")
+        raise ContractNotFound(
+            f"contract {invoice.contract_id} of invoice {invoice.invoice_number}"
+        )
     lines = repository.lines_of(session, invoice.id)
     return invoice, render_invoice(invoice, lines, contract, settings)
 
@@ -172,7 +180,7 @@ def transition(
     if not repository.move(session, invoice.id, step.source, step.target, step.stamp, at):
         status = repository.status_of(session, invoice.id)
         if status is None:  # a draft removed by its month's generation meanwhile
-            raise NotFound(f"invoice {invoice_id} not found")
+            raise InvoiceNotFound(f"invoice {invoice_id} not found")
         raise InvoiceStatusConflict(
             f"invoice {invoice.invoice_number}: {refusal(status, step_name)}"
         )

@@ -15,7 +15,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from telecrm.clock import to_instant
-from telecrm.errors import Conflict, NotFound, ValidationFailed
+from telecrm.errors import (
+    RateGroupInUse,
+    RateGroupNameTaken,
+    RateGroupNotFound,
+    RateGroupRatesUsed,
+    RateInUse,
+    RateNotFound,
+    RateOverlap,
+    ValidationFailed,
+)
 from telecrm.rates import repository, usage
 from telecrm.rates.models import Rate, RateGroup
 from telecrm.rates.overlap import Span, overlapping_pairs, range_problem, window
@@ -71,7 +80,7 @@ def _group_read(session: Session, group: RateGroup) -> RateGroupRead:
 def require_group(session: Session, group_id: int) -> RateGroup:
     group = repository.get_group(session, group_id)
     if group is None:
-        raise NotFound(f"rate group {group_id} not found")
+        raise RateGroupNotFound(f"rate group {group_id} not found")
     return group
 
 
@@ -86,7 +95,7 @@ def get_group(session: Session, group_id: int) -> RateGroupRead:
 def _check_name_free(session: Session, name: str, group_id: int | None) -> None:
     other = repository.get_group_by_name(session, name)
     if other is not None and other.id != group_id:
-        raise Conflict(f"a rate group named {name!r} already exists (id {other.id})")
+        raise RateGroupNameTaken(f"a rate group named {name!r} already exists (id {other.id})")
 
 
 def create_group(session: Session, data: RateGroupCreate) -> RateGroupRead:
@@ -113,12 +122,12 @@ def delete_group(session: Session, group_id: int) -> None:
     group = require_group(session, group_id)
     contracts = usage.contract_counts.ask(session, [group_id]).get(group_id, 0)
     if contracts:
-        raise Conflict(
+        raise RateGroupInUse(
             f"rate group {group_id} is the rate group of {contracts} contracts; "
             "move them to another group first"
         )
     if usage.group_has_used_rates.ask(session, group_id):
-        raise Conflict(f"rates of rate group {group_id} rated calls; they must stay")
+        raise RateGroupRatesUsed(f"rates of rate group {group_id} rated calls; they must stay")
     repository.delete(session, group)
 
 
@@ -128,7 +137,7 @@ def delete_group(session: Session, group_id: int) -> None:
 def require_rate(session: Session, rate_id: int) -> Rate:
     rate = repository.get_rate(session, rate_id)
     if rate is None:
-        raise NotFound(f"rate {rate_id} not found")
+        raise RateNotFound(f"rate {rate_id} not found")
     return rate
 
 
@@ -164,7 +173,7 @@ def _check_no_overlap(
     ]
     for first, second in overlapping_pairs([candidate, *others]):
         other = second if first is candidate else first
-        raise Conflict(
+        raise RateOverlap(
             f"{other.label} for destination {candidate.destination} is in effect from "
             f"{window(other)}, which overlaps {window(candidate)}; end it first"
         )
@@ -201,7 +210,7 @@ def update_rate(session: Session, rate_id: int, data: RateUpdate, tz: ZoneInfo) 
     changes = {field: value for field, value in changes.items() if getattr(rate, field) != value}
     repriced = sorted(field for field in PRICING_FIELDS if field in changes)
     if repriced and usage.used_rate_ids.ask(session, [rate.id]):
-        raise Conflict(
+        raise RateInUse(
             f"rate {rate.id} has rated calls, so its {', '.join(repriced)} may not change: "
             "end it (effective_to) and add a new rate from that instant"
         )
@@ -231,5 +240,5 @@ def update_rate(session: Session, rate_id: int, data: RateUpdate, tz: ZoneInfo) 
 def delete_rate(session: Session, rate_id: int) -> None:
     rate = require_rate(session, rate_id)
     if usage.used_rate_ids.ask(session, [rate.id]):
-        raise Conflict(f"rate {rate.id} has rated calls and must stay; end it with effective_to")
+        raise RateInUse(f"rate {rate.id} has rated calls and must stay; end it with effective_to")
     repository.delete(session, rate)

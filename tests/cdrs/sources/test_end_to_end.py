@@ -307,6 +307,7 @@ def test_a_plain_json_batch_and_what_is_wrong_with_it(
         "/api/cdrs/push?source=pbx-files", json=batch, headers={"X-API-Key": key}
     )
     assert not_push.status_code == 409
+    assert not_push.json()["code"] == "source_not_push"
     unreadable = client.post(
         "/api/cdrs/push?source=fs-1",
         content=b"<cdr/>",

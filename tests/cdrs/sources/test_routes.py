@@ -106,6 +106,7 @@ def test_parameters_are_checked_against_the_type(
     assert client.post("/api/cdr-sources", json=DB_SOURCE, headers=billing).status_code == 201
     again = client.post("/api/cdr-sources", json=DB_SOURCE, headers=billing)
     assert again.status_code == 409
+    assert again.json()["code"] == "source_name_taken"
 
 
 def test_update_and_delete_keep_the_cdrs(

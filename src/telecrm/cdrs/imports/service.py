@@ -24,7 +24,7 @@ from telecrm.cdrs.lifecycle.repository import FindingCounts, max_cdr_id
 from telecrm.cdrs.models import CdrImport, CdrReject
 from telecrm.cdrs.window import zone_info
 from telecrm.db import utcnow
-from telecrm.errors import NotFound
+from telecrm.errors import CdrFileNotFound
 
 _RESUMABLE_HASH_BLOCK = 1 << 20
 # A reject keeps the text of its one line, up to this many characters: a CDR line is
@@ -173,7 +173,7 @@ def import_file(
     zone_info(zone)
     path = path.resolve()
     if not path.is_file():
-        raise NotFound(f"no file {path}")
+        raise CdrFileNotFound(f"no file {path}")
     hasher = hashlib.sha256()
     record = repository.unfinished_import(session, str(path), file_format)
     if record is None or not _starts_with(path, record.bytes_read, record.file_sha256, hasher):

@@ -16,7 +16,7 @@ from telecrm.cdrs.listing.repository import CdrFilters
 from telecrm.cdrs.models import Cdr
 from telecrm.clock import to_instant
 from telecrm.contracts.scope import ContractScope
-from telecrm.errors import NotFound, ValidationFailed
+from telecrm.errors import CdrNotFound, ValidationFailed
 
 
 def encode_cursor(cdr: Cdr) -> str:
@@ -61,5 +61,5 @@ def get_cdr(session: Session, scope: ContractScope, cdr_id: int) -> Cdr:
     """404 for a call the caller may not see, so that ids do not leak."""
     cdr = repository.get(session, cdr_id)
     if cdr is None or not scope.allows(cdr.contract_id):
-        raise NotFound(f"CDR {cdr_id} not found")
+        raise CdrNotFound(f"CDR {cdr_id} not found")
     return cdr

@@ -37,10 +37,12 @@ from telecrm.config import Settings
 from telecrm.db import utcnow
 from telecrm.errors import (
     AppError,
-    Conflict,
     ExternalServiceError,
     Forbidden,
-    NotFound,
+    SourceDisabled,
+    SourceNameTaken,
+    SourceNotFound,
+    SourceNotPush,
     ValidationFailed,
 )
 from telecrm.notifications.report import RunReport
@@ -137,7 +139,7 @@ def list_sources(session: Session, enabled_only: bool = False) -> Sequence[CdrSo
 def get_source(session: Session, source_id: int) -> CdrSource:
     source = repository.get(session, source_id)
     if source is None:
-        raise NotFound(f"no CDR source {source_id}")
+        raise SourceNotFound(f"no CDR source {source_id}")
     return source
 
 
@@ -145,7 +147,7 @@ def get_source_by_name(session: Session, name: str) -> CdrSource:
     source = repository.by_name(session, name)
     if source is None:
         known = ", ".join(s.name for s in repository.all_sources(session)) or "none configured"
-        raise NotFound(f"no CDR source named {name!r} (known: {known})")
+        raise SourceNotFound(f"no CDR source named {name!r} (known: {known})")
     return source
 
 
@@ -154,7 +156,7 @@ def create_source(
 ) -> CdrSource:
     _may_manage(role, data.type, "create")
     if repository.by_name(session, data.name) is not None:
-        raise Conflict(f"a CDR source named {data.name!r} already exists")
+        raise SourceNameTaken(f"a CDR source named {data.name!r} already exists")
     source = CdrSource(
         name=data.name,
         type=data.type,
@@ -389,7 +391,7 @@ def fetch_window(
     start, end = parse_window(start_text, end_text, settings)
     source = get_source_by_name(session, source_name)
     if not source.enabled:
-        raise Conflict(f"CDR source {source_name!r} is disabled")
+        raise SourceDisabled(f"CDR source {source_name!r} is disabled")
     after_id = 0
     if cursor is not None:
         if not cursor.startswith(_CURSOR_PREFIX) or not cursor[len(_CURSOR_PREFIX) :].isdigit():
@@ -425,9 +427,9 @@ def push(
     since, not one per call."""
     source = get_source_by_name(session, source_name)
     if source.type != CdrSourceType.PUSH:
-        raise Conflict(f"CDR source {source_name!r} is a {source.type.value} source, not push")
+        raise SourceNotPush(f"CDR source {source_name!r} is a {source.type.value} source, not push")
     if not source.enabled:
-        raise Conflict(f"CDR source {source_name!r} is disabled")
+        raise SourceDisabled(f"CDR source {source_name!r} is disabled")
     run = CdrFetchRun(source_id=source.id, trigger="push", attempts=1)
     repository.add(session, run)
     pushed = unwrap(body, content_type)
