@@ -65,23 +65,25 @@ def _no_roots_message() -> str:
     )
 
 
-def checked_folder(path: str, settings: Settings) -> None:
-    """Refuse a folder whose real path is not below a root (422, ``params.path``)."""
-
-    def refuse(message: str) -> ValidationFailed:
-        return ValidationFailed(message, [{"field": "params.path", "message": message}])
-
-    roots = _roots(settings)
+def _refusal(path: str, roots: list[Path]) -> str | None:
+    """Why the folder ``path`` may not be read, or None when its real path is below a
+    root."""
     if not roots:
-        raise refuse(_no_roots_message())
+        return _no_roots_message()
     if not os.path.isabs(path) or "\x00" in path:
-        raise refuse(f"path {path!r} is not an absolute path")
-    real = Path(os.path.realpath(path))
-    if not _below(real, roots):
-        raise refuse(
+        return f"path {path!r} is not an absolute path"
+    if not _below(Path(os.path.realpath(path)), roots):
+        return (
             f"path {path!r} is outside {ROOTS_SETTING} "
             f"({', '.join(str(root) for root in roots)}): its real path is not below any of them"
         )
+    return None
+
+
+def checked_folder(path: str, settings: Settings) -> None:
+    """Refuse a folder whose real path is not below a root (422, ``params.path``)."""
+    if problem := _refusal(path, _roots(settings)):
+        raise ValidationFailed(problem, [{"field": "params.path", "message": problem}])
 
 
 def matching_files(path: str, pattern: str, settings: Settings) -> Iterator[Found]:
@@ -89,13 +91,9 @@ def matching_files(path: str, pattern: str, settings: Settings) -> Iterator[Foun
     file's real path is checked against the roots when the caller asks for it, just
     before it reads it."""
     roots = _roots(settings)
-    if not roots:
-        raise FolderRefused(_no_roots_message())
-    if not os.path.isabs(path) or "\x00" in path:
-        raise FolderRefused(f"folder {path!r} is not an absolute path: nothing is read")
+    if problem := _refusal(path, roots):
+        raise FolderRefused(f"{problem}: nothing is read")
     folder = Path(os.path.realpath(path))
-    if not _below(folder, roots):
-        raise FolderRefused(f"folder {path} is outside {ROOTS_SETTING}: nothing in it is read")
     if pattern_problem(pattern):
         raise FolderRefused(f"pattern {pattern!r} is not a file name glob: nothing is read")
     if not folder.is_dir():
