@@ -468,3 +468,30 @@ RULES: list[Rule] = [
         ),
     ),
 ]
+
+
+# --- Pages of the web console ---------------------------------------------------------
+# The same roles as the API routes behind them. A page's ``build`` may create what it
+# shows; POST rules carry the form (the test adds the CSRF pair for every caller, so
+# only the role decides).
+
+PUBLIC_PAGES = {"/login", "/docs", "/docs/oauth2-redirect", "/redoc"}
+CUSTOMER = frozenset({"admin", "customer"})
+
+
+def _sign_in(ctx: Ctx) -> Req:
+    user = factories.user(ctx.session, role=Role.VIEWER)
+    return Req(data={"email": user.email, "password": factories.PASSWORD})
+
+
+PAGE_RULES: list[Rule] = [
+    Rule("GET", "/", frozenset(ALL_ROLES)),
+    Rule("GET", "/login", PUBLIC),
+    Rule("POST", "/login", PUBLIC, _sign_in),
+    Rule("POST", "/logout", PUBLIC),
+    Rule("GET", "/docs", PUBLIC),
+    Rule("GET", "/docs/oauth2-redirect", PUBLIC),
+    Rule("GET", "/redoc", PUBLIC),
+    Rule("GET", "/dashboard", STAFF),
+    Rule("GET", "/portal", CUSTOMER),
+]

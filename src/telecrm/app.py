@@ -1,5 +1,5 @@
-"""``create_app()``: the routers of every domain and the one error handler
-(``telecrm.api_errors``)."""
+"""``create_app()``: the routers of every domain, the one error handler
+(``telecrm.api_errors``) and the web console (``telecrm.web``)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from telecrm.invoices.routes import router as invoices_router
 from telecrm.rates.routes import router as rates_router
 from telecrm.reconciliation.routes import router as reconciliation_router
 from telecrm.reports.routes import router as reports_router
+from telecrm.web.routes import install_web
 
 ROUTERS: list[APIRouter] = [
     auth_router,
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="telecrm",
         version=__version__,
         description="Telecom CRM and billing: CDRs, exact rating, invoices, CRM sync.",
+        docs_url=None,  # served from vendored assets by telecrm.web
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -76,4 +79,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in ROUTERS:
         app.include_router(router)
     document_errors(app)
+    install_web(app)
     return app

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO")
     token_expire_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    demo: bool = Field(
+        default=False,
+        description="Demo install (set by `telecrm serve --demo`): the sign-in page lists "
+        "the demo users and their password.",
+    )
     password_min_length: int = Field(default=10, ge=8)
     login_max_failures: int = Field(
         default=5, ge=1, description="Failed logins before each further attempt is delayed."

@@ -40,6 +40,9 @@ def serve(
         os.environ["TELECRM_SECRET_KEY"] = secrets.token_urlsafe(48)
         get_settings.cache_clear()
         console.print("demo mode: tokens are signed with a throw-away key")
+    if demo:
+        os.environ["TELECRM_DEMO"] = "true"  # the sign-in page lists the demo users
+        get_settings.cache_clear()
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise AppError("TLS needs both --ssl-certfile and --ssl-keyfile")
     revision, head = migrations.current_revision(), migrations.head_revision()
@@ -49,7 +52,9 @@ def serve(
             "run 'telecrm db upgrade' first"
         )
     scheme = "https" if ssl_certfile else "http"
-    console.print(f"serving telecrm on {scheme}://{host}:{port} (API docs at /docs)")
+    console.print(
+        f"serving telecrm on {scheme}://{host}:{port}: the console at /, API docs at /docs"
+    )
     uvicorn.run(
         "telecrm.app:create_app",
         factory=True,

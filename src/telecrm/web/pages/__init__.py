@@ -1,0 +1,2 @@
+"""One module per area of the console; each has its ``router`` and its templates in
+``templates/<area>/``."""
