@@ -163,7 +163,7 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
 
     context.route("**/*", guard)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
     assert offline.outside == [], f"the page reached outside the server: {offline.outside}"

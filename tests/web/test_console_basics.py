@@ -65,10 +65,10 @@ def test_a_form_post_without_the_csrf_token_is_refused(live_server: LiveServer) 
 
 def test_the_api_docs_render_their_operations_offline(page: Any) -> None:
     page.goto("/docs")  # the page fixture aborts, and fails on, any outside request
-    page.locator(".opblock").first.wait_for()
+    page.locator(".opblock").first.wait_for(timeout=60_000)  # 1.5 MB of script to parse
     assert page.locator(".opblock").count() > 50
     page.goto("/redoc")
-    page.locator("h2", has_text="Log in (OAuth2 password flow)").first.wait_for()
+    page.locator("h2", has_text="Log in (OAuth2 password flow)").first.wait_for(timeout=60_000)
 
 
 def test_the_sign_in_page_has_no_serious_accessibility_violation(page: Any) -> None:
