@@ -91,12 +91,24 @@ def _document(call: str) -> bytes:
     return ("cdr=" + quote(json.dumps(document), safe="")).encode()
 
 
+def _server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a server process and its worker processes."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_server_cpu(int(child)) for child in children)
+
+
 @dataclass
 class Phase:
     name: str
     latencies: list[float] = field(default_factory=list)
     failures: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0  # the server's CPU seconds meanwhile
 
     @property
     def rate(self) -> float:
@@ -110,6 +122,7 @@ class Phase:
         return (
             f"{self.name:>6}: {self.rate:7.1f}/s  p50 {self.percentile(50):6.1f} ms  "
             f"p95 {self.percentile(95):6.1f} ms  p99 {self.percentile(99):6.1f} ms"
+            + f"  server CPU {self.cpu / max(1, len(self.latencies)) * 1000:.2f} ms each"
             + (f"  ({self.failures} failed)" if self.failures else "")
         )
 
@@ -123,14 +136,18 @@ async def _load(base: str, phase: Phase, seconds: float, headers: dict[str, str]
         async def one_client() -> None:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                if phase.name == "push":
-                    response = await client.post(
-                        f"/api/cdrs/push?source={SOURCE}",
-                        content=_document(f"bench-{uuid.uuid4()}"),
-                        headers=headers,
-                    )
-                else:
-                    response = await client.get("/api/health")
+                try:
+                    if phase.name == "push":
+                        response = await client.post(
+                            f"/api/cdrs/push?source={SOURCE}",
+                            content=_document(f"bench-{uuid.uuid4()}"),
+                            headers=headers,
+                        )
+                    else:
+                        response = await client.get("/api/health")
+                except httpx.TransportError:  # a dropped connection: a failure, counted
+                    phase.failures += 1
+                    continue
                 if response.is_success:
                     phase.latencies.append(time.perf_counter() - started)
                 else:
@@ -148,7 +165,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(url: str, processes: int) -> Iterator[str]:
+def _server(url: str, processes: int) -> Iterator[tuple[str, int]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -171,7 +188,7 @@ def _server(url: str, processes: int) -> Iterator[str]:
             time.sleep(0.1)
         else:
             raise SystemExit("telecrm serve did not answer within 30 s")
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(30)
@@ -220,7 +237,7 @@ def measure(url: str, processes: int, label: str) -> tuple[Phase, Phase]:
     }
     push, health = Phase("push"), Phase("health")
     engine = make_engine(url)
-    with _server(url, processes) as base:
+    with _server(url, processes) as (base, pid):
         warm = Phase("push")
         asyncio.run(_load(base, warm, 1.0, headers))  # warm up both
         asyncio.run(_load(base, Phase("health"), 1.0, headers))
@@ -228,11 +245,14 @@ def measure(url: str, processes: int, label: str) -> tuple[Phase, Phase]:
         _wait_imported(engine, accepted)
         for _ in range(ROUNDS):
             round_health, round_push = Phase("health"), Phase("push")
+            cpu = _server_cpu(pid)
             asyncio.run(_load(base, round_health, SECONDS, headers))
+            round_health.cpu, cpu = _server_cpu(pid) - cpu, _server_cpu(pid)
             asyncio.run(_load(base, round_push, SECONDS, headers))
             # a round of pushes lasts until its calls are imported, not only answered
             accepted += len(round_push.latencies)
             round_push.seconds += _wait_imported(engine, accepted)
+            round_push.cpu = _server_cpu(pid) - cpu
             console.print(
                 f"  round: health {round_health.rate:.1f}/s, push {round_push.rate:.1f}/s "
                 f"= {round_push.rate / round_health.rate:.0%} ({_machine_load()})"
@@ -241,13 +261,18 @@ def measure(url: str, processes: int, label: str) -> tuple[Phase, Phase]:
                 total.latencies += part.latencies
                 total.failures += part.failures
                 total.seconds += part.seconds
+                total.cpu += part.cpu
         count = _imported(engine)
     engine.dispose()
     console.print(f"{label}, {processes} server process(es), {CLIENTS} clients:")
     console.print("  " + health.line())
     console.print("  " + push.line())
+    cpu_ratio = (health.cpu / len(health.latencies)) / max(
+        1e-9, push.cpu / max(1, len(push.latencies))
+    )
     console.print(
-        f"  push / health = {push.rate / health.rate:.0%} (target 50%); "
+        f"  push / health = {push.rate / health.rate:.0%} (target 50%); server CPU per "
+        f"request, health / push = {cpu_ratio:.0%}; "
         f"{count:,} of {accepted:,} accepted calls imported"
     )
     if count != accepted:
