@@ -191,7 +191,11 @@ def _server(url: str, processes: int) -> Iterator[tuple[str, int]]:
         yield base, server.pid
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(120)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def _prepare(url: str) -> str:
