@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.cdrs.crm_sync.service import LazyConnector
 from telecrm.cdrs.models import Cdr
+from telecrm.cdrs.sources import staging
 from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource
 from telecrm.config import Settings
 from telecrm.rating.types import RatingStatus
@@ -186,3 +187,27 @@ def test_worker_once_is_one_round_for_cron(
         cdr = session.get(Cdr, rated_id)
         assert cdr is not None and cdr.lifecycle_status == "rated"
         assert cdr.sync_status == "pending"  # no CRM configured: nothing is pushed
+
+
+def test_a_round_first_imports_what_pbxes_pushed(committed_db: Engine, settings: Settings) -> None:
+    with Session(committed_db) as session:
+        session.add(CdrSource(name="fs-1", type="push", params={}))
+        session.flush()
+        staging.accept_push(
+            session,
+            "fs-1",
+            b'[{"call_id": "w.1", "src": "1001", "dst": "081234567890", '
+            b'"start_time": "2025-11-05T09:00:00Z", "duration": 70, "billsec": 61, '
+            b'"disposition": "ANSWERED"}]',
+            "application/json",
+            "api_key:1:fs-1",
+        )
+        session.commit()
+
+    Worker(settings, engine=committed_db).pipeline_once()
+
+    with Session(committed_db) as session:
+        triggers = sorted(run.trigger for run in session.scalars(select(CdrFetchRun)))
+        assert staging.staged_posts(session) == 0
+    assert _count(committed_db, Cdr.call_id == "w.1") == 1
+    assert triggers == ["push", "worker"]  # the drain's run, then the push source's fetch

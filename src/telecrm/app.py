@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
@@ -13,7 +16,9 @@ from telecrm.accounts.routes import router as accounts_router
 from telecrm.api_errors import document_errors, install_error_handlers
 from telecrm.audit.routes import router as audit_router
 from telecrm.auth.routes import router as auth_router
+from telecrm.cdrs.routes import push_router
 from telecrm.cdrs.routes import router as cdrs_router
+from telecrm.cdrs.sources.drainer import PushDrainer
 from telecrm.config import Settings, get_settings
 from telecrm.contacts.routes import router as contacts_router
 from telecrm.contracts.routes import router as contracts_router
@@ -59,12 +64,26 @@ def health(request: Request) -> Health:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or get_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # each server process imports the posts /api/cdrs/push staged (see drainer)
+        drainer = PushDrainer(engine, settings) if settings.push_drain_seconds else None
+        if drainer is not None:
+            drainer.start()
+        try:
+            yield
+        finally:
+            if drainer is not None:
+                drainer.stop()
+
     app = FastAPI(
         title="telecrm",
         version=__version__,
         description="Telecom CRM and billing: CDRs, exact rating, invoices, CRM sync.",
         docs_url=None,  # served from vendored assets by telecrm.web
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -76,6 +95,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         own_parser_paths=frozenset({"/api/cdrs/push"}),
     )
     app.include_router(health_router)
+    app.include_router(push_router)  # first: see telecrm.cdrs.routes
     for router in ROUTERS:
         app.include_router(router)
     document_errors(app)

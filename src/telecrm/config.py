@@ -140,6 +140,15 @@ class Settings(BaseSettings):
     )
 
     # --- CDR management: fetching from PBXes, notifications, calls to the CRM ---
+    push_drain_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often each API server process imports the posts staged by "
+        "/api/cdrs/push; 0: never in the server (the worker or 'cdr sources drain' does).",
+    )
+    push_drain_batch: int = Field(
+        default=2000, ge=1, description="Staged posts imported per transaction by a drain."
+    )
     cdr_fetch_max_attempts: int = Field(
         default=4, ge=1, le=20, description="Tries of a source fetch that fails on the network."
     )

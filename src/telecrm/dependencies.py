@@ -35,7 +35,8 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    # async: nothing to wait for, so no trip through the thread pool
     settings: Settings = request.app.state.settings
     return settings
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from telecrm.cdrs.crm_sync import service as call_sync
 from telecrm.cdrs.rating_run import service as rating_run
 from telecrm.cdrs.sources import service as cdr_sources
+from telecrm.cdrs.sources import staging
 from telecrm.config import Settings
 from telecrm.db import get_engine, session_scope
 from telecrm.errors import AppError
@@ -49,8 +50,11 @@ class Worker:
     # --- one round of each loop ------------------------------------------------
 
     def pipeline_once(self) -> None:
-        """Fetch every enabled source (each in its own transaction: one broken PBX does
-        not stop the others), then rate what is new."""
+        """Import what PBXes pushed, fetch every enabled source (each in its own
+        transaction: one broken PBX does not stop the others), then rate what is new."""
+        drained = staging.drain_all(lambda: session_scope(self.engine), self.settings)
+        if drained.posts:
+            log.info("worker: %d pushed posts imported", drained.posts)
         with session_scope(self.engine) as session:
             names = [source.name for source in cdr_sources.list_sources(session, enabled_only=True)]
         for name in names:

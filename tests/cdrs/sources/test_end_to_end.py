@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
 from telecrm.cdrs.models import Cdr, CdrReject
-from telecrm.cdrs.sources import service
-from telecrm.cdrs.sources.models import CdrSource
+from telecrm.cdrs.sources import service, staging
+from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource, StagedPush
+from telecrm.cdrs.sources.staging import DrainCounts
 from telecrm.config import Settings
 from tests import factories
 from tests.cdrs.sources.pbx_databases import call, pbx_database
@@ -196,6 +197,11 @@ FREESWITCH_CDR = {
 }
 
 
+def _drain(db_session: Session, settings: Settings) -> DrainCounts:
+    """What the server's drain does, in the test's transaction."""
+    return staging.drain_pushed(db_session, settings, 1000)
+
+
 def _push(client: TestClient, body: bytes, content_type: str, headers: dict[str, str]) -> Any:
     return client.post(
         "/api/cdrs/push?source=fs-1",
@@ -218,16 +224,26 @@ def test_freeswitch_pushes_with_its_api_key_each_call_stored_once(
     basic = base64.b64encode(f"fs-1:{key}".encode()).decode()
 
     first = _push(client, form, "application/x-www-form-urlencoded", {"X-API-Key": key})
+    assert first.status_code == 202, first.text
+    assert first.json() | {"staged_id": 0} == {"status": "accepted", "staged_id": 0, "calls": 1}
+    assert db_session.scalars(select(Cdr).where(Cdr.source == "fs-1")).all() == []
+    first_drain = _drain(db_session, app.state.settings)
     as_basic = _push(
         client, form, "application/x-www-form-urlencoded", {"Authorization": f"Basic {basic}"}
     )
     encoded = b"cdr=" + base64.b64encode(document.encode())
     as_base64 = _push(client, encoded, "application/x-www-form-base64-encoded", {"X-API-Key": key})
+    assert (as_basic.status_code, as_base64.status_code) == (202, 202), as_basic.text
+    again = _drain(db_session, app.state.settings)
 
-    assert first.status_code == 200, first.text
-    assert (first.json()["run"]["imported"], first.json()["run"]["trigger"]) == (1, "push")
-    assert as_basic.status_code == 200 and as_basic.json()["run"]["duplicates"] == 1
-    assert as_base64.status_code == 200 and as_base64.json()["run"]["duplicates"] == 1
+    assert (first_drain.posts, first_drain.imported, first_drain.runs) == (1, 1, 1)
+    assert (again.posts, again.calls, again.imported, again.duplicates) == (2, 2, 0, 2)
+    runs = db_session.scalars(select(CdrFetchRun).order_by(CdrFetchRun.id)).all()
+    assert [(r.trigger, r.status.value, r.rows_read, r.imported, r.duplicates) for r in runs] == [
+        ("push", "succeeded", 1, 1, 0),
+        ("push", "succeeded", 2, 0, 2),
+    ]
+    assert db_session.scalars(select(StagedPush)).all() == []
     cdr = db_session.scalars(select(Cdr).where(Cdr.source == "fs-1")).one()
     assert cdr.call_id == "a5b7b0f2-3c5e-4c1a-9d1e-4bb8f1f2c001"
     assert cdr.start_time == dt.datetime(2025, 11, 5, 9, 0, tzinfo=dt.UTC)
@@ -282,9 +298,13 @@ def test_a_plain_json_batch_and_what_is_wrong_with_it(
         ]
     }
     response = client.post("/api/cdrs/push?source=fs-1", json=batch, headers={"X-API-Key": key})
-    assert response.status_code == 200, response.text
-    run = response.json()["run"]
-    assert (run["rows_read"], run["imported"], run["rejected"]) == (3, 2, 1)
+    assert response.status_code == 202, response.text
+    assert response.json()["calls"] == 3
+    _drain(db_session, settings)
+    run = db_session.scalars(select(CdrFetchRun)).one()
+    assert (run.rows_read, run.imported, run.rejected) == (3, 2, 1)
+    reject = db_session.scalars(select(CdrReject).where(CdrReject.source == "fs-1")).one()
+    assert (reject.line_number, reject.reason) == (3, "no start time")
     cdrs = {c.call_id: c for c in db_session.scalars(select(Cdr).where(Cdr.source == "fs-1"))}
     assert cdrs["p.1"].start_time == dt.datetime(2025, 11, 5, 9, 0, tzinfo=dt.UTC)
     assert cdrs["p.2"].start_time == dt.datetime(2025, 11, 5, 9, 5, tzinfo=dt.UTC)
@@ -317,7 +337,7 @@ def test_a_plain_json_batch_and_what_is_wrong_with_it(
 
 
 def test_a_pushed_cdr_with_a_nul_is_a_reject_and_the_others_are_stored(
-    client: TestClient, db_session: Session
+    client: TestClient, db_session: Session, settings: Settings
 ) -> None:
     db_session.add(CdrSource(name="fs-1", type="push", params={"timezone": "Asia/Jakarta"}))
     _, key = factories.api_key(db_session)
@@ -334,21 +354,20 @@ def test_a_pushed_cdr_with_a_nul_is_a_reject_and_the_others_are_stored(
     document = json.loads(json.dumps(FREESWITCH_CDR))
     document["callflow"][0]["caller_profile"]["caller_id_name"] = "Bu\x00di"
 
-    runs = [
-        client.post("/api/cdrs/push?source=fs-1", json=batch, headers={"X-API-Key": key})
-        for _ in range(2)
-    ]
-    freeswitch = client.post(
-        "/api/cdrs/push?source=fs-1", json=document, headers={"X-API-Key": key}
+    posts = []
+    for _ in range(2):
+        posts.append(
+            client.post("/api/cdrs/push?source=fs-1", json=batch, headers={"X-API-Key": key})
+        )
+        drained = [_drain(db_session, settings)]
+    posts.append(
+        client.post("/api/cdrs/push?source=fs-1", json=document, headers={"X-API-Key": key})
     )
+    drained.append(_drain(db_session, settings))
 
-    assert [run.status_code for run in runs] == [200, 200], runs[0].text
-    assert [(r.json()["run"]["imported"], r.json()["run"]["rejected"]) for r in runs] == [
-        (1, 1),
-        (0, 1),
-    ]
-    assert freeswitch.status_code == 200, freeswitch.text
-    assert (freeswitch.json()["run"]["imported"], freeswitch.json()["run"]["rejected"]) == (0, 1)
+    assert [post.status_code for post in posts] == [202, 202, 202], posts[0].text
+    runs = db_session.scalars(select(CdrFetchRun).order_by(CdrFetchRun.id)).all()
+    assert [(run.imported, run.rejected) for run in runs] == [(1, 1), (0, 1), (0, 1)]
     assert db_session.scalars(select(Cdr.call_id).where(Cdr.source == "fs-1")).all() == ["n.1"]
     rejects = db_session.scalars(select(CdrReject).order_by(CdrReject.id)).all()
     # the same bad CDR pushed twice is kept once (and counted in each push)

@@ -112,11 +112,13 @@ def _store(
     raw_lines: Callable[[list[int]], list[str]],
     source: str | None,
     record: CdrImport | None,
+    reject_lines: Callable[[list[int]], list[int]] | None = None,
 ) -> BatchCounts:
     imported = repository.insert_cdrs(session, batch.rows)
     rejects = batch.rejects
     if not rejects.is_empty():
         lines = rejects.get_column("line").to_list()
+        numbers = reject_lines(lines) if reject_lines else lines
         reasons = rejects.get_column("reason")
         repository.add_rejects(
             session,
@@ -126,13 +128,13 @@ def _store(
                     "import_id": record.id if record else None,
                     "source": source,
                     "file_name": record.file_name if record else None,
-                    "line_number": line,
+                    "line_number": number,
                     "reason": _reject_text(reason),
                     "raw": _reject_text(raw),
                     "raw_key": None if record else _reject_key(raw),
                 }
-                for line, reason, raw in zip(
-                    lines, reasons.to_list(), raw_lines(lines), strict=True
+                for number, reason, raw in zip(
+                    numbers, reasons.to_list(), raw_lines(lines), strict=True
                 )
             ],
         )
@@ -146,12 +148,15 @@ def store_parsed(
     zone: str,
     source: str | None,
     record: CdrImport | None = None,
+    reject_lines: Callable[[list[int]], list[int]] | None = None,
 ) -> BatchCounts:
     """Store one batch of parsed calls: each new call once, a call already stored (or
     twice in the batch) counted as a duplicate, every reject kept with its line, its
-    text (``raw_lines`` gives it) and the reason."""
+    text (``raw_lines`` gives it) and the reason. ``reject_lines`` turns the batch's
+    line numbers into those a reject is known by (several posts parsed as one batch:
+    the line within its post)."""
     batch = _prepare(parsed, zone, source, record.id if record else None)
-    return _store(session, batch, raw_lines, source, record)
+    return _store(session, batch, raw_lines, source, record, reject_lines)
 
 
 def import_file(

@@ -9,10 +9,10 @@ import typer
 from pydantic import SecretStr
 
 from telecrm.auth.models import Role
-from telecrm.cdrs.sources import service
+from telecrm.cdrs.sources import service, staging
 from telecrm.cdrs.sources.models import CdrSourceType
 from telecrm.cdrs.sources.schemas import CdrSourceCreate, CdrSourceUpdate
-from telecrm.cli.console import console, print_table
+from telecrm.cli.console import console, print_table, progress
 from telecrm.config import get_settings
 from telecrm.db import session_scope
 from telecrm.errors import ValidationFailed
@@ -231,3 +231,24 @@ def fetch(
                 for c in result.items[:show]
             ],
         )
+
+
+@sources_app.command("drain")
+def drain(
+    source: str | None = typer.Option(None, "--source", help="Only this push source's posts."),
+) -> None:
+    """Import the posts /api/cdrs/push staged, in batches (TELECRM_PUSH_DRAIN_BATCH),
+    each committed: what a server that does not drain (TELECRM_PUSH_DRAIN_SECONDS=0)
+    leaves to the worker or to this command."""
+    settings = get_settings()
+    with session_scope(write=False) as session:
+        waiting = staging.staged_posts(session)
+    with progress() as bar:
+        task = bar.add_task("importing pushed posts", total=waiting)
+        counts = staging.drain_all(
+            session_scope, settings, source, lambda done: bar.update(task, completed=done.posts)
+        )
+    console.print(
+        f"drained {counts.posts:,} posts ({counts.calls:,} calls): {counts.imported:,} imported, "
+        f"{counts.duplicates:,} duplicates, {counts.rejected:,} rejected, in {counts.runs:,} runs"
+    )

@@ -4,10 +4,19 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from telecrm.db import Base, TimestampMixin, UTCDateTime, enum_column_type, utcnow
+from telecrm.db import Base, BigIntegerPK, TimestampMixin, UTCDateTime, enum_column_type, utcnow
 
 
 class CdrSourceType(enum.StrEnum):
@@ -69,3 +78,20 @@ class CdrFetchRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class StagedPush(Base):
+    """A PBX's post to /api/cdrs/push, kept as it came until a drain imports it: the
+    2xx answer means this row is committed, and the drain that imports the post
+    deletes it in the same transaction, so each post is imported once."""
+
+    __tablename__ = "cdr_push_staging"
+
+    id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
+    # By name, not a foreign key: a post outlives its source's removal (it becomes a
+    # reject then, never lost).
+    source: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))  # who posted it: the audit trail's
+    content_type: Mapped[str] = mapped_column(String(200))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

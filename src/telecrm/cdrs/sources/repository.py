@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete as delete_rows
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs.models import Cdr, CdrImport
-from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource
+from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource, CdrSourceType, StagedPush
+from telecrm.db import utcnow
 
 
 def add(session: Session, obj: CdrSource | CdrFetchRun) -> None:
@@ -100,3 +102,49 @@ def last_reported_cdr_id(session: Session, source_id: int) -> int:
         )
         or 0
     )
+
+
+# --- posts staged by /api/cdrs/push ---------------------------------------------------
+
+
+def push_target(session: Session, name: str) -> tuple[CdrSourceType, bool] | None:
+    """A source's type and whether it is enabled: all a post needs of it (Core: no
+    object to load on the hot path)."""
+    row = session.execute(
+        select(CdrSource.type, CdrSource.enabled).where(CdrSource.name == name)
+    ).first()
+    return None if row is None else (row.type, row.enabled)
+
+
+def stage_push(session: Session, source: str, actor: str, content_type: str, body: bytes) -> int:
+    """One post as it came; its id. Core, not the ORM: the hot path of a busy PBX."""
+    staged_id = session.execute(
+        insert(StagedPush)
+        .values(
+            source=source, actor=actor, content_type=content_type, body=body, received_at=utcnow()
+        )
+        .returning(StagedPush.id)
+    ).scalar_one()
+    return int(staged_id)
+
+
+def claim_staged(session: Session, limit: int, source: str | None = None) -> Sequence[StagedPush]:
+    """The oldest staged posts, locked until the transaction ends; posts another drain
+    holds are skipped (PostgreSQL), so drains in several processes share the work.
+    On SQLite the drain's write lock (``BEGIN IMMEDIATE``) does the same."""
+    query = (
+        select(StagedPush).order_by(StagedPush.id).limit(limit).with_for_update(skip_locked=True)
+    )
+    if source is not None:
+        query = query.where(StagedPush.source == source)
+    return session.scalars(query).all()
+
+
+def delete_staged(session: Session, posts: Sequence[StagedPush]) -> None:
+    session.execute(delete_rows(StagedPush).where(StagedPush.id.in_([post.id for post in posts])))
+    for post in posts:  # gone from the table: out of the identity map too
+        session.expunge(post)
+
+
+def staged_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(StagedPush)) or 0)

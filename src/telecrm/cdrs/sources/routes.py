@@ -16,21 +16,23 @@ from telecrm.auth.dependencies import (
 )
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
-from telecrm.cdrs.sources import service
+from telecrm.cdrs.sources import service, staging
 from telecrm.cdrs.sources.schemas import (
     CdrSourceCreate,
     CdrSourceRead,
     CdrSourceUpdate,
     FetchResult,
     FetchRunRead,
-    PushResult,
+    PushAccepted,
 )
 from telecrm.db import IntId
 from telecrm.dependencies import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api", tags=["cdr sources"])
-# Under /api/cdrs (telecrm.cdrs.routes): fetching a window, a PBX pushing.
+# Under /api/cdrs (telecrm.cdrs.routes): fetching a window.
 cdrs_router = APIRouter(tags=["cdr sources"])
+# POST /api/cdrs/push, the busiest route: create_app matches it first of all.
+push_router = APIRouter(prefix="/api/cdrs", tags=["cdr sources"])
 require_pbx = require(Role.PBX)
 basic_scheme = HTTPBasic(
     auto_error=False, description="FreeSWITCH mod_json_cdr: any user name, the API key as password."
@@ -144,22 +146,26 @@ def fetch_cdrs(
     )
 
 
-@cdrs_router.post(
+@push_router.post(
     "/push",
-    response_model=PushResult,
+    response_model=PushAccepted,
+    status_code=202,
     summary="A PBX pushes CDRs: FreeSWITCH mod_json_cdr posts, or a JSON batch",
-    responses=error_responses(404, 409, 413),
+    description="202: the post is stored durably and will be imported (within "
+    "TELECRM_PUSH_DRAIN_SECONDS on a server that drains); what is wrong with a call is "
+    "then a reject (GET /api/cdrs/rejects), and the import is a run of the source.",
+    responses=error_responses(404, 409, 413, 422),
 )
 async def push_cdrs(
     request: Request,
     session: SessionDep,
-    _: PbxPrincipal,
-    settings: SettingsDep,
+    principal: PbxPrincipal,
     source: str = Query(description="The name of a source of type push."),
-) -> PushResult:
+) -> PushAccepted:
     # async only to read the raw body (a form, base64 or JSON); the work runs in the
     # thread pool like every other route's.
     body = await request.body()
     content_type = request.headers.get("content-type", "")
-    run = await run_in_threadpool(service.push, session, settings, source, body, content_type)
-    return PushResult(run=FetchRunRead.model_validate(run))
+    return await run_in_threadpool(
+        staging.accept_push, session, source, body, content_type, principal.actor
+    )

@@ -177,5 +177,10 @@ class FetchResult(BaseModel):
     )
 
 
-class PushResult(BaseModel):
-    run: FetchRunRead
+class PushAccepted(BaseModel):
+    """A post staged: committed, and imported by the next drain (within
+    TELECRM_PUSH_DRAIN_SECONDS on a server that drains)."""
+
+    status: Literal["accepted"] = "accepted"
+    staged_id: int = Field(description="The post's id while it waits to be imported.")
+    calls: int = Field(description="The calls it holds.")

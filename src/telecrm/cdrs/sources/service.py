@@ -22,7 +22,6 @@ from telecrm.cdrs.lifecycle.service import (
 from telecrm.cdrs.sources import directory, importing, repository
 from telecrm.cdrs.sources.asterisk_db import DEFAULT_PORTS, AsteriskCdrDatabase, AsteriskDbParams
 from telecrm.cdrs.sources.models import CdrFetchRun, CdrSource, CdrSourceType, FetchRunStatus
-from telecrm.cdrs.sources.push import unwrap
 from telecrm.cdrs.sources.schemas import (
     PARAMS_MODELS,
     CdrSourceCreate,
@@ -42,7 +41,6 @@ from telecrm.errors import (
     SourceDisabled,
     SourceNameTaken,
     SourceNotFound,
-    SourceNotPush,
     ValidationFailed,
 )
 from telecrm.notifications.report import RunReport
@@ -143,11 +141,15 @@ def get_source(session: Session, source_id: int) -> CdrSource:
     return source
 
 
+def unknown_source(session: Session, name: str) -> SourceNotFound:
+    known = ", ".join(s.name for s in repository.all_sources(session)) or "none configured"
+    return SourceNotFound(f"no CDR source named {name!r} (known: {known})")
+
+
 def get_source_by_name(session: Session, name: str) -> CdrSource:
     source = repository.by_name(session, name)
     if source is None:
-        known = ", ".join(s.name for s in repository.all_sources(session)) or "none configured"
-        raise SourceNotFound(f"no CDR source named {name!r} (known: {known})")
+        raise unknown_source(session, name)
     return source
 
 
@@ -286,7 +288,7 @@ def _run_report(source: CdrSource, run: CdrFetchRun, found: ValidationSummary) -
     )
 
 
-def _record(
+def record_run(
     source: CdrSource, run: CdrFetchRun, counts: importing.ImportCounts, error: str | None
 ) -> None:
     run.files, run.rows_read = counts.files, counts.rows
@@ -323,7 +325,7 @@ def _finish(
     )
     run.invalid = summary.invalid
     run.last_cdr_id = up_to_id
-    _record(source, run, counts, error)
+    record_run(source, run, counts, error)
     session.flush()
     notify(_run_report(source, run, summary), settings)
 
@@ -415,26 +417,3 @@ def fetch_incremental(session: Session, settings: Settings, source_name: str) ->
     if source.type == CdrSourceType.ASTERISK_DB and source.watermark is not None:
         start = source.watermark - dt.timedelta(minutes=settings.cdr_db_overlap_minutes)
     return run_fetch(session, settings, source, start, None, "worker")
-
-
-def push(
-    session: Session, settings: Settings, source_name: str, body: bytes, content_type: str
-) -> CdrFetchRun:
-    """CDRs POSTed by a PBX to a push source: a FreeSWITCH mod_json_cdr post (form,
-    base64 form or raw JSON) or a plain JSON batch, stored once each. mod_json_cdr
-    posts one call at a time, so validation and its report wait for the source's next
-    fetch (the worker's round, or GET /api/cdrs/fetch): one report for all the posts
-    since, not one per call."""
-    source = get_source_by_name(session, source_name)
-    if source.type != CdrSourceType.PUSH:
-        raise SourceNotPush(f"CDR source {source_name!r} is a {source.type.value} source, not push")
-    if not source.enabled:
-        raise SourceDisabled(f"CDR source {source_name!r} is disabled")
-    run = CdrFetchRun(source_id=source.id, trigger="push", attempts=1)
-    repository.add(session, run)
-    pushed = unwrap(body, content_type)
-    counts = importing.ImportCounts()
-    importing.import_pushed(session, pushed, source.name, _source_zone(source, settings), counts)
-    _record(source, run, counts, None)
-    session.flush()
-    return run
