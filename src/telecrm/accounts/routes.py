@@ -4,6 +4,7 @@ from telecrm.accounts.schemas import AccountCreate, AccountQuery, AccountRead, A
 from telecrm.accounts.service import AccountService
 from telecrm.crm.routes import crm_router
 from telecrm.db import IntId
+from telecrm.errors import AccountInUse
 
 router = crm_router(
     plural="accounts",
@@ -15,4 +16,5 @@ router = crm_router(
     create=AccountCreate,
     update=AccountUpdate,
     query=AccountQuery,
+    delete_refusals=(AccountInUse,),
 )
