@@ -9,6 +9,7 @@ factory's arguments, so they must be evaluated where they are written."""
 
 import inspect
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -17,6 +18,7 @@ from pydantic import BaseModel
 from telecrm.api_errors import error_responses
 from telecrm.crm.dependencies import CrmConnectorDep, CrmReader, CrmWriter
 from telecrm.crm.schemas import Page
+from telecrm.crm.service_base import CrmDomainSpec, CrmService
 from telecrm.dependencies import SessionDep, SettingsDep
 from telecrm.errors import (
     AppError,
@@ -47,22 +49,20 @@ def _with_key(endpoint: Callable[..., Any], key_field: str, key_type: Any) -> Ca
 
 
 def crm_router(
+    spec: CrmDomainSpec,
     *,
-    plural: str,
-    noun: str,
-    key_field: str,
     key_type: Any,
-    service: Callable[..., Any],
-    read: type[BaseModel],
     create: type[BaseModel],
     update: type[BaseModel],
     query: type[BaseModel],
     delete_refusals: tuple[type[AppError], ...] = (),
 ) -> APIRouter:
-    """``/api/{plural}``: ``GET`` a page (``query``'s filters) and ``GET``, ``POST``,
-    ``PATCH``, ``DELETE`` ``/{key_field}``. ``service(session, settings, connector)``
-    builds the domain's service; reads go without the CRM, writes through it.
-    ``delete_refusals``: the domain's own reasons to keep a record."""
+    """``/api/{domain}`` of the spec's domain: ``GET`` a page (``query``'s filters) and
+    ``GET``, ``POST``, ``PATCH``, ``DELETE`` ``/{key_field}``, served by the domain's
+    ``CrmService``; reads go without the CRM, writes through it. ``delete_refusals``:
+    the domain's own reasons to keep a record."""
+    plural, noun, key_field, read = spec.domain.value, spec.noun, spec.key_field, spec.read_model
+    service = partial(CrmService, spec)
     router = APIRouter(prefix=f"/api/{plural}", tags=[plural])
     item = f"/{{{key_field}}}"
 
