@@ -73,9 +73,10 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
 
 
 def _example(error: type[AppError]) -> dict[str, Any]:
-    """How the error body of one refusal looks, named by its code."""
+    """How the error body of one refusal looks, named by its code: the class's own
+    docstring (its first paragraph), else its code in words, stands for the message."""
     what = (error.__dict__.get("__doc__") or "").strip().split("\n\n")[0]
-    what = " ".join(what.split()) or error.__name__
+    what = " ".join(what.split()) or error.code.replace("_", " ")
     return {
         "summary": error.__name__,
         "value": {"error": what, "code": error.code, "detail": []},
