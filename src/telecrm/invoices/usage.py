@@ -25,5 +25,8 @@ def invoice_count(session: Session, contract_id: int) -> int:
 
 @rating_run_usage.not_locked_by_invoice.answer_with
 def not_on_a_sent_invoice(invoice_id: SQLColumnExpression[Any]) -> ColumnElement[bool]:
-    """A sent invoice locks its calls: the rule of ``SENT_STATUSES``, as a clause."""
-    return ~exists().where(Invoice.id == invoice_id, Invoice.status.in_(SENT_STATUSES))
+    """A sent invoice locks its calls: the rule of ``SENT_STATUSES``, as a clause. The
+    statuses go as plain text: the rating run's PostgreSQL read (COPY) sends the
+    clause's parameters to the driver as they are, past the column type."""
+    sent = [status.value for status in SENT_STATUSES]
+    return ~exists().where(Invoice.id == invoice_id, Invoice.status.in_(sent))
