@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from telecrm.api_errors import ErrorBody
+from telecrm.api_errors import ErrorBody, documented_codes
 from telecrm.app import create_app
 from telecrm.auth.models import Role
 from telecrm.config import Settings
@@ -149,6 +149,60 @@ def test_the_openapi_documents_the_error_body_for_every_error_status(
             assert "422" in errors, name
     upload = schema["paths"]["/api/rate-groups/{rate_group_id}/rates/upload"]["post"]
     assert "413" in upload["responses"]
+
+
+def test_each_refusal_a_route_answers_is_a_code_its_openapi_lists(
+    client: TestClient, db_session: Session, auth_headers: Headers
+) -> None:
+    schema = client.get("/openapi.json").json()
+    group = factories.rate_group(db_session)
+    contract = factories.contract(db_session, group)
+    invoice = factories.invoice(db_session, contract)
+    account = factories.account(db_session)
+    factories.deal(db_session, account)
+    admin = auth_headers(Role.ADMIN)
+    taken = factories.user(db_session, role=Role.VIEWER)
+    # (the operation's path, the request) -> the code the refusal answers
+    refusals = {
+        ("/api/rate-groups/{rate_group_id}", "get", "/api/rate-groups/999999"): {},
+        ("/api/rate-groups", "post", "/api/rate-groups"): {"json": {"name": group.name}},
+        ("/api/rate-groups/{rate_group_id}", "delete", f"/api/rate-groups/{group.id}"): {},
+        ("/api/contracts/{contract_id}", "delete", f"/api/contracts/{contract.id}"): {},
+        ("/api/contracts", "post", "/api/contracts"): {"json": {}},
+        ("/api/invoices/{invoice_id}/approve", "post", f"/api/invoices/{invoice.id}/approve"): {},
+        ("/api/accounts/{account_id}", "get", "/api/accounts/999999"): {},
+        ("/api/accounts/{account_id}", "delete", f"/api/accounts/{account.account_id}"): {},
+        ("/api/users", "post", "/api/users"): {
+            "json": {"email": taken.email, "password": "a long passphrase 42", "role": "viewer"}
+        },
+        ("/api/cdrs/fetch", "get", "/api/cdrs/fetch"): {
+            "params": {"source": "nowhere", "startDate": "2024-01-01", "endDate": "2024-01-02"}
+        },
+        ("/api/cdrs/{cdr_id}", "get", "/api/cdrs/999999"): {},
+        ("/api/users", "get", "/api/users"): {"headers": {}},
+    }
+    answered = set()
+    for (path, method, url), request in refusals.items():
+        response = client.request(method, url, **{"headers": admin, **request})
+        assert response.status_code >= 400, (url, response.status_code)
+        code = _error_body(response).code
+        answered.add(code)
+        operation = schema["paths"][path][method]
+        assert code in documented_codes(operation, response.status_code), (url, response.text)
+    # a route's own refusals, not only the kernel's
+    assert {"rate_group_in_use", "contract_in_use", "account_in_use", "email_taken"} <= answered
+
+
+def test_an_operation_naming_an_object_documents_its_own_not_found_code(
+    client: TestClient,
+) -> None:
+    schema = client.get("/openapi.json").json()
+    generic = [
+        name
+        for name, operation in _operations(schema)
+        if "404" in operation["responses"] and "not_found" in documented_codes(operation, 404)
+    ]
+    assert generic == []
 
 
 @pytest.fixture()

@@ -39,3 +39,8 @@ def test_each_domain_refusal_has_its_own_code() -> None:
         refinements = _subclasses(base)
         assert refinements
         assert [cls.__name__ for cls in refinements if "code" not in vars(cls)] == []
+
+
+def test_every_refusal_is_declared_in_the_one_error_module() -> None:
+    # One place lists every code a client may meet (telecrm/errors.py).
+    assert [cls.__qualname__ for cls in _every_error() if cls.__module__ != "telecrm.errors"] == []

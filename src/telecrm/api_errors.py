@@ -18,11 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from telecrm.errors import AppError, PayloadTooLarge, ValidationFailed
+from telecrm.errors import (
+    AppError,
+    Forbidden,
+    InternalError,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 
 log = logging.getLogger(__name__)
-
-INTERNAL_ERROR_CODE = "internal_error"
 
 
 class ErrorItem(BaseModel):
@@ -66,12 +72,30 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a route for the errors its service may raise."""
+def _example(error: type[AppError]) -> dict[str, Any]:
+    """How the error body of one refusal looks, named by its code: the class's own
+    docstring (its first paragraph), else its code in words, stands for the message."""
+    what = (error.__dict__.get("__doc__") or "").strip().split("\n\n")[0]
+    what = " ".join(what.split()) or error.code.replace("_", " ")
     return {
-        status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
-        for status in statuses
+        "summary": error.__name__,
+        "value": {"error": what, "code": error.code, "detail": []},
     }
+
+
+def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: the refusals its service may raise, each under
+    its status with its stable code as an example of the error body (the OpenAPI
+    lists a route's codes from the classes it declares, written once)."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        response = responses.setdefault(
+            error.status_code,
+            {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[error.status_code]},
+        )
+        content = response.setdefault("content", {"application/json": {"examples": {}}})
+        content["application/json"]["examples"][error.code] = _example(error)
+    return responses
 
 
 def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
@@ -126,7 +150,7 @@ class InternalErrorMiddleware:
             if started:  # too late for an answer: the server closes the connection
                 raise
             response = _response(
-                500, INTERNAL_ERROR_CODE, "internal error; the server log has the details"
+                500, InternalError.code, "internal error; the server log has the details"
             )
             await response(scope, receive, send)
 
@@ -334,18 +358,18 @@ ERROR_BODY_REF = "#/components/schemas/ErrorBody"
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
-def _implied_statuses(operation: Mapping[str, Any]) -> list[int]:
+def _implied_errors(operation: Mapping[str, Any]) -> list[type[AppError]]:
     parameters = operation.get("parameters", [])
-    statuses = [500]
+    implied: list[type[AppError]] = [InternalError]
     if operation.get("security"):
-        statuses += [401, 403]
+        implied += [NotAuthenticated, Forbidden]
     if any(parameter["in"] == "path" for parameter in parameters):
-        statuses.append(404)
+        implied.append(NotFound)
     if parameters or "requestBody" in operation:
-        statuses.append(422)
+        implied.append(ValidationFailed)
     if "requestBody" in operation:
-        statuses.append(413)
-    return statuses
+        implied.append(PayloadTooLarge)
+    return implied
 
 
 def _with_error_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -353,7 +377,10 @@ def _with_error_body(schema: dict[str, Any]) -> dict[str, Any]:
     (401 and 403 when it needs credentials, 404 when its path names an object, 422
     when it takes input, 413 when it takes a body, 500 always) in place of FastAPI's
     own validation error, which the API never answers. A route's ``responses=``
-    (``error_responses``) add the errors its service raises."""
+    (``error_responses``) add the refusals its service raises. Each error status
+    lists, as examples keyed by code, the codes the operation answers with it: its
+    own refusals' and the implied one's (a 404 names the route's own not-found code
+    when it declares one)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     body_schema = ErrorBody.model_json_schema(
         ref_template="#/components/schemas/{model}", mode="serialization"
@@ -365,14 +392,33 @@ def _with_error_body(schema: dict[str, Any]) -> dict[str, Any]:
     for methods in schema.get("paths", {}).values():
         for operation in methods.values():
             responses = operation.setdefault("responses", {})
-            for status in _implied_statuses(operation):
-                responses.setdefault(str(status), {"description": ERROR_DESCRIPTIONS[status]})
+            implied = _implied_errors(operation)
+            for error in implied:
+                responses.setdefault(
+                    str(error.status_code), {"description": ERROR_DESCRIPTIONS[error.status_code]}
+                )
             for status, response in responses.items():
                 if status.isdigit() and int(status) >= 400:
                     if response.get("description") == "Validation Error":
                         response["description"] = ERROR_DESCRIPTIONS[422]
-                    response["content"] = {"application/json": {"schema": {"$ref": ERROR_BODY_REF}}}
+                    examples = response.get("content", {}).get("application/json", {})
+                    examples = dict(examples.get("examples", {}))
+                    for error in implied:
+                        if str(error.status_code) == status and not (
+                            examples and issubclass(error, NotFound)
+                        ):
+                            examples.setdefault(error.code, _example(error))
+                    content: dict[str, Any] = {"schema": {"$ref": ERROR_BODY_REF}}
+                    if examples:
+                        content["examples"] = examples
+                    response["content"] = {"application/json": content}
     return schema
+
+
+def documented_codes(operation: Mapping[str, Any], status: int) -> set[str]:
+    """The error codes an operation of the OpenAPI says it answers with a status."""
+    response = operation.get("responses", {}).get(str(status), {})
+    return set(response.get("content", {}).get("application/json", {}).get("examples", {}))
 
 
 def document_errors(app: FastAPI) -> None:

@@ -52,6 +52,12 @@ class Forbidden(AppError):
     code = "forbidden"
 
 
+class CsrfRefused(Forbidden):
+    """A console form or HTMX request without the session's CSRF token (telecrm.web)."""
+
+    code = "csrf_refused"
+
+
 class NotFound(AppError):
     status_code = 404
     code = "not_found"
@@ -104,6 +110,14 @@ class ExternalServiceError(AppError):
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"
+
+
+class InternalError(AppError):
+    """An unexpected error; the server log has the details. Never raised: the code of
+    the answer to an exception that is not an ``AppError``."""
+
+    status_code = 500
+    code = "internal_error"
 
 
 class InvoiceStatusConflict(Conflict):
@@ -246,3 +260,24 @@ class SourceNotPush(Conflict):
     """CDRs are pushed only to a push source."""
 
     code = "source_not_push"
+
+
+class SourceRefused(ExternalServiceError):
+    """The PBX's CDR database answered and said no (credentials, unknown database or
+    table, no TLS where it is required): trying again will not help."""
+
+    code = "source_refused"
+
+
+class SourceFolderRefused(ExternalServiceError):
+    """A directory source's folder is not below a configured root (or none is
+    configured), or its pattern is not a file name glob: reading again will not help."""
+
+    code = "source_folder_refused"
+
+
+class CrmRateLimited(ExternalServiceError):
+    """The CRM kept answering 429 after the client's retries: stop for this run, and
+    count it against no CDR."""
+
+    code = "crm_rate_limited"

@@ -4,8 +4,8 @@ import typer
 
 from telecrm.auth import service
 from telecrm.auth.models import Role
-from telecrm.cli.console import console, print_table
 from telecrm.config import get_settings
+from telecrm.console import console, print_table
 from telecrm.db import session_scope
 from telecrm.errors import AppError
 

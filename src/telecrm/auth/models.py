@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import Boolean, Dialect, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,8 +10,16 @@ from sqlalchemy.types import TypeDecorator
 
 from telecrm.db import Base, TimestampMixin, UTCDateTime, enum_column_type
 
-if TYPE_CHECKING:
-    from telecrm.contracts.models import Contract
+
+class BoundContract(Protocol):
+    """What auth knows of the contract a customer's user is bound to (the contracts,
+    above auth, hold the model: ``telecrm.contracts.models.Contract``)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def accountcode(self) -> str: ...
 
 
 class Role(enum.StrEnum):
@@ -67,7 +75,7 @@ class User(TimestampMixin, Base):
     # Carried by every token; a password change raises it, ending the tokens issued before.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    contract: Mapped[Contract | None] = relationship(lazy="select")
+    contract: Mapped[BoundContract | None] = relationship("Contract", lazy="select")
 
     @property
     def contract_accountcode(self) -> str | None:

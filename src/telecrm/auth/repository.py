@@ -8,7 +8,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from telecrm.auth.models import ApiKey, LoginFailure, User
-from telecrm.contracts.models import Contract
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -28,12 +27,6 @@ def list_users(session: Session) -> Sequence[User]:
 def add(session: Session, obj: User | ApiKey) -> None:
     session.add(obj)
     session.flush()
-
-
-def get_contract_by_accountcode(session: Session, accountcode: str) -> Contract | None:
-    return session.scalars(
-        select(Contract).where(Contract.accountcode == accountcode)
-    ).one_or_none()
 
 
 def get_api_key(session: Session, key_id: int) -> ApiKey | None:

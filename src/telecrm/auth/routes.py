@@ -20,6 +20,13 @@ from telecrm.auth.schemas import (
 )
 from telecrm.db import IntId
 from telecrm.dependencies import SessionDep, SettingsDep
+from telecrm.errors import (
+    ApiKeyNotFound,
+    EmailTaken,
+    NotAuthenticated,
+    TooManyRequests,
+    UserNotFound,
+)
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -28,7 +35,7 @@ router = APIRouter(prefix="/api", tags=["auth"])
     "/auth/token",
     response_model=Token,
     summary="Log in (OAuth2 password flow)",
-    responses=error_responses(401, 429),
+    responses=error_responses(NotAuthenticated, TooManyRequests),
 )
 def login(
     session: SessionDep,
@@ -53,7 +60,7 @@ def list_users(session: SessionDep, _: AdminPrincipal) -> list[UserRead]:
     "/users",
     response_model=UserRead,
     status_code=201,
-    responses=error_responses(409),
+    responses=error_responses(EmailTaken),
 )
 def create_user(
     session: SessionDep,
@@ -67,7 +74,7 @@ def create_user(
     return UserRead.model_validate(user)
 
 
-@router.patch("/users/{user_id}", response_model=UserRead)
+@router.patch("/users/{user_id}", response_model=UserRead, responses=error_responses(UserNotFound))
 def update_user(
     session: SessionDep,
     user_id: IntId,
@@ -102,7 +109,9 @@ def create_api_key(
     return ApiKeyCreated(**ApiKeyRead.model_validate(api_key).model_dump(), key=key)
 
 
-@router.delete("/api-keys/{key_id}", response_model=ApiKeyRead)
+@router.delete(
+    "/api-keys/{key_id}", response_model=ApiKeyRead, responses=error_responses(ApiKeyNotFound)
+)
 def revoke_api_key(
     session: SessionDep,
     key_id: IntId,

@@ -18,10 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from telecrm.auth import repository
-from telecrm.auth.models import ApiKey, Role, User
+from telecrm.auth import repository, usage
+from telecrm.auth.models import ApiKey, BoundContract, Role, User
 from telecrm.config import Settings
-from telecrm.contracts.models import Contract
 from telecrm.db import utcnow
 from telecrm.errors import (
     ApiKeyNotFound,
@@ -97,7 +96,9 @@ def check_password_policy(password: str, settings: Settings) -> None:
     raise ValidationFailed(message, detail=[{"field": "password", "message": problem}])
 
 
-def _contract_binding(session: Session, role: Role, accountcode: str | None) -> Contract | None:
+def _contract_binding(
+    session: Session, role: Role, accountcode: str | None
+) -> BoundContract | None:
     """The contract a user of ``role`` is bound to: a customer must name one (by its
     account code), nobody else may."""
     if role is not Role.CUSTOMER:
@@ -112,7 +113,7 @@ def _contract_binding(session: Session, role: Role, accountcode: str | None) -> 
             "a customer user needs a contract: give the account code of its contract",
             detail=[{"field": "contract", "message": "required for role customer"}],
         )
-    contract = repository.get_contract_by_accountcode(session, accountcode.strip())
+    contract = usage.contract_by_accountcode.ask(session, accountcode.strip())
     if contract is None:
         raise ValidationFailed(
             f"no contract with account code {accountcode.strip()}",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from telecrm import migrations
-from telecrm.cli.console import console
+from telecrm.console import console
 
 app = typer.Typer(help="Database schema: migrate, show the revision.", no_args_is_help=True)
 

@@ -5,8 +5,8 @@ import time
 import typer
 
 from telecrm import migrations
-from telecrm.cli.console import console
 from telecrm.config import get_settings
+from telecrm.console import console
 from telecrm.db import session_scope
 from telecrm.demo import billing as demo_billing
 from telecrm.demo import crm as demo_crm

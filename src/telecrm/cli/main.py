@@ -12,9 +12,9 @@ from rich.logging import RichHandler
 from sqlalchemy.exc import SQLAlchemyError
 
 import telecrm.models  # noqa: F401  (every table known before the first query)
-from telecrm.cli.console import err_console
 from telecrm.cli.lazy import LazyCommand, LazyGroup
 from telecrm.config import get_settings
+from telecrm.console import err_console
 from telecrm.errors import AppError
 
 # Every command of ``telecrm``, in the order ``telecrm --help`` lists them, with the

@@ -7,8 +7,8 @@ import typer
 import uvicorn
 
 from telecrm import migrations
-from telecrm.cli.console import console
 from telecrm.config import get_settings
+from telecrm.console import console
 from telecrm.errors import AppError
 
 app = typer.Typer()

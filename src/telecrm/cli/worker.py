@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import typer
 
-from telecrm.cli.console import console
 from telecrm.config import get_settings
+from telecrm.console import console
 from telecrm.worker import Worker
 
 app = typer.Typer()

@@ -1,42 +1,41 @@
+"""The contacts domain of the CRM: its spec for the generic operations
+(``crm/service_base.py``), and its one rule of its own, phones in E.164."""
+
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from telecrm.accounts.repository import AccountRepository
+from telecrm.accounts.service import account_links
 from telecrm.config import Settings
 from telecrm.contacts.models import Contact
 from telecrm.contacts.phones import InvalidPhoneNumber, to_e164
 from telecrm.contacts.repository import ContactRepository
 from telecrm.contacts.schemas import ContactDTO, ContactFields, ContactRead
 from telecrm.crm.cleaning import FieldProblem
-from telecrm.crm.connector import CrmConnector, CrmDomain
-from telecrm.crm.links import AccountLinks
-from telecrm.crm.service_base import CrmService
+from telecrm.crm.connector import CrmDomain
+from telecrm.crm.service_base import CrmDomainSpec, CrmService
 
 
-class ContactService(CrmService[Contact, ContactDTO]):
-    domain = CrmDomain.CONTACTS
-    noun = "contact"
-    model = Contact
-    dto = ContactDTO
-    content = ContactFields
-    read_model = ContactRead
-    repository_class = ContactRepository
-    key_field = "contact_id"
-    normalised_fields = ("phone",)
-    phone_fields = ("phone",)
+def phone_e164(settings: Settings, value: Any) -> str:
+    try:
+        return to_e164(str(value), settings.phone_default_region)
+    except InvalidPhoneNumber as exc:
+        raise FieldProblem("phone", str(exc)) from exc
 
-    def __init__(
-        self, session: Session, settings: Settings, connector: CrmConnector | None = None
-    ) -> None:
-        super().__init__(session, settings, connector, AccountLinks(AccountRepository(session)))
 
-    def _normalise_field(self, field_name: str, value: Any) -> Any:
-        if field_name != "phone":
-            return value
-        try:
-            return to_e164(str(value), self.settings.phone_default_region)
-        except InvalidPhoneNumber as exc:
-            raise FieldProblem("phone", str(exc)) from exc
+CONTACTS = CrmDomainSpec(
+    domain=CrmDomain.CONTACTS,
+    noun="contact",
+    model=Contact,
+    dto=ContactDTO,
+    content=ContactFields,
+    read_model=ContactRead,
+    repository=ContactRepository,
+    key_field="contact_id",
+    links=account_links,
+    normalisers={"phone": phone_e164},
+    phone_fields=("phone",),
+)
+# Seed 003's service object: ContactService(session, settings[, connector]).find_all()
+ContactService = partial(CrmService, CONTACTS)

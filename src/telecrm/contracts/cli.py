@@ -4,8 +4,7 @@ from pathlib import Path
 
 import typer
 
-from telecrm.cli.console import print_table
-from telecrm.cli.imports import import_csv
+from telecrm.console import import_csv, print_table
 from telecrm.contracts import service
 from telecrm.contracts.models import ContractStatus
 from telecrm.contracts.scope import EVERYTHING

@@ -14,6 +14,7 @@ from telecrm.contracts.schemas import ContractCreate, ContractRead, ContractUpda
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import IntId
 from telecrm.dependencies import SessionDep
+from telecrm.errors import AccountcodeInUse, AccountcodeTaken, ContractInUse, ContractNotFound
 
 router = APIRouter(prefix="/api", tags=["contracts"])
 
@@ -46,20 +47,29 @@ def list_contracts(
 
 
 @router.post(
-    "/contracts", response_model=ContractRead, status_code=201, responses=error_responses(409)
+    "/contracts",
+    response_model=ContractRead,
+    status_code=201,
+    responses=error_responses(AccountcodeTaken),
 )
 def create_contract(session: SessionDep, body: ContractCreate, _: BillingPrincipal) -> ContractRead:
     return ContractRead.model_validate(service.create_contract(session, body))
 
 
-@router.get("/contracts/{contract_id}", response_model=ContractRead)
+@router.get(
+    "/contracts/{contract_id}",
+    response_model=ContractRead,
+    responses=error_responses(ContractNotFound),
+)
 def get_contract(session: SessionDep, contract_id: IntId, principal: ReadAccess) -> ContractRead:
     contract = service.get_contract(session, ContractScope.of(principal), contract_id)
     return ContractRead.model_validate(contract)
 
 
 @router.patch(
-    "/contracts/{contract_id}", response_model=ContractRead, responses=error_responses(409)
+    "/contracts/{contract_id}",
+    response_model=ContractRead,
+    responses=error_responses(ContractNotFound, AccountcodeTaken, AccountcodeInUse),
 )
 def update_contract(
     session: SessionDep,
@@ -73,7 +83,7 @@ def update_contract(
 @router.delete(
     "/contracts/{contract_id}",
     status_code=204,
-    responses=error_responses(409),
+    responses=error_responses(ContractNotFound, ContractInUse),
 )
 def delete_contract(session: SessionDep, contract_id: IntId, _: BillingPrincipal) -> Response:
     service.delete_contract(session, contract_id)

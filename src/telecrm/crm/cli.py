@@ -10,8 +10,8 @@ from pathlib import Path
 
 import typer
 
-from telecrm.cli.console import console, print_table, progress
 from telecrm.config import get_settings
+from telecrm.console import console, print_table, progress
 from telecrm.crm import sync
 from telecrm.crm.connector import CrmDomain
 from telecrm.db import session_scope

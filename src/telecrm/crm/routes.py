@@ -9,6 +9,7 @@ factory's arguments, so they must be evaluated where they are written."""
 
 import inspect
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -17,7 +18,15 @@ from pydantic import BaseModel
 from telecrm.api_errors import error_responses
 from telecrm.crm.dependencies import CrmConnectorDep, CrmReader, CrmWriter
 from telecrm.crm.schemas import Page
+from telecrm.crm.service_base import CrmDomainSpec, CrmService
 from telecrm.dependencies import SessionDep, SettingsDep
+from telecrm.errors import (
+    AppError,
+    CrmChangesNotExtracted,
+    CrmRecordExists,
+    CrmRecordNotFound,
+    ExternalServiceError,
+)
 
 
 def _with_key(endpoint: Callable[..., Any], key_field: str, key_type: Any) -> Callable[..., Any]:
@@ -40,20 +49,20 @@ def _with_key(endpoint: Callable[..., Any], key_field: str, key_type: Any) -> Ca
 
 
 def crm_router(
+    spec: CrmDomainSpec,
     *,
-    plural: str,
-    noun: str,
-    key_field: str,
     key_type: Any,
-    service: Callable[..., Any],
-    read: type[BaseModel],
     create: type[BaseModel],
     update: type[BaseModel],
     query: type[BaseModel],
+    delete_refusals: tuple[type[AppError], ...] = (),
 ) -> APIRouter:
-    """``/api/{plural}``: ``GET`` a page (``query``'s filters) and ``GET``, ``POST``,
-    ``PATCH``, ``DELETE`` ``/{key_field}``. ``service(session, settings, connector)``
-    builds the domain's service; reads go without the CRM, writes through it."""
+    """``/api/{domain}`` of the spec's domain: ``GET`` a page (``query``'s filters) and
+    ``GET``, ``POST``, ``PATCH``, ``DELETE`` ``/{key_field}``, served by the domain's
+    ``CrmService``; reads go without the CRM, writes through it. ``delete_refusals``:
+    the domain's own reasons to keep a record."""
+    plural, noun, key_field, read = spec.domain.value, spec.noun, spec.key_field, spec.read_model
+    service = partial(CrmService, spec)
     router = APIRouter(prefix=f"/api/{plural}", tags=[plural])
     item = f"/{{{key_field}}}"
 
@@ -101,7 +110,6 @@ def crm_router(
     ) -> None:
         service(session, settings, connector).delete(key)
 
-    writes = error_responses(409, 502)
     router.add_api_route(
         "",
         list_records,
@@ -115,6 +123,7 @@ def crm_router(
         methods=["GET"],
         name=f"get_{noun}",
         response_model=read,
+        responses=error_responses(CrmRecordNotFound),
     )
     router.add_api_route(
         "",
@@ -123,7 +132,7 @@ def crm_router(
         name=f"create_{noun}",
         response_model=read,
         status_code=201,
-        responses=writes,
+        responses=error_responses(CrmRecordExists, ExternalServiceError),
     )
     router.add_api_route(
         item,
@@ -131,7 +140,7 @@ def crm_router(
         methods=["PATCH"],
         name=f"update_{noun}",
         response_model=read,
-        responses=writes,
+        responses=error_responses(CrmRecordNotFound, CrmChangesNotExtracted, ExternalServiceError),
     )
     router.add_api_route(
         item,
@@ -140,6 +149,6 @@ def crm_router(
         name=f"delete_{noun}",
         status_code=204,
         response_class=Response,
-        responses=writes,
+        responses=error_responses(CrmRecordNotFound, *delete_refusals, ExternalServiceError),
     )
     return router

@@ -1,22 +1,26 @@
 """The generic CRM service: seed 003's operations, written once for every CRM domain.
 
-``AccountService``, ``ContactService`` and ``DealService`` name their model, DTO,
-repository and business key; this base gives them the seed's operations
-(``find_all``, ``find_by_id``, ``find_by_field_name``, ``update_one``,
-``update_many``, ``clean_crm_data``, ``load_to_df``, ``save_crm_data_to_json``,
-``save_crm_data_to_csv`` and the DTO <-> ORM mappers), the sync from the external
-CRM with its change detection, and the API's reads and writes. The work itself is
-done by its collaborators: ``cleaning`` (pure functions over rows), ``casting``
-(typed values from text), ``export`` (the files) and ``WriteThrough`` (the database,
-then the CRM), with the account link of contacts and deals as an ``AccountLinks``.
+A CRM domain is data, not a subclass: its ``CrmDomainSpec`` (``accounts.service.
+ACCOUNTS``, ``CONTACTS``, ``DEALS``) names its model, DTO, repository and business
+key, and hands over its few rules as module functions (a contact's phone in E.164,
+an account that other records keep, a deal's creation time). ``CrmService`` is the
+one class, never subclassed: seed 003's object (``AccountService(session,
+settings).find_all()``) over a spec, with the seed's operations (``find_all``,
+``find_by_id``, ``find_by_field_name``, ``update_one``, ``update_many``,
+``clean_crm_data``, ``load_to_df``, ``save_crm_data_to_json``,
+``save_crm_data_to_csv`` and the DTO <-> ORM mappers), the sync from the external CRM
+with its change detection, and the API's reads and writes. The work itself is done by
+its collaborators: ``cleaning`` (pure functions over rows), ``casting`` (typed values
+from text), ``export`` (the files) and ``WriteThrough`` (the database, then the CRM),
+with the account link of contacts and deals as an ``AccountLinks``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy.engine import RowMapping
@@ -28,9 +32,8 @@ from telecrm.crm import casting, cleaning, export
 from telecrm.crm.cleaning import CleanResult, FieldProblem, RejectedRow
 from telecrm.crm.connector import CrmConnector, CrmDomain, CrmRecord
 from telecrm.crm.links import AccountLinks
-from telecrm.crm.models import CrmSyncMixin
 from telecrm.crm.repository_base import CrmRepository
-from telecrm.crm.schemas import Content, CrmFields, ListQuery, Page
+from telecrm.crm.schemas import Content, ListQuery, Page
 from telecrm.crm.write_through import WriteThrough
 from telecrm.csvexport import CellKind
 from telecrm.db import utcnow
@@ -38,9 +41,6 @@ from telecrm.errors import CrmRecordExists, CrmRecordNotFound, ValidationFailed
 
 if TYPE_CHECKING:
     import pandas as pd
-
-ModelT = TypeVar("ModelT", bound=CrmSyncMixin)
-DtoT = TypeVar("DtoT", bound=CrmFields)
 
 # Read models add these to the content fields; they can be sorted on.
 BOOKKEEPING_FIELDS = ("id", "created_at", "updated_at", "crm_id", "crm_updated_at")
@@ -65,85 +65,100 @@ class UpdateOutcome:
     crm: str | None  # the CRM written to; None when telecrm runs without one
 
 
-class CrmService(Generic[ModelT, DtoT]):
-    domain: ClassVar[CrmDomain]
-    noun: ClassVar[str]
-    model: ClassVar[type[Any]]
-    dto: ClassVar[type[Any]]
-    content: ClassVar[type[Content]]
-    read_model: ClassVar[type[Any]]
-    repository_class: ClassVar[type[CrmRepository[Any]]]
-    key_field: ClassVar[str]
-    # A clearer word than "missing" for a required field, where there is one.
-    missing_reasons: ClassVar[dict[str, str]] = {}
-    # Fields with a canonical form that ``_normalise_field`` gives them.
-    normalised_fields: ClassVar[tuple[str, ...]] = ()
-    # Fields holding phone numbers in E.164, whose "+" a CSV export keeps.
-    phone_fields: ClassVar[tuple[str, ...]] = ()
+def _deletable(session: Session, obj: Any) -> None:
+    """Nothing keeps a record of this domain."""
+
+
+def _as_given(values: dict[str, Any]) -> dict[str, Any]:
+    return values
+
+
+@dataclass(frozen=True)
+class CrmDomainSpec:
+    """One CRM domain, as data: everything the generic operations need to serve it.
+
+    ``links``: how the records point at their account (contacts, deals), built for a
+    session. ``missing_reasons``: a clearer word than "missing" for a required field.
+    ``normalisers``: per field with a canonical form, the function giving it (from
+    the settings and the value; ``FieldProblem`` for a value that has none).
+    ``phone_fields``: phone numbers in E.164, whose "+" a CSV export keeps.
+    ``check_deletable``: raises a ``Conflict`` when other records still need the one
+    to delete. ``creation_defaults``: the values of a new record, completed."""
+
+    domain: CrmDomain
+    noun: str
+    model: type[Any]
+    dto: type[Any]
+    content: type[Content]
+    read_model: type[Any]
+    repository: Callable[[Session], CrmRepository[Any]]
+    key_field: str
+    links: Callable[[Session], AccountLinks] | None = None
+    missing_reasons: Mapping[str, str] = field(default_factory=dict)
+    normalisers: Mapping[str, Callable[[Settings, Any], Any]] = field(default_factory=dict)
+    phone_fields: tuple[str, ...] = ()
+    check_deletable: Callable[[Session, Any], None] = _deletable
+    creation_defaults: Callable[[dict[str, Any]], dict[str, Any]] = _as_given
+
+    def content_fields(self) -> list[str]:
+        return list(self.content.model_fields)
+
+    def searchable_fields(self) -> list[str]:
+        return [*self.content_fields(), "crm_id"]
+
+    def updatable_fields(self) -> list[str]:
+        return [name for name in self.content_fields() if name != self.key_field]
+
+    def sortable_fields(self) -> list[str]:
+        return [*self.content_fields(), *BOOKKEEPING_FIELDS]
+
+    def csv_columns(self) -> dict[str, CellKind]:
+        return export.csv_columns(self.dto, self.phone_fields)
+
+    def required_fields(self) -> list[str]:
+        return cleaning.required_fields(self.dto)
+
+
+class CrmService:
+    """Seed 003's service object of one CRM domain (its ``spec``), for one session."""
 
     def __init__(
         self,
+        spec: CrmDomainSpec,
         session: Session,
         settings: Settings,
         connector: CrmConnector | None = None,
-        links: AccountLinks | None = None,
     ) -> None:
-        """``links``: how the records point at their account, for the domains whose
-        records do (contacts, deals)."""
+        self.spec = spec
+        self.domain = spec.domain
         self.session = session
         self.settings = settings
         self.connector = connector
-        self.links = links
-        self.repository: CrmRepository[ModelT] = self.repository_class(session)
+        self.links = spec.links(session) if spec.links else None
+        self.repository: CrmRepository[Any] = spec.repository(session)
         self.writes = WriteThrough(
             session,
             self.repository,
             connector,
-            domain=self.domain,
-            key_field=self.key_field,
-            dto=self.dto,
-            content_fields=self.content_fields(),
+            domain=spec.domain,
+            key_field=spec.key_field,
+            dto=spec.dto,
+            content_fields=spec.content_fields(),
             normalise=self._normalise,
-            links=links,
+            links=self.links,
         )
-
-    # --- field catalogue ---------------------------------------------------------
-
-    @classmethod
-    def content_fields(cls) -> list[str]:
-        return list(cls.content.model_fields)
-
-    @classmethod
-    def searchable_fields(cls) -> list[str]:
-        return [*cls.content_fields(), "crm_id"]
-
-    @classmethod
-    def updatable_fields(cls) -> list[str]:
-        return [name for name in cls.content_fields() if name != cls.key_field]
-
-    @classmethod
-    def sortable_fields(cls) -> list[str]:
-        return [*cls.content_fields(), *BOOKKEEPING_FIELDS]
-
-    @classmethod
-    def csv_columns(cls) -> dict[str, CellKind]:
-        return export.csv_columns(cls.dto, cls.phone_fields)
-
-    @classmethod
-    def required_fields(cls) -> list[str]:
-        return cleaning.required_fields(cls.dto)
 
     # --- the seed's operations -----------------------------------------------------
 
-    def find_all(self) -> list[DtoT]:
+    def find_all(self) -> list[Any]:
         return [self._crm_dto_from_orm(obj) for obj in self.repository.all()]
 
-    def find_by_id(self, entity_id: Any) -> DtoT:
+    def find_by_id(self, entity_id: Any) -> Any:
         """By the business id (``account_id``, ``contact_id``, ``deal_id``): the id
         the CRM, the export files and the other records use."""
-        return self._crm_dto_from_orm(self.get(self.cast_value(self.key_field, entity_id)))
+        return self._crm_dto_from_orm(self.get(self.cast_value(self.spec.key_field, entity_id)))
 
-    def find_by_field_name(self, field_name: str, value: Any) -> list[DtoT]:
+    def find_by_field_name(self, field_name: str, value: Any) -> list[Any]:
         """Records whose field equals the value (cast to the field's type): one
         filtered query. A blank value finds the records without one."""
         typed = self.cast_value(field_name, value)
@@ -151,21 +166,21 @@ class CrmService(Generic[ModelT, DtoT]):
             self._crm_dto_from_orm(obj) for obj in self.repository.find_by_field(field_name, typed)
         ]
 
-    def update_one(self, record: DtoT) -> SyncReport:
+    def update_one(self, record: Any) -> SyncReport:
         """Insert the record, or update the stored one with its business key."""
         return self.update_many([record])
 
-    def update_many(self, records: Sequence[DtoT]) -> SyncReport:
+    def update_many(self, records: Sequence[Any]) -> SyncReport:
         """Insert or update in one batch (two statements), writing only the records
         whose content differs from the stored one. Records with a local change not
         yet in the CRM are left alone (``pending``)."""
         report = SyncReport()
-        keys = [getattr(record, self.key_field) for record in records]
+        keys = [getattr(record, self.spec.key_field) for record in records]
         if len(set(keys)) != len(keys):
-            raise ValidationFailed(f"the batch has {self.key_field}s twice; clean it first")
+            raise ValidationFailed(f"the batch has {self.spec.key_field}s twice; clean it first")
         records = self._with_known_references(records, report)
         existing = self.repository.rows_by_keys(
-            [getattr(record, self.key_field) for record in records]
+            [getattr(record, self.spec.key_field) for record in records]
         )
         now = utcnow()
         stamps = {"created_at": now, "updated_at": now}
@@ -173,7 +188,7 @@ class CrmService(Generic[ModelT, DtoT]):
         updates: list[dict[str, Any]] = []
         for record in records:
             values = dict(record.__dict__)  # a DTO has exactly the columns' fields
-            row = existing.get(values[self.key_field])
+            row = existing.get(values[self.spec.key_field])
             if record.crm_id is None:
                 # Not from the CRM: what the row knows of the CRM stays as it is.
                 del values["crm_id"], values["crm_updated_at"]
@@ -193,39 +208,41 @@ class CrmService(Generic[ModelT, DtoT]):
             audit.record(
                 self.session,
                 "sync",
-                self.model.__tablename__,
+                self.spec.model.__tablename__,
                 None,
                 {"new": report.new, "changed": report.changed},
             )
         return report
 
-    def clean_crm_data(self, rows: Iterable[Mapping[str, Any]]) -> CleanResult[DtoT]:
+    def clean_crm_data(self, rows: Iterable[Mapping[str, Any]]) -> CleanResult[Any]:
         """Validate raw rows (our field names) into DTOs. Rows missing a required
         field, rows that do not validate and duplicates of a business key are left
         out and reported with the reason; optional fields that are missing stay None."""
         return cleaning.clean_rows(
-            rows, self.dto, self.key_field, self._normalise, self.missing_reasons
+            rows, self.spec.dto, self.spec.key_field, self._normalise, self.spec.missing_reasons
         )
 
     def load_to_df(self) -> pd.DataFrame:
-        return export.data_frame(self.dto, self.find_all())
+        return export.data_frame(self.spec.dto, self.find_all())
 
-    def save_crm_data_to_json(self, path: Path, records: Sequence[DtoT] | None = None) -> Path:
+    def save_crm_data_to_json(self, path: Path, records: Sequence[Any] | None = None) -> Path:
         """The records (default: every stored one) as a JSON array."""
-        return export.save_json(path, self.dto, self.find_all() if records is None else records)
+        return export.save_json(
+            path, self.spec.dto, self.find_all() if records is None else records
+        )
 
-    def save_crm_data_to_csv(self, path: Path, records: Sequence[DtoT] | None = None) -> Path:
+    def save_crm_data_to_csv(self, path: Path, records: Sequence[Any] | None = None) -> Path:
         """The records (default: every stored one) as CSV with a header; no value is
         an empty cell."""
         records = self.find_all() if records is None else records
-        return export.save_csv(path, self.dto, records, self.phone_fields)
+        return export.save_csv(path, self.spec.dto, records, self.spec.phone_fields)
 
-    def _crm_dto_from_orm(self, obj: ModelT) -> DtoT:
-        dto: DtoT = self.dto.model_validate(obj, from_attributes=True)
+    def _crm_dto_from_orm(self, obj: Any) -> Any:
+        dto: Any = self.spec.dto.model_validate(obj, from_attributes=True)
         return dto
 
-    def _orm_from_crm_dto(self, record: DtoT) -> ModelT:
-        obj: ModelT = self.model(**record.__dict__)
+    def _orm_from_crm_dto(self, record: Any) -> Any:
+        obj: Any = self.spec.model(**record.__dict__)
         return obj
 
     # --- helpers of the seed's operations ------------------------------------------
@@ -236,20 +253,20 @@ class CrmService(Generic[ModelT, DtoT]):
         CRM's own timestamp alone does not make a change."""
         return all(row[name] == value for name, value in values.items() if name != "crm_updated_at")
 
-    def _with_known_references(self, records: Sequence[DtoT], report: SyncReport) -> list[DtoT]:
+    def _with_known_references(self, records: Sequence[Any], report: SyncReport) -> list[Any]:
         """Leave out records whose CRM id is another record's here, or whose account
         does not exist; the database would refuse the whole batch for either."""
         owners = self.repository.keys_by_crm_ids(
             [record.crm_id for record in records if record.crm_id is not None]
         )
         accounts = self.links.existing(records) if self.links else set()
-        kept: list[DtoT] = []
+        kept: list[Any] = []
         for record in records:
-            key = getattr(record, self.key_field)
+            key = getattr(record, self.spec.key_field)
             owner = owners.get(record.crm_id) if record.crm_id is not None else None
             account_id = self.links.account_of(record) if self.links else None
             if owner is not None and owner != key:
-                reason = f"crm_id {record.crm_id} belongs to {self.key_field} {owner} here"
+                reason = f"crm_id {record.crm_id} belongs to {self.spec.key_field} {owner} here"
             elif account_id is not None and account_id not in accounts:
                 reason = f"no account with account_id {account_id}"
             else:
@@ -260,22 +277,23 @@ class CrmService(Generic[ModelT, DtoT]):
 
     def _normalise(self, values: Mapping[str, Any]) -> dict[str, Any]:
         normalised = cleaning.without_blanks(values)
-        for name in self.normalised_fields:
+        for name in self.spec.normalisers:
             if normalised.get(name) is not None:
                 normalised[name] = self._normalise_field(name, normalised[name])
         return normalised
 
     def _normalise_field(self, field_name: str, value: Any) -> Any:
-        """A domain's canonical form of a value of one of its ``normalised_fields``
-        (contacts: phones in E.164); raises ``FieldProblem`` for a value that has none."""
-        return value
+        """The domain's canonical form of a value (contacts: phones in E.164); raises
+        ``FieldProblem`` for a value that has none."""
+        normaliser = self.spec.normalisers.get(field_name)
+        return value if normaliser is None else normaliser(self.settings, value)
 
     def cast_value(self, field_name: str, value: Any) -> Any:
         """The value in the field's type, or a clear error. Blank text is no value."""
         return casting.cast_value(
-            self.dto,
-            self.domain,
-            self.searchable_fields(),
+            self.spec.dto,
+            self.spec.domain,
+            self.spec.searchable_fields(),
             field_name,
             value,
             self._normalise_field,
@@ -286,10 +304,10 @@ class CrmService(Generic[ModelT, DtoT]):
     def list_page(self, query: ListQuery) -> Page[Any]:
         descending = query.sort.startswith("-")
         sort_field = query.sort.removeprefix("-")
-        if sort_field not in self.sortable_fields():
+        if sort_field not in self.spec.sortable_fields():
             raise ValidationFailed(
-                f"cannot sort {self.domain} by {sort_field!r} "
-                f"(fields: {', '.join(self.sortable_fields())})",
+                f"cannot sort {self.spec.domain} by {sort_field!r} "
+                f"(fields: {', '.join(self.spec.sortable_fields())})",
                 detail=[{"field": "sort", "message": f"unknown field {sort_field!r}"}],
             )
         filters = {
@@ -299,7 +317,7 @@ class CrmService(Generic[ModelT, DtoT]):
             filters, sort_field, descending, query.offset, query.limit
         )
         return Page[Any](
-            items=[self.read_model.model_validate(item) for item in items],
+            items=[self.spec.read_model.model_validate(item) for item in items],
             total=total,
             offset=query.offset,
             limit=query.limit,
@@ -320,30 +338,30 @@ class CrmService(Generic[ModelT, DtoT]):
             ) from exc
         return normalised
 
-    def get(self, key: Any) -> ModelT:
+    def get(self, key: Any) -> Any:
         obj = self.repository.get_by_key(key)
         if obj is None:
-            raise CrmRecordNotFound(f"no {self.noun} with {self.key_field} {key}")
+            raise CrmRecordNotFound(f"no {self.spec.noun} with {self.spec.key_field} {key}")
         return obj
 
-    def create(self, data: Content) -> ModelT:
-        record = self._validate(self._creation_defaults(data.model_dump()))
-        key = getattr(record, self.key_field)
+    def create(self, data: Content) -> Any:
+        record = self._validate(self.spec.creation_defaults(data.model_dump()))
+        key = getattr(record, self.spec.key_field)
         if self.repository.get_by_key(key) is not None:
-            raise CrmRecordExists(f"{self.key_field} {key} already exists")
+            raise CrmRecordExists(f"{self.spec.key_field} {key} already exists")
         if self.links:
             self.links.check(self.links.account_of(record))
         obj = self._orm_from_crm_dto(record)
         self.writes.add(obj)
         return obj
 
-    def update(self, key: Any, data: Content) -> ModelT:
+    def update(self, key: Any, data: Content) -> Any:
         obj = self.get(key)
-        stored = self._crm_dto_from_orm(obj).model_dump(include=set(self.content_fields()))
+        stored = self._crm_dto_from_orm(obj).model_dump(include=set(self.spec.content_fields()))
         record = self._validate({**stored, **data.model_dump(exclude_unset=True)})
         changes = {
             name: getattr(record, name)
-            for name in self.updatable_fields()
+            for name in self.spec.updatable_fields()
             if getattr(record, name) != stored[name]
         }
         if changes:
@@ -358,18 +376,18 @@ class CrmService(Generic[ModelT, DtoT]):
         """Seed 003's ``update_domain_value``: set ``field_name`` of every record whose
         ``key_field`` equals ``key_value``, both cast from text to the fields' types,
         in the database and in the CRM, as one batch."""
-        if field_name not in self.updatable_fields():
+        if field_name not in self.spec.updatable_fields():
             raise ValidationFailed(
-                f"{self.domain}.{field_name} cannot be updated "
-                f"(updatable: {', '.join(self.updatable_fields())})"
+                f"{self.spec.domain}.{field_name} cannot be updated "
+                f"(updatable: {', '.join(self.spec.updatable_fields())})"
             )
         typed_key = self.cast_value(key_field, key_value)
         typed_value = self.cast_value(field_name, value)
-        if typed_value is None and self.dto.model_fields[field_name].is_required():
-            raise ValidationFailed(f"{self.domain}.{field_name} needs a value")
+        if typed_value is None and self.spec.dto.model_fields[field_name].is_required():
+            raise ValidationFailed(f"{self.spec.domain}.{field_name} needs a value")
         matched = self.repository.find_by_field(key_field, typed_key)
         if not matched:
-            raise CrmRecordNotFound(f"no {self.domain} with {key_field} = {key_value}")
+            raise CrmRecordNotFound(f"no {self.spec.domain} with {key_field} = {key_value}")
         if self.links and field_name == self.links.field:
             self.links.check(typed_value)
         to_change = [obj for obj in matched if getattr(obj, field_name) != typed_value]
@@ -381,14 +399,14 @@ class CrmService(Generic[ModelT, DtoT]):
     def delete(self, key: Any) -> None:
         """Delete here, then in the CRM; if the CRM refuses, nothing is deleted."""
         obj = self.get(key)
-        self._check_deletable(obj)
+        self.spec.check_deletable(self.session, obj)
         self.writes.delete(obj)
 
     def push_pending(self) -> int:
         """Write the records marked pending to the CRM again; how many there were."""
         return self.writes.push_pending()
 
-    def sync_from_crm(self, records: Iterable[CrmRecord]) -> tuple[SyncReport, list[DtoT]]:
+    def sync_from_crm(self, records: Iterable[CrmRecord]) -> tuple[SyncReport, list[Any]]:
         """Clean the CRM's records and write what changed: the report, and the clean
         records (what the export files hold)."""
         companies = self.links.accounts_by_company() if self.links else {}
@@ -401,15 +419,9 @@ class CrmService(Generic[ModelT, DtoT]):
 
     # --- helpers of the writes ------------------------------------------------------
 
-    def _creation_defaults(self, values: dict[str, Any]) -> dict[str, Any]:
-        return values
-
-    def _check_deletable(self, obj: ModelT) -> None:
-        """Raise ``Conflict`` when other records still need this one."""
-
-    def _validate(self, values: Mapping[str, Any]) -> DtoT:
+    def _validate(self, values: Mapping[str, Any]) -> Any:
         try:
-            record: DtoT = self.dto.model_validate(self._normalise(values))
+            record: Any = self.spec.dto.model_validate(self._normalise(values))
         except FieldProblem as exc:
             raise ValidationFailed(
                 f"invalid {exc}", detail=[{"field": exc.field_name, "message": exc.message}]
@@ -417,7 +429,7 @@ class CrmService(Generic[ModelT, DtoT]):
         except ValidationError as exc:
             problems = cleaning.errors(exc)
             raise ValidationFailed(
-                f"invalid {self.noun}: {cleaning.summary(problems)}", problems
+                f"invalid {self.spec.noun}: {cleaning.summary(problems)}", problems
             ) from exc
         return record
 

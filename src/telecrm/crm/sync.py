@@ -20,7 +20,7 @@ from telecrm.crm.hubspot import HubSpotConnector
 from telecrm.crm.service_base import CrmService, SyncReport
 from telecrm.deals.service import DealService
 
-SERVICES: dict[CrmDomain, type[CrmService[Any, Any]]] = {
+SERVICES: dict[CrmDomain, Callable[..., CrmService]] = {
     CrmDomain.ACCOUNTS: AccountService,
     CrmDomain.CONTACTS: ContactService,
     CrmDomain.DEALS: DealService,
@@ -36,7 +36,7 @@ def connector_from_settings(settings: Settings, **options: Any) -> CrmConnector 
 
 def service_for(
     domain: CrmDomain, session: Session, settings: Settings, connector: CrmConnector | None
-) -> CrmService[Any, Any]:
+) -> CrmService:
     return SERVICES[domain](session, settings, connector)
 
 

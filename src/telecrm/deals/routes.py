@@ -2,17 +2,7 @@ from __future__ import annotations
 
 from telecrm.crm.routes import crm_router
 from telecrm.db import IntId
-from telecrm.deals.schemas import DealCreate, DealQuery, DealRead, DealUpdate
-from telecrm.deals.service import DealService
+from telecrm.deals.schemas import DealCreate, DealQuery, DealUpdate
+from telecrm.deals.service import DEALS
 
-router = crm_router(
-    plural="deals",
-    noun="deal",
-    key_field="deal_id",
-    key_type=IntId,
-    service=DealService,
-    read=DealRead,
-    create=DealCreate,
-    update=DealUpdate,
-    query=DealQuery,
-)
+router = crm_router(DEALS, key_type=IntId, create=DealCreate, update=DealUpdate, query=DealQuery)

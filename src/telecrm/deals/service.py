@@ -1,39 +1,38 @@
+"""The deals domain of the CRM: its spec for the generic operations
+(``crm/service_base.py``), and its one rule of its own, a new deal's creation time."""
+
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any
 
-from sqlalchemy.orm import Session
-
-from telecrm.accounts.repository import AccountRepository
-from telecrm.config import Settings
-from telecrm.crm.connector import CrmConnector, CrmDomain
-from telecrm.crm.links import AccountLinks
-from telecrm.crm.service_base import CrmService
+from telecrm.accounts.service import account_links
+from telecrm.crm.connector import CrmDomain
+from telecrm.crm.service_base import CrmDomainSpec, CrmService
 from telecrm.db import utcnow
 from telecrm.deals.models import Deal
 from telecrm.deals.repository import DealRepository
 from telecrm.deals.schemas import DealDTO, DealFields, DealRead
 
 
-class DealService(CrmService[Deal, DealDTO]):
-    domain = CrmDomain.DEALS
-    noun = "deal"
-    model = Deal
-    dto = DealDTO
-    content = DealFields
-    read_model = DealRead
-    repository_class = DealRepository
-    key_field = "deal_id"
-    missing_reasons: ClassVar[dict[str, str]] = {
-        "account_id": "account_id (no associated company that is an account here)"
-    }
+def creation_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    if values.get("created_at") is None:
+        values["created_at"] = utcnow()
+    return values
 
-    def __init__(
-        self, session: Session, settings: Settings, connector: CrmConnector | None = None
-    ) -> None:
-        super().__init__(session, settings, connector, AccountLinks(AccountRepository(session)))
 
-    def _creation_defaults(self, values: dict[str, Any]) -> dict[str, Any]:
-        if values.get("created_at") is None:
-            values["created_at"] = utcnow()
-        return values
+DEALS = CrmDomainSpec(
+    domain=CrmDomain.DEALS,
+    noun="deal",
+    model=Deal,
+    dto=DealDTO,
+    content=DealFields,
+    read_model=DealRead,
+    repository=DealRepository,
+    key_field="deal_id",
+    links=account_links,
+    missing_reasons={"account_id": "account_id (no associated company that is an account here)"},
+    creation_defaults=creation_defaults,
+)
+# Seed 003's service object: DealService(session, settings[, connector]).find_all()
+DealService = partial(CrmService, DEALS)

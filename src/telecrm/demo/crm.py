@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from telecrm.accounts.models import Region
 from telecrm.accounts.schemas import AccountDTO
 from telecrm.accounts.service import AccountService
-from telecrm.cli.console import print_table
 from telecrm.config import Settings
+from telecrm.console import print_table
 from telecrm.contacts.models import LeadSource
 from telecrm.contacts.schemas import ContactDTO
 from telecrm.contacts.service import ContactService

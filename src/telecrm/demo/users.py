@@ -4,8 +4,8 @@ from sqlalchemy.orm import Session
 
 from telecrm.auth import service
 from telecrm.auth.models import Role
-from telecrm.cli.console import print_table
 from telecrm.config import Settings
+from telecrm.console import print_table
 from telecrm.errors import Conflict
 
 DEMO_PASSWORD = "telecrm-demo-2025"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from telecrm.cli.console import console
 from telecrm.config import get_settings
+from telecrm.console import console
 from telecrm.contracts.scope import EVERYTHING
 from telecrm.db import session_scope
 from telecrm.invoices import service

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telecrm.cli.console import print_table
+from telecrm.console import print_table
 from telecrm.invoices.models import Invoice
 from telecrm.invoices.schemas import InvoiceRead
 

@@ -11,6 +11,7 @@ from telecrm.auth.service import Principal
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import IntId
 from telecrm.dependencies import SessionDep, SettingsDep
+from telecrm.errors import InvoiceCallsChanged, InvoiceNotFound, InvoiceStatusConflict
 from telecrm.invoices import service
 from telecrm.invoices.models import InvoiceStatus
 from telecrm.invoices.schemas import (
@@ -62,7 +63,6 @@ def list_invoices(
     summary="Generate the month's draft invoices",
     description="As `telecrm invoices generate`: drafts are generated again, invoices that "
     "were sent are never touched.",
-    responses=error_responses(409),
 )
 def generate_invoices(
     session: SessionDep,
@@ -73,7 +73,11 @@ def generate_invoices(
     return service.generate(session, body.year, body.month, settings)
 
 
-@router.get("/invoices/{invoice_id}", response_model=InvoiceDetail)
+@router.get(
+    "/invoices/{invoice_id}",
+    response_model=InvoiceDetail,
+    responses=error_responses(InvoiceNotFound),
+)
 def get_invoice(session: SessionDep, invoice_id: IntId, principal: ReadAccess) -> InvoiceDetail:
     invoice, lines = service.invoice_with_lines(session, ContractScope.of(principal), invoice_id)
     return InvoiceDetail(
@@ -85,7 +89,10 @@ def get_invoice(session: SessionDep, invoice_id: IntId, principal: ReadAccess) -
 @router.get(
     "/invoices/{invoice_id}/pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The invoice as PDF."}},
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The invoice as PDF."},
+        **error_responses(InvoiceNotFound),
+    },
 )
 def get_invoice_pdf(
     session: SessionDep,
@@ -114,7 +121,7 @@ def _transition(
     "/invoices/{invoice_id}/send",
     response_model=InvoiceRead,
     summary="draft -> sent",
-    responses=error_responses(409),
+    responses=error_responses(InvoiceNotFound, InvoiceStatusConflict, InvoiceCallsChanged),
 )
 def send_invoice(
     session: SessionDep, invoice_id: IntId, principal: BillingPrincipal
@@ -126,7 +133,7 @@ def send_invoice(
     "/invoices/{invoice_id}/request-payment",
     response_model=InvoiceRead,
     summary="sent -> pending_approval (the customer says it paid)",
-    responses=error_responses(409),
+    responses=error_responses(InvoiceNotFound, InvoiceStatusConflict),
 )
 def request_payment(
     session: SessionDep,
@@ -140,7 +147,7 @@ def request_payment(
     "/invoices/{invoice_id}/approve",
     response_model=InvoiceRead,
     summary="pending_approval -> paid (an admin confirms the payment)",
-    responses=error_responses(409),
+    responses=error_responses(InvoiceNotFound, InvoiceStatusConflict),
 )
 def approve_payment(
     session: SessionDep, invoice_id: IntId, principal: AdminPrincipal

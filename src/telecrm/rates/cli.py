@@ -4,9 +4,8 @@ from pathlib import Path
 
 import typer
 
-from telecrm.cli.console import print_table
-from telecrm.cli.imports import import_csv
 from telecrm.config import get_settings
+from telecrm.console import import_csv, print_table
 from telecrm.db import session_scope
 from telecrm.money import trim_zeros
 from telecrm.rates import imports, service

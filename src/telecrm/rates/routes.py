@@ -12,6 +12,15 @@ from telecrm.auth.service import Principal
 from telecrm.csvimport import ImportSummary
 from telecrm.db import IntId
 from telecrm.dependencies import SessionDep, SettingsDep
+from telecrm.errors import (
+    RateGroupInUse,
+    RateGroupNameTaken,
+    RateGroupNotFound,
+    RateGroupRatesUsed,
+    RateInUse,
+    RateNotFound,
+    RateOverlap,
+)
 from telecrm.rates import imports, service
 from telecrm.rates.schemas import (
     RateCreate,
@@ -33,7 +42,10 @@ def list_rate_groups(session: SessionDep, _: ReadAccess) -> list[RateGroupRead]:
 
 
 @router.post(
-    "/rate-groups", response_model=RateGroupRead, status_code=201, responses=error_responses(409)
+    "/rate-groups",
+    response_model=RateGroupRead,
+    status_code=201,
+    responses=error_responses(RateGroupNameTaken),
 )
 def create_rate_group(
     session: SessionDep, body: RateGroupCreate, _: BillingPrincipal
@@ -41,13 +53,19 @@ def create_rate_group(
     return service.create_group(session, body)
 
 
-@router.get("/rate-groups/{rate_group_id}", response_model=RateGroupRead)
+@router.get(
+    "/rate-groups/{rate_group_id}",
+    response_model=RateGroupRead,
+    responses=error_responses(RateGroupNotFound),
+)
 def get_rate_group(session: SessionDep, rate_group_id: IntId, _: ReadAccess) -> RateGroupRead:
     return service.get_group(session, rate_group_id)
 
 
 @router.patch(
-    "/rate-groups/{rate_group_id}", response_model=RateGroupRead, responses=error_responses(409)
+    "/rate-groups/{rate_group_id}",
+    response_model=RateGroupRead,
+    responses=error_responses(RateGroupNotFound, RateGroupNameTaken),
 )
 def update_rate_group(
     session: SessionDep,
@@ -61,14 +79,18 @@ def update_rate_group(
 @router.delete(
     "/rate-groups/{rate_group_id}",
     status_code=204,
-    responses=error_responses(409),
+    responses=error_responses(RateGroupNotFound, RateGroupInUse, RateGroupRatesUsed),
 )
 def delete_rate_group(session: SessionDep, rate_group_id: IntId, _: BillingPrincipal) -> Response:
     service.delete_group(session, rate_group_id)
     return Response(status_code=204)
 
 
-@router.get("/rate-groups/{rate_group_id}/rates", response_model=list[RateRead])
+@router.get(
+    "/rate-groups/{rate_group_id}/rates",
+    response_model=list[RateRead],
+    responses=error_responses(RateGroupNotFound),
+)
 def list_rates(
     session: SessionDep,
     rate_group_id: IntId,
@@ -89,7 +111,7 @@ def list_rates(
     "/rate-groups/{rate_group_id}/rates",
     response_model=RateRead,
     status_code=201,
-    responses=error_responses(409),
+    responses=error_responses(RateGroupNotFound, RateOverlap),
 )
 def create_rate(
     session: SessionDep,
@@ -107,6 +129,7 @@ def create_rate(
     summary="Upload a rate deck (CSV)",
     description="The CSV columns of `telecrm rates import` (rate_group_id may be left out). "
     "Every bad row is reported by line and nothing is imported unless all rows are good.",
+    responses=error_responses(RateGroupNotFound),
 )
 def upload_rates(
     session: SessionDep,
@@ -120,7 +143,7 @@ def upload_rates(
     )
 
 
-@router.get("/rates/{rate_id}", response_model=RateRead)
+@router.get("/rates/{rate_id}", response_model=RateRead, responses=error_responses(RateNotFound))
 def get_rate(session: SessionDep, rate_id: IntId, _: ReadAccess) -> RateRead:
     return RateRead.model_validate(service.require_rate(session, rate_id))
 
@@ -128,7 +151,7 @@ def get_rate(session: SessionDep, rate_id: IntId, _: ReadAccess) -> RateRead:
 @router.patch(
     "/rates/{rate_id}",
     response_model=RateRead,
-    responses=error_responses(409),
+    responses=error_responses(RateNotFound, RateOverlap, RateInUse),
 )
 def update_rate(
     session: SessionDep,
@@ -143,7 +166,7 @@ def update_rate(
 @router.delete(
     "/rates/{rate_id}",
     status_code=204,
-    responses=error_responses(409),
+    responses=error_responses(RateNotFound, RateInUse),
 )
 def delete_rate(session: SessionDep, rate_id: IntId, _: BillingPrincipal) -> Response:
     service.delete_rate(session, rate_id)

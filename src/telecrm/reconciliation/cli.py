@@ -8,8 +8,8 @@ import sys
 
 import typer
 
-from telecrm.cli.console import console, err_console, print_table
 from telecrm.config import get_settings
+from telecrm.console import console, err_console, print_table
 from telecrm.db import session_scope
 from telecrm.reconciliation import service
 from telecrm.reconciliation.schemas import AccountReconciliation, Reconciliation

@@ -15,17 +15,13 @@ import secrets
 
 from fastapi import Request, Response
 
-from telecrm.errors import Forbidden
+from telecrm.errors import CsrfRefused
 
 SESSION_COOKIE = "telecrm_session"
 CSRF_COOKIE = "telecrm_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-class CsrfRefused(Forbidden):
-    code = "csrf_refused"
 
 
 def is_https(request: Request) -> bool:

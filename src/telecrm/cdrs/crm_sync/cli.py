@@ -6,8 +6,8 @@ from __future__ import annotations
 import typer
 
 from telecrm.cdrs.crm_sync import service
-from telecrm.cli.console import console, print_table, progress
 from telecrm.config import get_settings
+from telecrm.console import console, print_table, progress
 from telecrm.db import session_scope
 from telecrm.errors import AppError
 from telecrm.notifications.service import notify

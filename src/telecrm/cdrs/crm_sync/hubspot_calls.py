@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telecrm.config import Settings
-from telecrm.errors import ExternalServiceError
+from telecrm.errors import CrmRateLimited, ExternalServiceError
 
 if TYPE_CHECKING:
     from telecrm.crm.hubspot_client import HubSpotClient
@@ -58,13 +58,6 @@ class CallWriteResult:
     requests: int = 0
 
 
-class RateLimited(ExternalServiceError):
-    """The CRM kept answering 429 after the client's retries: stop for this run, and
-    count it against no CDR."""
-
-    code = "crm_rate_limited"
-
-
 def _properties(call: OutgoingCall, key_property: str) -> dict[str, Any]:
     properties: dict[str, Any] = {
         key_property: call.key,
@@ -102,7 +95,7 @@ class HubSpotCalls:
         self.client.close()
 
     def upsert(self, calls: Sequence[OutgoingCall]) -> CallWriteResult:
-        """One batch (at most the client's batch size). Raises ``RateLimited`` when the
+        """One batch (at most the client's batch size). Raises ``CrmRateLimited`` when the
         CRM's rate limit outlasted the retries, ``ExternalServiceError`` when it refused
         or failed the whole batch."""
         result = CallWriteResult()
@@ -114,7 +107,7 @@ class HubSpotCalls:
             )
         except ExternalServiceError as exc:
             if _is_rate_limit(exc):
-                raise RateLimited(exc.message) from exc
+                raise CrmRateLimited(exc.message) from exc
             raise
         result.requests += 1
         crm_ids = {

@@ -30,14 +30,13 @@ from telecrm.cdrs.crm_sync.hubspot_calls import (
     CallWriteResult,
     HubSpotCalls,
     OutgoingCall,
-    RateLimited,
 )
 from telecrm.cdrs.crm_sync.models import SyncLog, SyncStatus
 from telecrm.cdrs.crm_sync.schemas import SyncResult
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
 from telecrm.db import utcnow
-from telecrm.errors import ExternalServiceError
+from telecrm.errors import CrmRateLimited, ExternalServiceError
 from telecrm.notifications.report import RunReport
 from telecrm.notifications.service import notify
 from telecrm.retry import RetryPolicy
@@ -162,12 +161,12 @@ def claim_batch(
     return Claim([cdr.id for cdr in cdrs], calls, cdrs[-1].id)
 
 
-def push(connector: CallsConnector, claim: Claim) -> CallWriteResult | RateLimited:
+def push(connector: CallsConnector, claim: Claim) -> CallWriteResult | CrmRateLimited:
     """The CRM request itself: outside any transaction when the caller can manage it,
     so that a slow CRM holds no lock the import or the rating needs."""
     try:
         return connector.upsert(claim.calls)
-    except RateLimited as exc:
+    except CrmRateLimited as exc:
         return exc
     except ExternalServiceError as exc:
         return CallWriteResult(failed={call.key: exc.message for call in claim.calls}, requests=1)
@@ -177,7 +176,7 @@ def record_batch(
     session: Session,
     settings: Settings,
     claim: Claim,
-    result: CallWriteResult | RateLimited,
+    result: CallWriteResult | CrmRateLimited,
     now: dt.datetime | None = None,
 ) -> BatchOutcome:
     """Write what the CRM did with a claimed batch: each CDR's sync state and one
@@ -185,7 +184,7 @@ def record_batch(
     now = now or utcnow()
     cdrs = repository.by_ids(session, claim.cdr_ids)
     outcome = BatchOutcome(selected=len(cdrs), last_id=claim.last_id)
-    if isinstance(result, RateLimited):
+    if isinstance(result, CrmRateLimited):
         repository.add_requests(session, _day(settings, now), 1)
         for cdr in cdrs:
             cdr.next_sync_at = None  # due again on the next run, no attempt used

@@ -9,7 +9,7 @@ import typer
 
 from telecrm.cdrs.export import service
 from telecrm.cdrs.window import command_window
-from telecrm.cli.console import err_console
+from telecrm.console import err_console
 from telecrm.db import session_scope
 
 

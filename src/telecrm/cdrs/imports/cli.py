@@ -9,8 +9,8 @@ import typer
 from telecrm.cdrs.formats import FileFormat
 from telecrm.cdrs.imports import service
 from telecrm.cdrs.lifecycle.cli import print_findings
-from telecrm.cli.console import console, print_table, progress
 from telecrm.config import get_settings
+from telecrm.console import console, print_table, progress
 from telecrm.db import session_scope
 
 

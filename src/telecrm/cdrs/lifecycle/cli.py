@@ -6,7 +6,7 @@ import typer
 
 from telecrm.cdrs.lifecycle import service
 from telecrm.cdrs.lifecycle.validation import REASON_TEXT, UNBILLABLE, Reason
-from telecrm.cli.console import console, print_table
+from telecrm.console import console, print_table
 from telecrm.db import session_scope
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from telecrm.api_errors import error_responses
 from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
@@ -14,6 +15,7 @@ from telecrm.cdrs.schemas import CdrPage, CdrRead
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import BigIntId, IntId
 from telecrm.dependencies import SessionDep, SettingsDep
+from telecrm.errors import CdrNotFound
 from telecrm.rating.types import RatingStatus, UnratedReason
 
 # Under /api/cdrs (telecrm.cdrs.routes), after every other route there: /{cdr_id}
@@ -59,6 +61,6 @@ def list_cdrs(
     return CdrPage(items=[CdrRead.model_validate(cdr) for cdr in cdrs], next_cursor=next_cursor)
 
 
-@router.get("/{cdr_id}", response_model=CdrRead)
+@router.get("/{cdr_id}", response_model=CdrRead, responses=error_responses(CdrNotFound))
 def get_cdr(session: SessionDep, cdr_id: BigIntId, principal: ReadAccess) -> CdrRead:
     return CdrRead.model_validate(service.get_cdr(session, ContractScope.of(principal), cdr_id))

@@ -6,8 +6,8 @@ import typer
 
 from telecrm.cdrs.rating_run import service
 from telecrm.cdrs.window import command_window
-from telecrm.cli.console import print_table, progress
 from telecrm.config import get_settings
+from telecrm.console import print_table, progress
 from telecrm.db import session_scope
 
 

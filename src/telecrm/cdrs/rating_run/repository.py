@@ -15,8 +15,8 @@ from telecrm.cdrs.bulk import copy_binary, driver_connection, executemany_sqlite
 from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.lifecycle.repository import FindingCounts, findings_counts
 from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.cdrs.rating_run.usage import not_locked_by_invoice
 from telecrm.contracts.models import Contract
-from telecrm.invoices.models import SENT_STATUSES, Invoice
 from telecrm.money import COST_SCALE, RATE_SCALE
 from telecrm.rates.models import Rate
 from telecrm.rating import engine
@@ -149,16 +149,12 @@ def _ratable_query(start: dt.datetime, end: dt.datetime, wanted: list[RatingStat
                 CdrRating.start_time < end,
             ),
         )
-        .outerjoin(Invoice, Invoice.id == CdrRating.invoice_id)
         .where(
             Cdr.start_time >= start,
             Cdr.start_time < end,
             Cdr.status != CdrState.INVALID.value,
             status.in_([value.value for value in wanted]),
-            or_(
-                Invoice.status.is_(None),
-                Invoice.status.not_in([value.value for value in SENT_STATUSES]),
-            ),
+            not_locked_by_invoice.ask(CdrRating.invoice_id),
         )
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy import URL, Column, DateTime, MetaData, Table, create_engine, se
 from sqlalchemy.exc import NoSuchTableError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from telecrm.errors import AppError
+from telecrm.errors import SourceRefused
 
 DIALECT_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
@@ -55,14 +55,6 @@ _MYSQL_TLS_ERROR = 2026
 # A password file that is never there (libpq warns about one that is not a plain file,
 # such as /dev/null, and says nothing of one that does not exist).
 NO_PASSFILE = "/nonexistent/telecrm-reads-no-pgpass"
-
-
-class SourceRefused(AppError):
-    """The database answered and said no (credentials, unknown database or table):
-    trying again will not help."""
-
-    status_code = 502
-    code = "source_refused"
 
 
 @dataclass(frozen=True)

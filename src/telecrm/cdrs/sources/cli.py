@@ -12,8 +12,8 @@ from telecrm.auth.models import Role
 from telecrm.cdrs.sources import service, staging
 from telecrm.cdrs.sources.models import CdrSourceType
 from telecrm.cdrs.sources.schemas import CdrSourceCreate, CdrSourceUpdate
-from telecrm.cli.console import console, print_table, progress
 from telecrm.config import get_settings
+from telecrm.console import console, print_table, progress
 from telecrm.db import session_scope
 from telecrm.errors import ValidationFailed
 

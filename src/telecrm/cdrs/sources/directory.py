@@ -17,19 +17,12 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from telecrm.config import Settings
-from telecrm.errors import AppError, ValidationFailed
+from telecrm.errors import SourceFolderRefused, ValidationFailed
 
 ROOTS_SETTING = "TELECRM_CDR_SOURCE_ROOTS"
 # What a file name glob may not hold: a separator or a parent step would make it a
 # path, and a NUL ends a name.
 FORBIDDEN_IN_PATTERN = ("/", "\\", "..", "\x00")
-
-
-class FolderRefused(AppError):
-    """The folder's real path is not below a configured root (or none is configured):
-    reading it again will not help."""
-
-    status_code = 502
 
 
 @dataclass(frozen=True)
@@ -92,10 +85,10 @@ def matching_files(path: str, pattern: str, settings: Settings) -> Iterator[Foun
     before it reads it."""
     roots = _roots(settings)
     if problem := _refusal(path, roots):
-        raise FolderRefused(f"{problem}: nothing is read")
+        raise SourceFolderRefused(f"{problem}: nothing is read")
     folder = Path(os.path.realpath(path))
     if pattern_problem(pattern):
-        raise FolderRefused(f"pattern {pattern!r} is not a file name glob: nothing is read")
+        raise SourceFolderRefused(f"pattern {pattern!r} is not a file name glob: nothing is read")
     if not folder.is_dir():
         raise FileNotFoundError(f"no folder {path}")
     with os.scandir(folder) as entries:

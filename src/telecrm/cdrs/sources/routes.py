@@ -27,6 +27,14 @@ from telecrm.cdrs.sources.schemas import (
 )
 from telecrm.db import IntId
 from telecrm.dependencies import SessionDep, SettingsDep
+from telecrm.errors import (
+    ExternalServiceError,
+    PayloadTooLarge,
+    SourceDisabled,
+    SourceNameTaken,
+    SourceNotFound,
+    SourceNotPush,
+)
 
 router = APIRouter(prefix="/api", tags=["cdr sources"])
 # Under /api/cdrs (telecrm.cdrs.routes): fetching a window.
@@ -71,7 +79,10 @@ def list_sources(session: SessionDep, _: BillingPrincipal) -> list[CdrSourceRead
 
 
 @router.post(
-    "/cdr-sources", response_model=CdrSourceRead, status_code=201, responses=error_responses(409)
+    "/cdr-sources",
+    response_model=CdrSourceRead,
+    status_code=201,
+    responses=error_responses(SourceNameTaken),
 )
 def create_source(
     session: SessionDep,
@@ -82,13 +93,19 @@ def create_source(
     return service.read_model(service.create_source(session, body, settings, principal.role))
 
 
-@router.get("/cdr-sources/{source_id}", response_model=CdrSourceRead)
+@router.get(
+    "/cdr-sources/{source_id}",
+    response_model=CdrSourceRead,
+    responses=error_responses(SourceNotFound),
+)
 def get_source(session: SessionDep, source_id: IntId, _: BillingPrincipal) -> CdrSourceRead:
     return service.read_model(service.get_source(session, source_id))
 
 
 @router.patch(
-    "/cdr-sources/{source_id}", response_model=CdrSourceRead, responses=error_responses(409)
+    "/cdr-sources/{source_id}",
+    response_model=CdrSourceRead,
+    responses=error_responses(SourceNotFound),
 )
 def update_source(
     session: SessionDep,
@@ -102,13 +119,19 @@ def update_source(
     )
 
 
-@router.delete("/cdr-sources/{source_id}", status_code=204)
+@router.delete(
+    "/cdr-sources/{source_id}", status_code=204, responses=error_responses(SourceNotFound)
+)
 def delete_source(session: SessionDep, source_id: IntId, principal: BillingPrincipal) -> Response:
     service.delete_source(session, source_id, principal.role)
     return Response(status_code=204)
 
 
-@router.get("/cdr-sources/{source_id}/runs", response_model=list[FetchRunRead])
+@router.get(
+    "/cdr-sources/{source_id}/runs",
+    response_model=list[FetchRunRead],
+    responses=error_responses(SourceNotFound),
+)
 def list_runs(
     session: SessionDep,
     source_id: IntId,
@@ -129,7 +152,7 @@ def list_runs(
     "/fetch",
     response_model=FetchResult,
     summary="Fetch a window of CDRs from a source (seed 000)",
-    responses=error_responses(404, 409, 502),
+    responses=error_responses(SourceNotFound, SourceDisabled, ExternalServiceError),
 )
 def fetch_cdrs(
     session: SessionDep,
@@ -154,7 +177,7 @@ def fetch_cdrs(
     description="202: the post is stored durably and will be imported (within "
     "TELECRM_PUSH_DRAIN_SECONDS on a server that drains); what is wrong with a call is "
     "then a reject (GET /api/cdrs/rejects), and the import is a run of the source.",
-    responses=error_responses(404, 409, 413, 422),
+    responses=error_responses(SourceNotFound, SourceNotPush, SourceDisabled, PayloadTooLarge),
 )
 async def push_cdrs(
     request: Request,
