@@ -27,7 +27,11 @@ from tests import factories
 
 def _drift(engine) -> list:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {
+            "compare_type": True,
+            "include_object": migrations.include_object(engine.dialect.name),
+        }
+        context = MigrationContext.configure(connection, opts=options)
         return compare_metadata(context, Base.metadata)
 
 

@@ -1,0 +1,65 @@
+"""``telecrm db partitions`` and ``telecrm db retention`` (commands of the ``db``
+group)."""
+
+from __future__ import annotations
+
+import typer
+
+from telecrm.cdrs.partitions import service
+from telecrm.cli.console import console, err_console, print_table
+from telecrm.db import session_scope
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def partitions(
+    ensure: int | None = typer.Option(
+        None,
+        "--ensure",
+        min=0,
+        help="First make the partitions of this billing month and N months ahead, where missing.",
+    ),
+) -> None:
+    """List the monthly partitions of cdrs and cdr_ratings with their rows and size
+    (PostgreSQL only)."""
+    with session_scope(write=ensure is not None) as session:
+        if ensure is not None:
+            made = service.ensure_partitions(session, ensure)
+            if not made.supported:
+                err_console.print(service.POSTGRES_ONLY)
+                raise typer.Exit(1)
+            console.print(
+                f"created {len(made.created)} partitions"
+                + (f" ({', '.join(made.created)})" if made.created else "")
+                + f", {made.moved_rows} rows moved from the default partitions"
+            )
+        found = service.list_partitions(session)
+    if found is None:
+        err_console.print(service.POSTGRES_ONLY)
+        raise typer.Exit(1)
+    print_table(
+        "Partitions",
+        ["table", "partition", "from (UTC)", "to (UTC)", "rows", "size"],
+        (
+            (
+                p.table,
+                p.name,
+                p.start.isoformat() if p.start else "default",
+                p.end.isoformat() if p.end else "",
+                f"{p.rows:,}",
+                human_size(p.bytes),
+            )
+            for p in found
+        ),
+    )
+    total = sum(p.bytes for p in found)
+    console.print(
+        f"{len(found)} partitions, {sum(p.rows for p in found):,} rows, {human_size(total)}"
+    )
