@@ -246,3 +246,11 @@ class SourceNotPush(Conflict):
     """CDRs are pushed only to a push source."""
 
     code = "source_not_push"
+
+
+class ArchiveNotVerified(AppError):
+    """A month's Parquet archive did not read back with the partition's rows: the
+    partition is kept."""
+
+    status_code = 500
+    code = "archive_not_verified"

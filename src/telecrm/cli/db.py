@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from telecrm import migrations
-from telecrm.cdrs.partitions.cli import partitions
+from telecrm.cdrs.partitions.cli import partitions, retention
 from telecrm.cli.console import console
 
 app = typer.Typer(
@@ -44,3 +44,4 @@ def current() -> None:
 
 
 app.command("partitions")(partitions)
+app.command("retention")(retention)

@@ -1,13 +1,17 @@
-"""The invoices' answer to the contracts below: how many invoices a contract has
-(see ``telecrm.usage``)."""
+"""The invoices' answers to the layers below: how many invoices a contract has, which
+unpaid invoices hold a month of calls (see ``telecrm.usage``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import datetime as dt
+
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from telecrm.cdrs.models import CdrRating
+from telecrm.cdrs.partitions import usage as partition_usage
 from telecrm.contracts import usage as contract_usage
-from telecrm.invoices.models import Invoice
+from telecrm.invoices.models import Invoice, InvoiceStatus
 
 
 @contract_usage.invoice_count.answer_with
@@ -18,3 +22,33 @@ def invoice_count(session: Session, contract_id: int) -> int:
         )
         or 0
     )
+
+
+@partition_usage.unpaid_invoices_of_window.answer_with
+def unpaid_invoices_of_window(
+    session: Session, start: dt.datetime, end: dt.datetime
+) -> list[tuple[str, str]]:
+    """The invoices not paid that hold calls of ``[start, end)`` (linked when sent),
+    or whose period overlaps it (a draft's calls are linked only when it is sent):
+    their numbers and statuses."""
+    linked = (
+        select(CdrRating.invoice_id)
+        .where(
+            CdrRating.start_time >= start,
+            CdrRating.start_time < end,
+            CdrRating.invoice_id.is_not(None),
+        )
+        .distinct()
+    )
+    rows = session.execute(
+        select(Invoice.invoice_number, Invoice.status)
+        .where(
+            Invoice.status != InvoiceStatus.PAID,
+            or_(
+                Invoice.id.in_(linked),
+                and_(Invoice.period_start < end, Invoice.period_end > start),
+            ),
+        )
+        .order_by(Invoice.invoice_number)
+    ).all()
+    return [(number, InvoiceStatus(status).value) for number, status in rows]

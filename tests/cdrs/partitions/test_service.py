@@ -56,7 +56,9 @@ def test_ensure_makes_the_months_ahead_once_and_moves_what_default_held(
 
     made = service.ensure_partitions(db_session, 2, settings, today=OCTOBER)
     assert made.created == [
-        f"{table}_{YEAR}_{month}" for month in ("10", "11", "12") for table in ("cdrs", "cdr_ratings")
+        f"{table}_{YEAR}_{month}"
+        for month in ("10", "11", "12")
+        for table in ("cdrs", "cdr_ratings")
     ]
     assert made.moved_rows == 1
     assert where_stored(db_session, "cdrs", "id", waiting.id) == f"cdrs_{YEAR}_11"

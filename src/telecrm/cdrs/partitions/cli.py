@@ -63,3 +63,47 @@ def partitions(
     console.print(
         f"{len(found)} partitions, {sum(p.rows for p in found):,} rows, {human_size(total)}"
     )
+
+
+def retention(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say which months would be archived and dropped; change nothing."
+    ),
+) -> None:
+    """Archive each month of calls past TELECRM_CDR_RETENTION_MONTHS to Parquet
+    (TELECRM_CDR_ARCHIVE_DIR), then drop its partitions (PostgreSQL only). A month an
+    unpaid invoice holds calls of is kept."""
+    with session_scope(write=not dry_run) as session:
+        result = service.apply_retention(session, dry_run=dry_run)
+    if not result.supported:
+        err_console.print(service.POSTGRES_ONLY)
+        raise typer.Exit(1)
+    if not result.enabled:
+        console.print("TELECRM_CDR_RETENTION_MONTHS is not set: every month is kept")
+        return
+    assert result.cutoff is not None
+    if result.months:
+        print_table(
+            "Months past retention" + (" (dry run)" if dry_run else ""),
+            ["month", "calls", "ratings", "outcome", "files"],
+            (
+                (
+                    m.month,
+                    f"{m.rows.get('cdrs', 0):,}",
+                    f"{m.rows.get('cdr_ratings', 0):,}",
+                    m.outcome + (f": {m.reason}" if m.reason else ""),
+                    ", ".join(str(path) for path in m.files),
+                )
+                for m in result.months
+            ),
+        )
+    done = [m for m in result.months if m.outcome == "archived"]
+    refused = [m for m in result.months if m.outcome == "refused"]
+    console.print(
+        f"{len(result.months)} months before {result.cutoff.isoformat()}: "
+        + ("would archive " if dry_run else "archived and dropped ")
+        + f"{len(result.months) - len(refused) if dry_run else len(done)}, "
+        f"{sum(sum(m.rows.values()) for m in done):,} rows; refused {len(refused)}"
+    )
+    if refused:
+        raise typer.Exit(1)

@@ -122,3 +122,9 @@ def delete_sync_log_of(session: Session, cdrs_partition: str) -> int:
         text(f'DELETE FROM sync_log WHERE cdr_id IN (SELECT id FROM "{cdrs_partition}")')
     )
     return int(result.rowcount or 0)
+
+
+def lock_month(session: Session, names: list[str]) -> None:
+    """No write reaches a month being archived until it is dropped: what the archive
+    holds is what is dropped."""
+    session.execute(text(f"LOCK TABLE {', '.join(names)} IN SHARE MODE"))
