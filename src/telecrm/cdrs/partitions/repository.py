@@ -109,7 +109,9 @@ def read_partition(session: Session, table: str, name: str) -> pl.DataFrame:
         f"{column.name}::text AS {column.name}" if isinstance(column.type, JSON) else column.name
         for column in Base.metadata.tables[table].columns
     )
-    return pl.read_database(f'SELECT {columns} FROM "{name}"', session.connection())
+    frame = pl.read_database(f'SELECT {columns} FROM "{name}"', session.connection())
+    # instants in UTC, whatever the session's TimeZone named it
+    return frame.with_columns(pl.col(pl.Datetime).dt.convert_time_zone("UTC"))
 
 
 def drop_partition(session: Session, name: str) -> None:
