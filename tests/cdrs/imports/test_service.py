@@ -14,8 +14,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs.imports import repository, service
-from telecrm.cdrs.partitions import service as partitions
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
+from telecrm.cdrs.partitions import service as partitions
 from telecrm.config import get_settings
 from tests.conftest import CliResult
 

@@ -101,17 +101,40 @@ def _stored_keys(connection: Any, rows: pl.DataFrame) -> list[str]:
     first, last = rows.select(
         pl.col("start_time").min().alias("first"), pl.col("start_time").max().alias("last")
     ).row(0)
+    window = (first - _OTHER_ZONE_REACH, last + _OTHER_ZONE_REACH)
     with connection.cursor() as cursor:
+        span = _start_digits_span(rows)
+        if span is not None:
+            # New calls (the usual batch) have keys past every stored one: one look
+            # along the unique index says so, without sending every key.
+            cursor.execute(
+                "SELECT EXISTS (SELECT FROM cdrs WHERE start_time >= %s AND start_time <= %s "
+                "AND unique_key >= %s AND unique_key < %s)",
+                (*window, *span),
+            )
+            row = cursor.fetchone()
+            if not row or not row[0]:
+                return []
         cursor.execute(
             "SELECT unique_key FROM cdrs WHERE start_time >= %s AND start_time <= %s "
             "AND unique_key = ANY(%s)",
-            (
-                first - _OTHER_ZONE_REACH,
-                last + _OTHER_ZONE_REACH,
-                rows.get_column("unique_key").to_list(),
-            ),
+            (*window, rows.get_column("unique_key").to_list()),
         )
         return [key for (key,) in cursor.fetchall()]
+
+
+def _start_digits_span(rows: pl.DataFrame) -> tuple[str, str] | None:
+    """From the batch's first start as written (the digits before a key's ``-``) to
+    just past its last, as text every key of the batch sorts within, in any
+    collation (the digits decide before the rest is read); None when the starts are
+    not all written alike (then each key is looked for)."""
+    digits = rows.get_column("unique_key").str.extract(r"^([0-9]+)-", 1)
+    lengths = digits.str.len_bytes()
+    if digits.null_count() or lengths.n_unique() != 1:
+        return None
+    first, last = str(digits.min()), str(digits.max())
+    past = str(int(last) + 1).zfill(len(last))
+    return (first, past) if len(past) == len(last) else None
 
 
 def _insert_cdrs_sqlite(session: Session, rows: pl.DataFrame) -> int:

@@ -26,12 +26,19 @@ def partitions(
         min=0,
         help="First make the partitions of this billing month and N months ahead, where missing.",
     ),
+    first: str | None = typer.Option(
+        None,
+        "--from",
+        help="With --ensure: start at this month (YYYY-MM) instead of this one, to load "
+        "older calls into their own partitions.",
+    ),
 ) -> None:
     """List the monthly partitions of cdrs and cdr_ratings with their rows and size
     (PostgreSQL only)."""
+    start = service.parse_month(first) if first is not None else None
     with session_scope(write=ensure is not None) as session:
         if ensure is not None:
-            made = service.ensure_partitions(session, ensure)
+            made = service.ensure_partitions(session, ensure, today=start)
             if not made.supported:
                 err_console.print(service.POSTGRES_ONLY)
                 raise typer.Exit(1)

@@ -20,7 +20,7 @@ from telecrm.cdrs.partitions.repository import PARTITIONED_TABLES, Partition
 from telecrm.cdrs.partitions.usage import unpaid_invoices_of_window
 from telecrm.clock import billing_month
 from telecrm.config import Settings, get_settings
-from telecrm.errors import ArchiveNotVerified
+from telecrm.errors import ArchiveNotVerified, ValidationFailed
 
 POSTGRES_ONLY = "partitions are PostgreSQL only: on SQLite each CDR table is one table"
 
@@ -40,6 +40,17 @@ def list_partitions(session: Session) -> list[Partition] | None:
 def _month(year: int, month: int, ahead: int = 0) -> tuple[int, int]:
     index = year * 12 + month - 1 + ahead
     return index // 12, index % 12 + 1
+
+
+def parse_month(text: str) -> dt.date:
+    """``YYYY-MM`` -> the first day of that month."""
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"--from {text!r} is not a month (YYYY-MM)",
+            [{"field": "--from", "message": "not YYYY-MM"}],
+        ) from exc
 
 
 def partition_name(table: str, year: int, month: int) -> str:
