@@ -168,6 +168,18 @@ class Settings(BaseSettings):
         description="An Asterisk CDR database is re-read from this long before the latest call "
         "seen: a call is written when it ends, so one that started earlier arrives later.",
     )
+    cdr_retention_months: int | None = Field(
+        default=None,
+        ge=1,
+        description="PostgreSQL: a month of calls older than this many whole months is "
+        "archived to Parquet, then its partitions dropped (`telecrm db retention`). "
+        "Unset: kept forever.",
+    )
+    cdr_archive_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "cdr-archive",
+        description="Where retention writes a month's Parquet files (one per table) and "
+        "where `cdr export` reads an archived month.",
+    )
     notify_webhook_url: str | None = Field(
         default=None, description="Run reports are POSTed here as JSON. Unset: no webhook."
     )

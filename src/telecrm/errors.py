@@ -281,3 +281,11 @@ class CrmRateLimited(ExternalServiceError):
     count it against no CDR."""
 
     code = "crm_rate_limited"
+
+
+class ArchiveNotVerified(AppError):
+    """A month's Parquet archive did not read back with the partition's rows: the
+    partition is kept."""
+
+    status_code = 500
+    code = "archive_not_verified"

@@ -27,7 +27,11 @@ from tests import factories
 
 def _drift(engine) -> list:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {
+            "compare_type": True,
+            "include_object": migrations.include_object(engine.dialect.name),
+        }
+        context = MigrationContext.configure(connection, opts=options)
         return compare_metadata(context, Base.metadata)
 
 
@@ -409,5 +413,86 @@ def test_upgrading_keys_the_oldest_copy_of_each_database_or_push_reject(
                 ),
                 {"key": key},
             )
+    finally:
+        engine.dispose()
+
+
+def test_partitioning_moves_the_calls_and_back(empty_database_url: str) -> None:
+    """0014: on PostgreSQL the calls and ratings move into a partition per month that
+    holds them (with the DEFAULT one for the rest), keep their ids, and the sequence
+    goes on; a call is unique by key and start; the sync log keeps its rows. Undone,
+    they are back in plain tables with the foreign key. SQLite keeps its tables."""
+    engine = make_engine(empty_database_url)
+    postgres = engine.dialect.name == "postgresql"
+    calls = sa.table(
+        "cdrs",
+        *(sa.column(name) for name in ("id", "unique_key", "accountcode", "src", "dst")),
+        *(sa.column(name) for name in ("duration", "billsec", "disposition", "status")),
+        sa.column("sync_status"),
+        sa.column("start_time", UTCDateTime()),
+    )
+    october = dt.datetime(2025, 10, 31, 23, tzinfo=dt.UTC)
+    november = dt.datetime(2025, 11, 2, tzinfo=dt.UTC)
+    call = {"accountcode": "A", "src": "1", "dst": "2", "duration": 1, "billsec": 1}
+    call |= {"disposition": "ANSWERED", "status": "valid", "sync_status": "synced"}
+    try:
+        migrations.upgrade(engine, "0013")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(calls),
+                [
+                    call | {"unique_key": "k7", "start_time": october},
+                    call | {"unique_key": "k8", "start_time": november},
+                ],
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO cdr_ratings (cdr_id, start_time, rating_status, rated_at) "
+                "SELECT id, start_time, 'rated', start_time FROM cdrs"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO sync_log (cdr_id, status, timestamp, attempt) "
+                "SELECT id, 'synced', start_time, 1 FROM cdrs"
+            )
+
+        migrations.upgrade(engine)
+
+        def placed(table: str, key: str) -> list[tuple[object, ...]]:
+            where = "tableoid::regclass::text" if postgres else f"'{table}'"
+            with engine.connect() as connection:
+                rows = connection.exec_driver_sql(
+                    f"SELECT {key}, {where} FROM {table} ORDER BY {key}"
+                )
+                return [tuple(row) for row in rows]
+
+        if postgres:
+            assert placed("cdrs", "id") == [(1, "cdrs_2025_10"), (2, "cdrs_2025_11")]
+            assert placed("cdr_ratings", "cdr_id") == [
+                (1, "cdr_ratings_2025_10"),
+                (2, "cdr_ratings_2025_11"),
+            ]
+        else:
+            assert [row[0] for row in placed("cdrs", "id")] == [1, 2]
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(calls), call | {"unique_key": "k9", "start_time": november}
+            )
+            assert connection.exec_driver_sql("SELECT max(id) FROM cdrs").scalar_one() == 3
+            connection.exec_driver_sql("DELETE FROM cdrs WHERE id = 3")
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(
+                sa.insert(calls), call | {"unique_key": "k8", "start_time": november}
+            )
+
+        migrations.downgrade(engine, "0013")
+        assert [row[0] for row in placed("cdrs", "id")] == [1, 2]
+        assert {row[1] for row in placed("cdrs", "id")} == {"cdrs"}
+        assert [row[0] for row in placed("cdr_ratings", "cdr_id")] == [1, 2]
+        assert [fk["referred_table"] for fk in inspect(engine).get_foreign_keys("sync_log")] == [
+            "cdrs"
+        ]
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM sync_log").scalar_one() == 2
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(sa.insert(calls), call | {"unique_key": "k8", "start_time": october})
     finally:
         engine.dispose()

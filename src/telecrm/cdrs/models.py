@@ -15,12 +15,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     case,
     cast,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.db import (
@@ -114,6 +115,10 @@ class Cdr(TimestampMixin, Base):
 
     ``unique_key`` identifies the call whatever file or source it came from, so that
     importing it twice stores it once. Its rating (``CdrRating``) explains its cost.
+
+    On PostgreSQL the table is partitioned by month on ``start_time`` (migration
+    0014, ``cdrs/partitions``): its primary key there is ``(id, start_time)``, ids
+    still drawn from one sequence.
     """
 
     __tablename__ = "cdrs"
@@ -129,10 +134,15 @@ class Cdr(TimestampMixin, Base):
             name="status_known",
         ),
         # Every index is paid for by each imported call: only those a query needs.
+        # Each call is stored once: on SQLite by its key; on PostgreSQL, where a unique
+        # constraint of the partitioned table must hold the partition key, by its key
+        # and start (migration 0014; the import looks for the key under another zone).
+        UniqueConstraint("unique_key", name="uq_cdrs_unique_key").ddl_if(dialect="sqlite"),
+        UniqueConstraint("unique_key", "start_time").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
-    unique_key: Mapped[str] = mapped_column(String(64), unique=True)
+    unique_key: Mapped[str] = mapped_column(String(64))
     call_id: Mapped[str | None] = mapped_column(String(150))
     source: Mapped[str | None] = mapped_column(String(100))
     # The import that stored the call. Not a foreign key on purpose: checking one for
@@ -221,6 +231,10 @@ class CdrRating(Base):
     a rate on a rating cannot be deleted (``rates`` checks); a contract with ratings
     cannot be deleted (``contracts`` checks); only sent invoices, never deleted, have
     calls (``invoice_id``).
+
+    On PostgreSQL partitioned by month on ``start_time`` like ``cdrs``, keyed by
+    ``(cdr_id, start_time)``: join it to its call with ``rating_of_call`` so that
+    the join reads only the months it needs.
     """
 
     __tablename__ = "cdr_ratings"
@@ -257,6 +271,21 @@ class CdrRating(Base):
     cost: Mapped[Decimal | None] = mapped_column(Money(scale=COST_SCALE))
     rated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     invoice_id: Mapped[int | None] = mapped_column(Integer)
+
+
+def rating_of_call(
+    start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> ColumnElement[bool]:
+    """The join of a call to its rating, on the call's id and start (the partition key
+    of both tables on PostgreSQL). With the window of calls a query reads, the
+    ratings' side of it too: the planner does not carry a range across a join, and
+    without it would read every month of ``cdr_ratings``."""
+    condition = and_(CdrRating.cdr_id == Cdr.id, CdrRating.start_time == Cdr.start_time)
+    if start is not None:
+        condition = and_(condition, CdrRating.start_time >= start)
+    if end is not None:
+        condition = and_(condition, CdrRating.start_time < end)
+    return condition
 
 
 def rating_status_expression() -> Any:

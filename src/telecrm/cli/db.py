@@ -3,9 +3,13 @@ from __future__ import annotations
 import typer
 
 from telecrm import migrations
+from telecrm.cdrs.partitions.cli import partitions, retention
 from telecrm.console import console
 
-app = typer.Typer(help="Database schema: migrate, show the revision.", no_args_is_help=True)
+app = typer.Typer(
+    help="Database schema: migrate, show the revision; the CDR partitions and retention.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -37,3 +41,7 @@ def current() -> None:
     head = migrations.head_revision()
     state = "up to date" if revision == head else "run 'telecrm db upgrade'"
     console.print(f"database revision: {revision or 'none (empty)'}; newest: {head} ({state})")
+
+
+app.command("partitions")(partitions)
+app.command("retention")(retention)

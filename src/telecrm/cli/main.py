@@ -36,7 +36,10 @@ COMMANDS = {
         "SIGTERM or Ctrl-C (the batch in hand is finished first).",
         single=True,
     ),
-    "db": LazyCommand("telecrm.cli.db:app", "Database schema: migrate, show the revision."),
+    "db": LazyCommand(
+        "telecrm.cli.db:app",
+        "Database schema: migrate, show the revision; the CDR partitions and retention.",
+    ),
     "users": LazyCommand("telecrm.auth.cli:users_app", "People who log in to the API."),
     "api-keys": LazyCommand(
         "telecrm.auth.cli:api_keys_app", "Keys for machines (a PBX pushing CDRs)."

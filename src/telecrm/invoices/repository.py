@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from telecrm.cdrs.lifecycle.models import CdrState
-from telecrm.cdrs.models import Cdr, CdrRating, unbilled
+from telecrm.cdrs.models import Cdr, CdrRating, rating_of_call, unbilled
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
 from telecrm.invoices.models import (
@@ -198,7 +198,7 @@ def rating_status_counts(
             ),
         )
         .select_from(Cdr)
-        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .outerjoin(CdrRating, rating_of_call(period_start, period_end))
         .where(*in_month)
     ).one()
     rows = session.execute(

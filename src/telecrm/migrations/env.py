@@ -5,6 +5,7 @@ from sqlalchemy import Connection
 
 import telecrm.models  # noqa: F401  (registers every table on Base.metadata)
 from telecrm.db import Base, get_engine
+from telecrm.migrations import include_object
 
 config = context.config
 engine = config.attributes.get("engine") or get_engine()
@@ -16,6 +17,7 @@ def _migrate(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object(connection.dialect.name),
     )
     context.run_migrations()
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.lifecycle.validation import Reason
-from telecrm.cdrs.models import Cdr, CdrImport, CdrRating
+from telecrm.cdrs.models import Cdr, CdrImport, CdrRating, rating_of_call
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from telecrm.rating.types import RatingStatus
@@ -117,14 +117,7 @@ def call_groups(session: Session, start: dt.datetime, end: dt.datetime) -> list[
         )
         .select_from(Cdr)
         # the rating's copy of the start time reads the month's ratings alone
-        .outerjoin(
-            CdrRating,
-            and_(
-                CdrRating.cdr_id == Cdr.id,
-                CdrRating.start_time >= start,
-                CdrRating.start_time < end,
-            ),
-        )
+        .outerjoin(CdrRating, rating_of_call(start, end))
         .where(Cdr.start_time >= start, Cdr.start_time < end)
         .group_by(
             CdrRating.contract_id, Cdr.accountcode, bucket, CdrRating.invoice_id, reason, zero

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.cdrs.imports import repository, service
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
+from telecrm.cdrs.partitions import service as partitions
 from telecrm.config import get_settings
 from tests.conftest import CliResult
 
@@ -120,6 +121,32 @@ def test_reimport_and_overlap_store_each_call_once(
     assert imports(committed_db) == [(3, 2, 0, 1), (3, 0, 2, 1), (4, 3, 1, 0)]
     assert len(stored(committed_db)) == 5
     assert len(rejects(committed_db)) == 1  # the same bad line, imported twice, kept once
+
+
+def test_a_call_is_stored_once_across_partitions_and_time_zones(
+    cli: Cli, committed_db: Engine, tmp_path: Path, is_postgres: bool
+) -> None:
+    """On PostgreSQL the calls are partitioned by month and unique by key and start
+    (migration 0014). A call at 03:00 on 1 November as written is 31 October in
+    Jakarta and 1 November in UTC: imported again, or again under the other zone, it
+    is still the one call, in October's partition."""
+    if is_postgres:
+        with Session(committed_db) as session, session.begin():
+            partitions.ensure_partitions(session, 1, today=dt.date(2025, 10, 1))
+    line = (FIXTURES / "Master-16.csv").read_text().splitlines()[0]
+    call = tmp_path / "midnight.csv"
+    call.write_text(line.replace("2025-11-05 09:0", "2025-11-01 03:0") + "\n")
+    run_import(cli, str(call), "--format", "asterisk-csv")
+    run_import(cli, str(call), "--format", "asterisk-csv")
+    run_import(cli, str(call), "--format", "asterisk-csv", zone="UTC")
+    run_import(cli, str(call), "--format", "asterisk-csv", zone="America/Los_Angeles")
+    assert imports(committed_db) == [(1, 1, 0, 0)] + [(1, 0, 1, 0)] * 3
+    [cdr] = stored(committed_db)
+    assert cdr.start_time == dt.datetime(2025, 10, 31, 20, 0, tzinfo=dt.UTC)
+    if is_postgres:
+        with committed_db.connect() as connection:
+            where = connection.exec_driver_sql("SELECT tableoid::regclass::text FROM cdrs")
+            assert where.scalar_one() == "cdrs_2025_10"
 
 
 def test_a_call_in_two_freeswitch_formats_is_one_call(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from telecrm.db import Base, BigIntegerPK, UTCDateTime, utcnow
@@ -23,11 +23,10 @@ class SyncLog(Base):
     __tablename__ = "sync_log"
 
     log_id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
-    cdr_id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"),
-        ForeignKey("cdrs.id", ondelete="CASCADE"),
-        index=True,
-    )
+    # The call's id, not a foreign key: none can point at the id alone of the
+    # partitioned ``cdrs`` (migration 0014). Retention deletes the log of the calls it
+    # drops, as the cascade did.
+    cdr_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), index=True)
     status: Mapped[str] = mapped_column(String(20))  # synced, failed, deferred
     timestamp: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     message: Mapped[str | None] = mapped_column(Text)

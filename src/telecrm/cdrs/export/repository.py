@@ -13,6 +13,7 @@ from telecrm.cdrs.models import (
     Cdr,
     CdrRating,
     lifecycle_status_expression,
+    rating_of_call,
     rating_status_expression,
 )
 from telecrm.cdrs.rating_run.repository import RATING_COLUMNS
@@ -57,7 +58,7 @@ def export_rows(
     while True:
         query = (
             select(*columns)
-            .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+            .outerjoin(CdrRating, rating_of_call(start, end))
             .where(Cdr.start_time >= start, Cdr.start_time < end)
             .order_by(Cdr.start_time, Cdr.id)
             .limit(batch)

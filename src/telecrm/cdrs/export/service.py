@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
-from telecrm.cdrs.export import repository
+from telecrm.cdrs.export import archive, repository
+from telecrm.config import get_settings
 from telecrm.csvexport import CellKind, Writer
 from telecrm.rating.types import RatingStatus
 
@@ -36,12 +39,22 @@ _EXPORT_KINDS = {
 
 
 def export(
-    session: Session, start: dt.datetime, end: dt.datetime, output_format: str, out: TextIO
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    output_format: str,
+    out: TextIO,
+    archive_dir: Path | None = None,
 ) -> int:
     """Write the CDRs of ``[start, end)``, oldest first, one row each, as CSV (with a
-    header) or a JSON array; streamed, one batch in memory. Returns how many."""
+    header) or a JSON array; streamed, one batch in memory. Returns how many. The
+    months retention archived are read from their Parquet files (``archive_dir``,
+    ``TELECRM_CDR_ARCHIVE_DIR`` by default); they are older than those kept."""
     names = repository.EXPORT_COLUMNS
-    rows = repository.export_rows(session, start, end, _EXPORT_BATCH)
+    archived = archive.archived_rows(
+        session, archive_dir or get_settings().cdr_archive_dir, start, end
+    )
+    rows = itertools.chain(archived, repository.export_rows(session, start, end, _EXPORT_BATCH))
     count = 0
     if ExportFormat(output_format) is ExportFormat.CSV:
         writer = Writer(out, {name: _EXPORT_KINDS.get(name, CellKind.TEXT) for name in names})

@@ -3,6 +3,7 @@ way): the import records, the calls stored once each, the rejects."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,10 @@ from sqlalchemy.orm import Session
 from telecrm.cdrs.bulk import copy_binary, driver_connection, executemany_sqlite, is_postgres
 from telecrm.cdrs.lifecycle.repository import FindingCounts, findings_counts
 from telecrm.cdrs.models import Cdr, CdrImport, CdrReject
+
+# The same wall-clock time read in two time zones: at most 26 hours apart (UTC-12 to
+# UTC+14), two days with room for the odd historical offset.
+_OTHER_ZONE_REACH = dt.timedelta(days=2)
 
 
 def add_import(session: Session, record: CdrImport) -> CdrImport:
@@ -47,12 +52,19 @@ def insert_cdrs(session: Session, rows: pl.DataFrame) -> int:
 
 
 def _insert_cdrs_postgres(session: Session, rows: pl.DataFrame) -> int:
-    """COPY straight into ``cdrs``, the fast path of new calls; when a key is already
-    there (a re-import, an overlap) the COPY fails, is rolled back to its savepoint, and
-    the batch goes through a staging table and ``INSERT ... ON CONFLICT DO NOTHING``."""
+    """COPY straight into ``cdrs``, the fast path of new calls, once the calls already
+    stored are left out (``_stored_keys``); when a key arrived meanwhile (another
+    import of the same calls at once) the COPY fails, is rolled back to its
+    savepoint, and the batch goes through a staging table and ``INSERT ... ON
+    CONFLICT DO NOTHING``."""
     import psycopg  # only on PostgreSQL: SQLite runs never load the driver
 
     connection = driver_connection(session)
+    stored = _stored_keys(connection, rows)
+    if stored:
+        rows = rows.filter(~pl.col("unique_key").is_in(stored))
+        if rows.is_empty():
+            return 0
     with connection.cursor() as cursor:
         cursor.execute("SAVEPOINT cdr_copy")
         try:
@@ -72,11 +84,57 @@ def _insert_cdrs_postgres(session: Session, rows: pl.DataFrame) -> int:
         copy_binary(cursor, "cdr_import_stage", rows)
         cursor.execute(
             f"INSERT INTO cdrs ({columns}) SELECT {columns} FROM cdr_import_stage "
-            "ON CONFLICT (unique_key) DO NOTHING"
+            "ON CONFLICT (unique_key, start_time) DO NOTHING"
         )
         inserted: int = cursor.rowcount
         cursor.execute("TRUNCATE cdr_import_stage")
     return inserted
+
+
+def _stored_keys(connection: Any, rows: pl.DataFrame) -> list[str]:
+    """The keys of ``rows`` already in ``cdrs`` (PostgreSQL). There a call is unique
+    by its key with its start instant, the partition key (migration 0014); the key
+    holds the start as written, so a call stored again under another time zone (the
+    same file imported with another ``--timezone``, a source's zone changed) has the
+    same key at another instant, at most ``_OTHER_ZONE_REACH`` away: looking in the
+    batch's days and those either side finds it, reading only their partitions."""
+    first, last = rows.select(
+        pl.col("start_time").min().alias("first"), pl.col("start_time").max().alias("last")
+    ).row(0)
+    window = (first - _OTHER_ZONE_REACH, last + _OTHER_ZONE_REACH)
+    with connection.cursor() as cursor:
+        span = _start_digits_span(rows)
+        if span is not None:
+            # New calls (the usual batch) have keys past every stored one: one look
+            # along the unique index says so, without sending every key.
+            cursor.execute(
+                "SELECT EXISTS (SELECT FROM cdrs WHERE start_time >= %s AND start_time <= %s "
+                "AND unique_key >= %s AND unique_key < %s)",
+                (*window, *span),
+            )
+            row = cursor.fetchone()
+            if not row or not row[0]:
+                return []
+        cursor.execute(
+            "SELECT unique_key FROM cdrs WHERE start_time >= %s AND start_time <= %s "
+            "AND unique_key = ANY(%s)",
+            (*window, rows.get_column("unique_key").to_list()),
+        )
+        return [key for (key,) in cursor.fetchall()]
+
+
+def _start_digits_span(rows: pl.DataFrame) -> tuple[str, str] | None:
+    """From the batch's first start as written (the digits before a key's ``-``) to
+    just past its last, as text every key of the batch sorts within, in any
+    collation (the digits decide before the rest is read); None when the starts are
+    not all written alike (then each key is looked for)."""
+    digits = rows.get_column("unique_key").str.extract(r"^([0-9]+)-", 1)
+    lengths = digits.str.len_bytes()
+    if digits.null_count() or lengths.n_unique() != 1:
+        return None
+    first, last = str(digits.min()), str(digits.max())
+    past = str(int(last) + 1).zfill(len(last))
+    return (first, past) if len(past) == len(last) else None
 
 
 def _insert_cdrs_sqlite(session: Session, rows: pl.DataFrame) -> int:

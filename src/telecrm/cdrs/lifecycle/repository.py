@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from telecrm.cdrs.lifecycle.models import CdrState, CdrStatus
 from telecrm.cdrs.lifecycle.transitions import sources_of
 from telecrm.cdrs.lifecycle.validation import COLUMNS, Reason
-from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
+from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression, rating_of_call
 
 # Bound parameters per statement stay well under SQLite's limit (32766).
 _IDS_PER_STATEMENT = 5000
@@ -40,7 +40,7 @@ def count_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(
         select(status, func.count())
         .select_from(Cdr)
-        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .outerjoin(CdrRating, rating_of_call())
         .group_by(status)
     ).all()
     return {status: count for status, count in rows}

@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs.lifecycle.models import CdrState
-from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression
+from telecrm.cdrs.models import Cdr, CdrRating, lifecycle_status_expression, rating_of_call
 from telecrm.contracts.repository import scope_clause
 from telecrm.contracts.scope import ContractScope
 from telecrm.rating.types import RatingStatus
@@ -44,7 +44,7 @@ def list_cdrs(
     ``(start_time, id)`` in this order (the previous page's last)."""
     query = (
         select(Cdr)
-        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .outerjoin(CdrRating, rating_of_call(filters.start_from, filters.start_to))
         .where(scope_clause(scope, CdrRating.contract_id))
         .order_by(Cdr.start_time.desc(), Cdr.id.desc())
         .limit(limit)

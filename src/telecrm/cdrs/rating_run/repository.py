@@ -8,13 +8,13 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-from sqlalchemy import BigInteger, Integer, and_, cast, func, or_, select
+from sqlalchemy import BigInteger, Integer, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs.bulk import copy_binary, driver_connection, executemany_sqlite, is_postgres
 from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.cdrs.lifecycle.repository import FindingCounts, findings_counts
-from telecrm.cdrs.models import Cdr, CdrRating
+from telecrm.cdrs.models import Cdr, CdrRating, rating_of_call
 from telecrm.cdrs.rating_run.usage import not_locked_by_invoice
 from telecrm.contracts.models import Contract
 from telecrm.money import COST_SCALE, RATE_SCALE
@@ -42,7 +42,7 @@ def excluded_counts(
         session,
         *window,
         Cdr.status == CdrState.INVALID.value,
-        ~select(CdrRating.cdr_id).where(CdrRating.cdr_id == Cdr.id).exists(),
+        ~select(CdrRating.cdr_id).where(rating_of_call(start, end)).exists(),
     )
     return int(unvalidated or 0), invalid
 
@@ -141,14 +141,7 @@ def _ratable_query(start: dt.datetime, end: dt.datetime, wanted: list[RatingStat
         )
         # the rating's copy of the start time lets the join read the window's ratings
         # alone (by their index), not the whole table
-        .outerjoin(
-            CdrRating,
-            and_(
-                CdrRating.cdr_id == Cdr.id,
-                CdrRating.start_time >= start,
-                CdrRating.start_time < end,
-            ),
-        )
+        .outerjoin(CdrRating, rating_of_call(start, end))
         .where(
             Cdr.start_time >= start,
             Cdr.start_time < end,
@@ -252,14 +245,21 @@ def _write_ratings_postgres(session: Session, new: pl.DataFrame, changed: pl.Dat
         columns = [*RATING_COLUMNS, "rated_at"]
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS cdr_rating_stage ON COMMIT DELETE ROWS AS "
-            f"SELECT cdr_id, {', '.join(columns)} FROM cdr_ratings WITH NO DATA"
+            f"SELECT cdr_id, start_time, {', '.join(columns)} FROM cdr_ratings WITH NO DATA"
         )
         cursor.execute("TRUNCATE cdr_rating_stage")
-        copy_binary(cursor, "cdr_rating_stage", changed.drop("start_time"))
+        copy_binary(cursor, "cdr_rating_stage", changed)
         assignments = ", ".join(f"{name} = r.{name}" for name in columns)
+        # the rows' window, said outright: it confines the update to its months'
+        # partitions (the join's start_time alone does not)
+        first, last = changed.select(
+            pl.col("start_time").min().alias("first"), pl.col("start_time").max().alias("last")
+        ).row(0)
         cursor.execute(
             f"UPDATE cdr_ratings SET {assignments} FROM cdr_rating_stage r "
-            "WHERE cdr_ratings.cdr_id = r.cdr_id"
+            "WHERE cdr_ratings.cdr_id = r.cdr_id AND cdr_ratings.start_time = r.start_time "
+            "AND cdr_ratings.start_time >= %s AND cdr_ratings.start_time <= %s",
+            (first, last),
         )
         cursor.execute("TRUNCATE cdr_rating_stage")
 
@@ -284,7 +284,7 @@ def pending_rating_window(session: Session) -> tuple[dt.datetime, dt.datetime] |
     """From the earliest to just after the latest start of the CDRs not rated yet."""
     first, last = session.execute(
         select(func.min(Cdr.start_time), func.max(Cdr.start_time))
-        .outerjoin(CdrRating, CdrRating.cdr_id == Cdr.id)
+        .outerjoin(CdrRating, rating_of_call())
         .where(CdrRating.cdr_id.is_(None), Cdr.status != CdrState.INVALID.value)
     ).one()
     if first is None:
