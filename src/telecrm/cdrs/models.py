@@ -129,6 +129,16 @@ class Cdr(TimestampMixin, Base):
             name="status_known",
         ),
         # Every index is paid for by each imported call: only those a query needs.
+        # The calls list by account, newest first (migration 0013).
+        Index("ix_cdrs_accountcode_start_time", "accountcode", "start_time", "id"),
+        # ... and by status new or invalid: the few calls not valid (yet)
+        Index(
+            "ix_cdrs_not_valid",
+            "start_time",
+            "id",
+            postgresql_where=text("status <> 'valid'"),
+            sqlite_where=text("status <> 'valid'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
@@ -241,6 +251,15 @@ class CdrRating(Base):
         # PostgreSQL a BRIN index (a few pages, next to free to keep up) finds a
         # month; SQLite has only B-trees.
         Index("ix_cdr_ratings_start_time", "start_time", postgresql_using="brin"),
+        # The calls list by rating reason, newest first: unrated calls only.
+        Index(
+            "ix_cdr_ratings_rating_reason",
+            "rating_reason",
+            "start_time",
+            "cdr_id",
+            postgresql_where=text("rating_reason IS NOT NULL"),
+            sqlite_where=text("rating_reason IS NOT NULL"),
+        ),
     )
 
     cdr_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

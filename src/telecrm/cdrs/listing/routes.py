@@ -9,7 +9,7 @@ from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.cdrs.listing import service
-from telecrm.cdrs.listing.repository import CdrFilters
+from telecrm.cdrs.listing.filters import CdrFilters
 from telecrm.cdrs.schemas import CdrPage, CdrRead
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import BigIntId, IntId
