@@ -40,6 +40,11 @@ def list_cdrs(
     rating_status: RatingStatus | None = None,
     rating_reason: UnratedReason | None = None,
     invoice_id: IntId | None = None,
+    number: str | None = Query(
+        default=None,
+        max_length=40,
+        description="The start of the calling, called or cleaned number.",
+    ),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page."),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> CdrPage:
@@ -52,6 +57,7 @@ def list_cdrs(
         rating_status=rating_status,
         rating_reason=rating_reason.value if rating_reason else None,
         invoice_id=invoice_id,
+        number=number or None,
     )
     cdrs, next_cursor = service.list_cdrs(
         session, ContractScope.of(principal), filters, settings.tz, cursor, limit

@@ -187,6 +187,6 @@ def top_destinations(
         ).all()
     )
     return [
-        Top(str(prefix), names.get(int(rate_id)), currency, int(calls), int(seconds or 0), cost)
+        Top(str(prefix), names.get(rate_id or 0), currency, int(calls), int(seconds or 0), cost)
         for prefix, rate_id, currency, calls, seconds, cost in rows
     ]
