@@ -30,9 +30,12 @@ class CallSearch:
     cursor: str = ""
 
     @classmethod
-    def of(cls, request: Request) -> CallSearch:
+    def of(cls, request: Request, by_account: bool = True) -> CallSearch:
+        """The search in the query string; a customer (``by_account`` false) searches
+        its own contract's calls, whatever account code is asked for."""
         params = request.query_params
-        return cls(**{f.name: params.get(f.name, "").strip()[:200] for f in fields(cls)})
+        search = cls(**{f.name: params.get(f.name, "").strip()[:200] for f in fields(cls)})
+        return search if by_account else replace(search, accountcode="")
 
     def query(self, **changes: str) -> str:
         """This search as a query string (without the empty fields)."""

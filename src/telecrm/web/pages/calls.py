@@ -44,7 +44,7 @@ def search_page(
     base: str,
 ) -> HTMLResponse:
     """A page of the calls a search finds, or the form with an error by each field."""
-    search = CallSearch.of(request)
+    search = CallSearch.of(request, by_account=not scope.restricted)
     errors = search.errors()
     context: dict[str, Any] = {
         "search": search,
@@ -79,7 +79,7 @@ def csv_export(
     request: Request, session: Any, settings: Settings, scope: ContractScope, name: str
 ) -> Response:
     """The calls of the search in the query string, every page of it, as CSV."""
-    search = CallSearch.of(request)
+    search = CallSearch.of(request, by_account=not scope.restricted)
     errors = search.errors()
     if errors:
         fields = "; ".join(f"{field}: {message}" for field, message in errors.items())
