@@ -10,6 +10,7 @@ from typing import Annotated, Any, TextIO, cast
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
@@ -37,7 +38,7 @@ EXPORT_IN_MEMORY = 8 * 2**20
 
 def search_page(
     request: Request,
-    session: Any,
+    session: Session,
     settings: Settings,
     scope: ContractScope,
     template: str,
@@ -69,14 +70,14 @@ def search_page(
 
 
 def call_page(
-    request: Request, session: Any, scope: ContractScope, cdr_id: int, template: str
+    request: Request, session: Session, scope: ContractScope, cdr_id: int, template: str
 ) -> HTMLResponse:
     detail = listing.call_detail(session, scope, cdr_id)
     return render(request, template, {"detail": detail, "call": detail.cdr})
 
 
 def csv_export(
-    request: Request, session: Any, settings: Settings, scope: ContractScope, name: str
+    request: Request, session: Session, settings: Settings, scope: ContractScope, name: str
 ) -> Response:
     """The calls of the search in the query string, every page of it, as CSV."""
     search = CallSearch.of(request, by_account=not scope.restricted)
