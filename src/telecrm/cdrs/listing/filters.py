@@ -23,7 +23,7 @@ class CdrFilters:
     rating_status: RatingStatus | None = None
     rating_reason: str | None = None
     invoice_id: int | None = None
-    number: str | None = None  # the start of the source, destination or cleaned number
+    number: str | None = None  # the start of the source or destination, as written
 
     def on_rating(self, scope: ContractScope) -> bool:
         """Only rated or unrated calls can match: read ``cdr_ratings`` first."""

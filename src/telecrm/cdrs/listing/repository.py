@@ -78,7 +78,9 @@ def filtered(columns: Sequence[Any], scope: ContractScope, filters: CdrFilters) 
             or_(
                 *(
                     column.startswith(filters.number, autoescape=True)
-                    for column in (Cdr.dst, Cdr.src, CdrRating.cleaned_number)
+                    # not the rating's cleaned number: a condition on the joined
+                    # rating makes PostgreSQL read every rating (5.2 s, bench_pages)
+                    for column in (Cdr.dst, Cdr.src)
                 )
             )
         )

@@ -43,7 +43,7 @@ def list_cdrs(
     number: str | None = Query(
         default=None,
         max_length=40,
-        description="The start of the calling, called or cleaned number.",
+        description="The start of the calling or called number, as the PBX wrote it.",
     ),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page."),
     limit: int = Query(default=100, ge=1, le=1000),
