@@ -159,7 +159,7 @@ def measure(url: str) -> dict[str, tuple[float, float]]:
 
     # the listing's cursor is the same for the API and the page
     second_page = api.get("/api/cdrs?accountcode=ACC0042&limit=50").json()["next_cursor"]
-    day = "start_from=2025-11-12&start_to=2025-11-13"
+    day = "start_from=2025-11-12&start_to=2025-11-12"  # one day, included
     pages = {
         "/dashboard?month=2025-11": page(staff, "/dashboard?month=2025-11"),
         "/calls": page(staff, "/calls"),
