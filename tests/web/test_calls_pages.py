@@ -193,6 +193,7 @@ def test_a_customer_sees_only_its_own_calls(db_session: Session, as_user: Client
     assert [int(row["id"]) for row in csv.DictReader(io.StringIO(export.text))] == [my_call.id]
     overview = client.get("/portal", params={"month": "2025-11"})
     assert overview.status_code == 200 and 'data-chart="destinations"' in overview.text
+    assert "Cost IDR" in overview.text and "Revenue" not in overview.text
     assert client.get("/portal", params={"month": "11/2025"}).status_code == 422
 
 

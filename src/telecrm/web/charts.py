@@ -14,8 +14,9 @@ def _series(label: str, values: list[Any], kind: str = "bar", axis: str = "y") -
     return {"label": label, "data": values, "type": kind, "yAxisID": axis}
 
 
-def month_charts(figures: MonthFigures) -> dict[str, dict[str, Any]]:
-    """Chart id -> its title, labels (days of the month) and series."""
+def month_charts(figures: MonthFigures, money: str = "Revenue") -> dict[str, dict[str, Any]]:
+    """Chart id -> its title, labels (days of the month) and series; ``money`` names
+    the rated calls' cost: revenue for staff, cost for a customer."""
     days = [day.day.day for day in figures.days]
     charts: dict[str, dict[str, Any]] = {
         "calls-per-day": {
@@ -32,7 +33,7 @@ def month_charts(figures: MonthFigures) -> dict[str, dict[str, Any]]:
             "series": [_series("Minutes", [str(day.minutes) for day in figures.days])],
         },
         "revenue-per-day": {
-            "title": "Revenue per day",
+            "title": f"{money} per day",
             "labels": days,
             "series": [
                 _series(currency, [str(day.revenue.get(currency, 0)) for day in figures.days])
@@ -48,11 +49,11 @@ def month_charts(figures: MonthFigures) -> dict[str, dict[str, Any]]:
             ],
         },
         "destinations": {
-            "title": "Top destinations by revenue",
+            "title": f"Top destinations by {money.lower()}",
             "labels": [f"{row.key} {row.name or ''}".strip() for row in figures.top_destinations],
             "series": [
                 _series(
-                    "Revenue"
+                    money
                     + (f" ({figures.currencies[0]})" if len(figures.currencies) == 1 else ""),
                     [str(row.revenue) for row in figures.top_destinations],
                 )

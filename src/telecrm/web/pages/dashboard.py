@@ -41,6 +41,7 @@ def dashboard(
     context = {
         "figures": figures,
         "charts": month_charts(figures),
+        "money_label": "Revenue",
         **month_context(year, number, error),
         "runs": sources.fetch_runs(session, limit=RECENT) if runs_visible else None,
         "sources": {s.id: s.name for s in sources.list_sources(session)} if runs_visible else {},

@@ -32,7 +32,8 @@ def portal(
     figures = traffic.month_figures(session, ContractScope.of(principal), year, number, settings)
     context = {
         "figures": figures,
-        "charts": month_charts(figures),
+        "charts": month_charts(figures, "Cost"),
+        "money_label": "Cost",
         **month_context(year, number, error),
     }
     return render(request, "portal/index.html", context, status_code=422 if error else 200)
