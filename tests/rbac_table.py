@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role, User
+from telecrm.cdrs.models import CdrImport
 from telecrm.cdrs.sources.models import CdrSource, CdrSourceType
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
@@ -484,6 +485,26 @@ def _sign_in(ctx: Ctx) -> Req:
     return Req(data={"email": user.email, "password": factories.PASSWORD})
 
 
+def _staff_call(ctx: Ctx) -> Req:
+    return Req(path=f"/calls/{factories.cdr(ctx.session).id}")
+
+
+def _import_page(ctx: Ctx) -> Req:
+    record = CdrImport(format="asterisk-csv", file_name="Master.csv", timezone="UTC")
+    ctx.session.add(record)
+    ctx.session.flush()
+    return Req(path=f"/calls/imports/{record.id}")
+
+
+def _own_call(ctx: Ctx) -> Req:
+    """A call of the caller's contract (a customer is bound to a new one)."""
+    owner = factories.contract(ctx.session)
+    if ctx.user is not None and ctx.user.role is Role.CUSTOMER:
+        ctx.user.contract_id = owner.id
+        ctx.session.flush()
+    return Req(path=f"/portal/calls/{factories.cdr(ctx.session, owner, cost='100').id}")
+
+
 PAGE_RULES: list[Rule] = [
     Rule("GET", "/", frozenset(ALL_ROLES)),
     Rule("GET", "/login", PUBLIC),
@@ -494,4 +515,12 @@ PAGE_RULES: list[Rule] = [
     Rule("GET", "/redoc", PUBLIC),
     Rule("GET", "/dashboard", STAFF),
     Rule("GET", "/portal", CUSTOMER),
+    Rule("GET", "/calls", STAFF),
+    Rule("GET", "/calls/export.csv", STAFF),
+    Rule("GET", "/calls/imports", CDR_READ),
+    Rule("GET", "/calls/imports/{import_id:int}", CDR_READ, _import_page),
+    Rule("GET", "/calls/{cdr_id:int}", STAFF, _staff_call),
+    Rule("GET", "/portal/calls", CUSTOMER),
+    Rule("GET", "/portal/calls/export.csv", CUSTOMER),
+    Rule("GET", "/portal/calls/{cdr_id:int}", CUSTOMER, _own_call),
 ]

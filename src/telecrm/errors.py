@@ -238,6 +238,10 @@ class CdrNotFound(NotFound):
     code = "cdr_not_found"
 
 
+class CdrImportNotFound(NotFound):
+    code = "cdr_import_not_found"
+
+
 class CdrFileNotFound(NotFound):
     """The CDR file to import does not exist."""
 

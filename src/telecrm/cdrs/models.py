@@ -139,6 +139,16 @@ class Cdr(TimestampMixin, Base):
         # and start (migration 0014; the import looks for the key under another zone).
         UniqueConstraint("unique_key", name="uq_cdrs_unique_key").ddl_if(dialect="sqlite"),
         UniqueConstraint("unique_key", "start_time").ddl_if(dialect="postgresql"),
+        # The calls list by account, newest first (migration 0015).
+        Index("ix_cdrs_accountcode_start_time", "accountcode", "start_time", "id"),
+        # ... and by status new or invalid: the few calls not valid (yet)
+        Index(
+            "ix_cdrs_not_valid",
+            "start_time",
+            "id",
+            postgresql_where=text("status <> 'valid'"),
+            sqlite_where=text("status <> 'valid'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True)
@@ -255,6 +265,15 @@ class CdrRating(Base):
         # PostgreSQL a BRIN index (a few pages, next to free to keep up) finds a
         # month; SQLite has only B-trees.
         Index("ix_cdr_ratings_start_time", "start_time", postgresql_using="brin"),
+        # The calls list by rating reason, newest first: unrated calls only.
+        Index(
+            "ix_cdr_ratings_rating_reason",
+            "rating_reason",
+            "start_time",
+            "cdr_id",
+            postgresql_where=text("rating_reason IS NOT NULL"),
+            sqlite_where=text("rating_reason IS NOT NULL"),
+        ),
     )
 
     cdr_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -27,7 +27,10 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # page's own ``page_require`` lets it in.
 NAVIGATION: list[tuple[str, str]] = [
     ("Dashboard", "/dashboard"),
+    ("Calls", "/calls"),
+    ("Imports", "/calls/imports"),
     ("My account", "/portal"),
+    ("My calls", "/portal/calls"),
 ]
 
 

@@ -170,3 +170,65 @@ def test_a_customer_sees_only_its_own_calls(
     unbound = factories.bearer(factories.user(db_session, role=Role.CUSTOMER), settings)
     assert client.get("/api/cdrs", headers=unbound).json()["items"] == []
     assert client.get(f"/api/cdrs/{no_contract.id}", headers=unbound).status_code == 404
+
+
+def test_a_filter_on_the_rating_pages_in_the_same_order_with_the_same_cursor(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    """A reason, a contract or a rated/unrated status reads the ratings first: the pages
+    still follow (start_time, id) newest first, without gaps or repeats."""
+    contract = factories.contract(db_session)
+    reason = {
+        "rating_status": RatingStatus.UNRATED,
+        "rating_reason": "no_rate",
+        "contract_id": contract.id,
+        "status": "valid",
+    }
+    ids = [
+        factories.cdr(db_session, contract, T0 + dt.timedelta(minutes=i // 2), **reason).id
+        for i in range(5)
+    ]
+    factories.cdr(db_session, contract, T0, cost="1")  # rated: not listed
+    headers = auth_headers(Role.VIEWER)
+    for params in (
+        {"rating_reason": "no_rate", "contract_id": contract.id},
+        {"status": "unrated", "accountcode": contract.accountcode},
+    ):
+        seen: list[int] = []
+        cursor = None
+        while True:
+            page = client.get(
+                "/api/cdrs",
+                params=params | {"limit": 2} | ({"cursor": cursor} if cursor else {}),
+                headers=headers,
+            ).json()
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == sorted(ids, key=lambda i: (ids.index(i) // 2, i), reverse=True), params
+
+
+def test_the_number_filter_finds_the_start_of_either_number_as_written(
+    client: TestClient, db_session: Session, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    contract = factories.contract(db_session)
+    dialled = factories.cdr(db_session, contract, T0, dst="0812555001")
+    cleaned = factories.cdr(
+        db_session, contract, T0, dst="0812555002", cost="1", cleaned_number="62812555002"
+    )
+    caller = factories.cdr(db_session, contract, T0, src="0812555003", dst="100")
+    factories.cdr(db_session, contract, T0, dst="0813000000")
+    wildcard = factories.cdr(db_session, contract, T0, dst="08_%99")
+    headers = auth_headers(Role.BILLING)
+
+    def ids(number: str) -> set[int]:
+        params = {"accountcode": contract.accountcode, "number": number}
+        return {
+            item["id"]
+            for item in client.get("/api/cdrs", params=params, headers=headers).json()["items"]
+        }
+
+    assert ids("0812555") == {dialled.id, cleaned.id, caller.id}
+    assert ids("62812") == set()  # the cleaned number is not searched
+    assert ids("08_%") == {wildcard.id}  # LIKE's wildcards are taken literally

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from telecrm.cdrs.listing import repository as listing
+from telecrm.cdrs.listing.filters import CdrFilters
 from telecrm.cdrs.models import (
     Cdr,
     CdrRating,
@@ -17,6 +19,7 @@ from telecrm.cdrs.models import (
     rating_status_expression,
 )
 from telecrm.cdrs.rating_run.repository import RATING_COLUMNS
+from telecrm.contracts.scope import ContractScope
 
 EXPORT_COLUMNS = (
     "id",
@@ -39,22 +42,34 @@ EXPORT_COLUMNS = (
 )
 
 
+def export_columns() -> list[Any]:
+    """``EXPORT_COLUMNS`` as SQL, over ``cdrs`` joined to ``cdr_ratings``."""
+    special = {
+        "rating_status": rating_status_expression(),
+        "status": lifecycle_status_expression(),
+    }
+    return [
+        special[name].label(name)
+        if name in special
+        else getattr(CdrRating if name in RATING_COLUMNS else Cdr, name)
+        for name in EXPORT_COLUMNS
+    ]
+
+
+def filtered_rows(
+    session: Session, scope: ContractScope, filters: CdrFilters, batch: int
+) -> Iterator[Sequence[Any]]:
+    """The calls the listing shows for ``filters``, newest first, a batch at a time."""
+    return listing.rows_in_batches(session, export_columns(), scope, filters, batch)
+
+
 def export_rows(
     session: Session, start: dt.datetime, end: dt.datetime, batch: int
 ) -> Iterator[Sequence[Any]]:
     """The CDRs starting in ``[start, end)``, oldest first, fetched ``batch`` at a
     time (keyset on ``(start_time, id)``): memory holds one batch."""
     after: tuple[dt.datetime, int] | None = None
-    special = {
-        "rating_status": rating_status_expression(),
-        "status": lifecycle_status_expression(),
-    }
-    columns = [
-        special[name].label(name)
-        if name in special
-        else getattr(CdrRating if name in RATING_COLUMNS else Cdr, name)
-        for name in EXPORT_COLUMNS
-    ]
+    columns = export_columns()
     while True:
         query = (
             select(*columns)

@@ -7,14 +7,19 @@ import datetime as dt
 import enum
 import itertools
 import json
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from telecrm.cdrs.export import archive, repository
+from telecrm.cdrs.listing import service as listing_service
+from telecrm.cdrs.listing.filters import CdrFilters
 from telecrm.config import get_settings
+from telecrm.contracts.scope import ContractScope
 from telecrm.csvexport import CellKind, Writer
 from telecrm.rating.types import RatingStatus
 
@@ -50,11 +55,31 @@ def export(
     header) or a JSON array; streamed, one batch in memory. Returns how many. The
     months retention archived are read from their Parquet files (``archive_dir``,
     ``TELECRM_CDR_ARCHIVE_DIR`` by default); they are older than those kept."""
-    names = repository.EXPORT_COLUMNS
     archived = archive.archived_rows(
         session, archive_dir or get_settings().cdr_archive_dir, start, end
     )
     rows = itertools.chain(archived, repository.export_rows(session, start, end, _EXPORT_BATCH))
+    return write(rows, output_format, out)
+
+
+def export_filtered(
+    session: Session,
+    scope: ContractScope,
+    filters: CdrFilters,
+    tz: ZoneInfo,
+    output_format: str,
+    out: TextIO,
+) -> int:
+    """The calls a listing shows for ``filters`` (times without a zone in ``tz``),
+    newest first, as ``export`` writes them: the console's "export this search"."""
+    filters = listing_service.in_instants(filters, tz)
+    rows = repository.filtered_rows(session, scope, filters, _EXPORT_BATCH)
+    return write(rows, output_format, out)
+
+
+def write(rows: Iterable[Sequence[Any]], output_format: str, out: TextIO) -> int:
+    """``rows`` of ``EXPORT_COLUMNS`` as CSV (with a header) or a JSON array."""
+    names = repository.EXPORT_COLUMNS
     count = 0
     if ExportFormat(output_format) is ExportFormat.CSV:
         writer = Writer(out, {name: _EXPORT_KINDS.get(name, CellKind.TEXT) for name in names})

@@ -175,6 +175,10 @@ def add_rejects(session: Session, file_name: str | None, rejects: list[dict[str,
         )
 
 
+def get_import(session: Session, import_id: int) -> CdrImport | None:
+    return session.get(CdrImport, import_id)
+
+
 def imports(session: Session, limit: int) -> Sequence[CdrImport]:
     return session.scalars(select(CdrImport).order_by(CdrImport.id.desc()).limit(limit)).all()
 

@@ -24,7 +24,7 @@ from telecrm.cdrs.lifecycle.repository import FindingCounts, max_cdr_id
 from telecrm.cdrs.models import CdrImport, CdrReject
 from telecrm.cdrs.window import zone_info
 from telecrm.db import utcnow
-from telecrm.errors import CdrFileNotFound
+from telecrm.errors import CdrFileNotFound, CdrImportNotFound
 
 _RESUMABLE_HASH_BLOCK = 1 << 20
 # A reject keeps the text of its one line, up to this many characters: a CDR line is
@@ -267,6 +267,13 @@ def import_findings(session: Session, import_id: int, after_id: int) -> FindingC
 
 def last_cdr_id(session: Session) -> int:
     return max_cdr_id(session)
+
+
+def get_import(session: Session, import_id: int) -> CdrImport:
+    record = repository.get_import(session, import_id)
+    if record is None:
+        raise CdrImportNotFound(f"CDR import {import_id} not found")
+    return record
 
 
 def list_imports(session: Session, limit: int = 100) -> Sequence[CdrImport]:

@@ -10,7 +10,7 @@ from telecrm.auth.dependencies import require
 from telecrm.auth.models import Role
 from telecrm.auth.service import Principal
 from telecrm.cdrs.listing import service
-from telecrm.cdrs.listing.repository import CdrFilters
+from telecrm.cdrs.listing.filters import CdrFilters
 from telecrm.cdrs.schemas import CdrPage, CdrRead
 from telecrm.contracts.scope import ContractScope
 from telecrm.db import BigIntId, IntId
@@ -42,6 +42,11 @@ def list_cdrs(
     rating_status: RatingStatus | None = None,
     rating_reason: UnratedReason | None = None,
     invoice_id: IntId | None = None,
+    number: str | None = Query(
+        default=None,
+        max_length=40,
+        description="The start of the calling or called number, as the PBX wrote it.",
+    ),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page."),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> CdrPage:
@@ -54,6 +59,7 @@ def list_cdrs(
         rating_status=rating_status,
         rating_reason=rating_reason.value if rating_reason else None,
         invoice_id=invoice_id,
+        number=number or None,
     )
     cdrs, next_cursor = service.list_cdrs(
         session, ContractScope.of(principal), filters, settings.tz, cursor, limit

@@ -6,17 +6,23 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from telecrm.cdrs.lifecycle.validation import REASON_TEXT, UNBILLABLE, Reason
 from telecrm.cdrs.listing import repository
-from telecrm.cdrs.listing.repository import CdrFilters
+from telecrm.cdrs.listing.filters import CdrFilters
 from telecrm.cdrs.models import Cdr
 from telecrm.clock import to_instant
-from telecrm.contracts.scope import ContractScope
+from telecrm.contracts import repository as contracts_repository
+from telecrm.contracts import service as contracts
+from telecrm.contracts.models import Contract
+from telecrm.contracts.scope import EVERYTHING, ContractScope
 from telecrm.errors import CdrNotFound, ValidationFailed
+from telecrm.rates import service as rates
+from telecrm.rates.models import Rate
 
 
 def encode_cursor(cdr: Cdr) -> str:
@@ -36,6 +42,15 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         raise ValidationFailed("invalid cursor: pass next_cursor of the previous page") from exc
 
 
+def in_instants(filters: CdrFilters, tz: ZoneInfo) -> CdrFilters:
+    """``filters`` with a time without a zone read in ``tz``."""
+    return replace(
+        filters,
+        start_from=to_instant(filters.start_from, tz),
+        start_to=to_instant(filters.start_to, tz),
+    )
+
+
 def list_cdrs(
     session: Session,
     scope: ContractScope,
@@ -46,15 +61,60 @@ def list_cdrs(
 ) -> tuple[Sequence[Cdr], str | None]:
     """A page of calls, newest first, and the cursor of the next page (``None``:
     this was the last)."""
-    filters = replace(
-        filters,
-        start_from=to_instant(filters.start_from, tz),
-        start_to=to_instant(filters.start_to, tz),
-    )
+    filters = in_instants(filters, tz)
     before = decode_cursor(cursor) if cursor else None
     rows = repository.list_cdrs(session, scope, filters, before, limit + 1)
     page = rows[:limit]
     return page, encode_cursor(page[-1]) if len(rows) > limit else None
+
+
+@dataclass(frozen=True)
+class Finding:
+    reason: str
+    text: str
+    unbillable: bool  # it keeps the call from the bill
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    """A call with what explains it: its validation findings, and its rating's
+    contract and rate."""
+
+    cdr: Cdr
+    findings: list[Finding]
+    contract: Contract | None
+    rate: Rate | None
+
+
+def _finding(reason: str) -> Finding:
+    try:
+        known = Reason(reason)
+    except ValueError:
+        return Finding(reason, reason, False)
+    return Finding(reason, REASON_TEXT[known], known in UNBILLABLE)
+
+
+def call_detail(session: Session, scope: ContractScope, cdr_id: int) -> CallDetail:
+    """``get_cdr``, with its findings explained, its contract and its rate."""
+    cdr = get_cdr(session, scope, cdr_id)
+    contract_id, rate_id = cdr.contract_id, cdr.rate_id
+    return CallDetail(
+        cdr=cdr,
+        findings=[_finding(reason) for reason in cdr.validation_errors or []],
+        contract=contracts.get_contract(session, EVERYTHING, contract_id)
+        if contract_id is not None
+        else None,
+        rate=rates.require_rate(session, rate_id) if rate_id is not None else None,
+    )
+
+
+def currencies(session: Session, cdrs: Sequence[Cdr]) -> dict[int, str]:
+    """The currency of each rated call's contract, by contract id."""
+    ids = {cdr.contract_id for cdr in cdrs if cdr.contract_id is not None}
+    return {
+        cid: contract.currency
+        for cid, contract in contracts_repository.by_ids(session, ids).items()
+    }
 
 
 def get_cdr(session: Session, scope: ContractScope, cdr_id: int) -> Cdr:
