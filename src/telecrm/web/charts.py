@@ -53,8 +53,7 @@ def month_charts(figures: MonthFigures, money: str = "Revenue") -> dict[str, dic
             "labels": [f"{row.key} {row.name or ''}".strip() for row in figures.top_destinations],
             "series": [
                 _series(
-                    money
-                    + (f" ({figures.currencies[0]})" if len(figures.currencies) == 1 else ""),
+                    money + (f" ({figures.currencies[0]})" if len(figures.currencies) == 1 else ""),
                     [str(row.revenue) for row in figures.top_destinations],
                 )
             ],
