@@ -27,7 +27,13 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # page's own ``page_require`` lets it in.
 NAVIGATION: list[tuple[str, str]] = [
     ("Dashboard", "/dashboard"),
+    ("Contracts", "/contracts"),
+    ("Rates", "/rate-groups"),
+    ("Upload CDRs", "/calls/upload"),
+    ("Billing", "/billing"),
+    ("Invoices", "/invoices"),
     ("My account", "/portal"),
+    ("My invoices", "/portal/invoices"),
 ]
 
 
