@@ -505,6 +505,88 @@ def _own_call(ctx: Ctx) -> Req:
     return Req(path=f"/portal/calls/{factories.cdr(ctx.session, owner, cost='100').id}")
 
 
+def _new_contract_form(ctx: Ctx) -> Req:
+    return Req(
+        data={
+            "company_name": "PT Rbac",
+            "accountcode": factories.unique("RBAC"),
+            "rate_group_id": str(factories.rate_group(ctx.session).id),
+            "status": "active",
+            "currency": "IDR",
+            "tax_rate": "11",
+            "payment_terms_days": "30",
+        }
+    )
+
+
+def _contract_page(action: str = "") -> Callable[[Ctx], Req]:
+    def build(ctx: Ctx) -> Req:
+        contract = factories.contract(ctx.session)
+        return Req(path=f"/contracts/{contract.id}{action}")
+
+    return build
+
+
+def _edit_contract_form(ctx: Ctx) -> Req:
+    contract = factories.contract(ctx.session)
+    form = {
+        "company_name": "PT Renamed",
+        "accountcode": contract.accountcode,
+        "rate_group_id": str(contract.rate_group_id),
+        "status": "active",
+        "currency": "IDR",
+        "tax_rate": "11",
+        "payment_terms_days": "14",
+    }
+    return Req(path=f"/contracts/{contract.id}/edit", data=form)
+
+
+def _customer_user_form(ctx: Ctx) -> Req:
+    contract = factories.contract(ctx.session)
+    email = f"{factories.unique('portal')}@example.com"
+    return Req(
+        path=f"/contracts/{contract.id}/users",
+        data={"email": email, "password": "a long enough password"},
+    )
+
+
+def _rate_group_page(action: str = "") -> Callable[[Ctx], Req]:
+    def build(ctx: Ctx) -> Req:
+        return Req(path=f"/rate-groups/{factories.rate_group(ctx.session).id}{action}")
+
+    return build
+
+
+def _rate_deck_upload(ctx: Ctx) -> Req:
+    deck = "rate_prefix,rate_type,billing_rate,billing_cycle\n62,per_minute,1000,60\n"
+    group = factories.rate_group(ctx.session)
+    return Req(path=f"/rate-groups/{group.id}/upload", files={"file": ("deck.csv", deck)})
+
+
+def _price_change(ctx: Ctx) -> Req:
+    rate = factories.rate(ctx.session, factories.rate_group(ctx.session))
+    form = {"billing_rate": "1500", "effective_from": "2030-01-01T00:00"}
+    return Req(path=f"/rates/{rate.id}/price", data=form)
+
+
+def _cdr_upload(ctx: Ctx) -> Req:
+    line = (
+        '"RBAC","1001","08123456789","from-internal","","SIP/1","SIP/2","Dial","",'
+        '"2025-11-05 09:00:00","2025-11-05 09:00:07","2025-11-05 09:01:08",68,61,'
+        '"ANSWERED","DOCUMENTATION"\n'
+    )
+    name = f"{factories.unique('Master-')}.csv"
+    return Req(files={"file": (name, line)}, data={"format": "asterisk-csv"})
+
+
+def _page_invoice(status: InvoiceStatus, path: str) -> Callable[[Ctx], Req]:
+    def build(ctx: Ctx) -> Req:
+        invoice = factories.invoice(ctx.session, _contract_of(ctx), status=status)
+        return Req(path=path.format(id=invoice.id))
+
+    return build
+
+
 PAGE_RULES: list[Rule] = [
     Rule("GET", "/", frozenset(ALL_ROLES)),
     Rule("GET", "/login", PUBLIC),
@@ -523,4 +605,70 @@ PAGE_RULES: list[Rule] = [
     Rule("GET", "/portal/calls", CUSTOMER),
     Rule("GET", "/portal/calls/export.csv", CUSTOMER),
     Rule("GET", "/portal/calls/{cdr_id:int}", CUSTOMER, _own_call),
+    # --- billing pages --------------------------------------------------------------
+    Rule("GET", "/contracts", STAFF),
+    Rule("GET", "/contracts/new", BILLING_WRITE),
+    Rule("POST", "/contracts/new", BILLING_WRITE, _new_contract_form),
+    Rule("GET", "/contracts/{contract_id}", STAFF, _contract_page()),
+    Rule("GET", "/contracts/{contract_id}/edit", BILLING_WRITE, _contract_page("/edit")),
+    Rule("POST", "/contracts/{contract_id}/edit", BILLING_WRITE, _edit_contract_form),
+    Rule("POST", "/contracts/{contract_id}/users", ADMIN, _customer_user_form),
+    Rule("GET", "/rate-groups", STAFF),
+    Rule(
+        "POST", "/rate-groups", BILLING_WRITE, lambda ctx: Req(data={"name": factories.unique("G")})
+    ),
+    Rule("GET", "/rate-groups/{rate_group_id}", STAFF, _rate_group_page()),
+    Rule("POST", "/rate-groups/{rate_group_id}/upload", BILLING_WRITE, _rate_deck_upload),
+    Rule("POST", "/rates/{rate_id}/price", BILLING_WRITE, _price_change),
+    Rule("GET", "/calls/upload", CDR_MANAGE),
+    Rule("POST", "/calls/upload", CDR_MANAGE, _cdr_upload),
+    Rule("GET", "/billing", CDR_MANAGE),
+    Rule("POST", "/billing", CDR_MANAGE, lambda ctx: Req(data={"first": "2025-11-05"})),
+    Rule("GET", "/invoices", STAFF),
+    Rule(
+        "POST",
+        "/invoices/generate",
+        BILLING_WRITE,
+        lambda ctx: Req(data={"year": "2025", "month": "11"}),
+    ),
+    Rule(
+        "GET", "/invoices/{invoice_id}", STAFF, _page_invoice(InvoiceStatus.DRAFT, "/invoices/{id}")
+    ),
+    Rule(
+        "GET",
+        "/invoices/{invoice_id}/pdf",
+        STAFF,
+        _page_invoice(InvoiceStatus.DRAFT, "/invoices/{id}/pdf"),
+    ),
+    Rule(
+        "POST",
+        "/invoices/{invoice_id}/send",
+        BILLING_WRITE,
+        _page_invoice(InvoiceStatus.DRAFT, "/invoices/{id}/send"),
+    ),
+    Rule(
+        "POST",
+        "/invoices/{invoice_id}/approve",
+        ADMIN,
+        _page_invoice(InvoiceStatus.PENDING_APPROVAL, "/invoices/{id}/approve"),
+    ),
+    Rule("GET", "/portal/invoices", CUSTOMER),
+    Rule(
+        "GET",
+        "/portal/invoices/{invoice_id}",
+        CUSTOMER,
+        _page_invoice(InvoiceStatus.SENT, "/portal/invoices/{id}"),
+    ),
+    Rule(
+        "GET",
+        "/portal/invoices/{invoice_id}/pdf",
+        CUSTOMER,
+        _page_invoice(InvoiceStatus.SENT, "/portal/invoices/{id}/pdf"),
+    ),
+    Rule(
+        "POST",
+        "/portal/invoices/{invoice_id}/request-payment",
+        CUSTOMER,
+        _page_invoice(InvoiceStatus.SENT, "/portal/invoices/{id}/request-payment"),
+    ),
 ]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from telecrm.errors import Conflict, ValidationFailed
 from telecrm.rates import service
 from telecrm.rates.models import Rate
-from telecrm.rates.schemas import RateCreate, RateGroupCreate, RateUpdate
+from telecrm.rates.schemas import PriceChange, RateCreate, RateGroupCreate, RateUpdate
 from tests import factories
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -105,3 +105,36 @@ def test_group_names_are_unique(db_session: Session) -> None:
     service.create_group(db_session, RateGroupCreate(name="Retail"))
     with pytest.raises(Conflict, match="already exists"):
         service.create_group(db_session, RateGroupCreate(name="Retail"))
+
+
+def test_a_price_change_keeps_a_used_rate_and_adds_the_new_price_from_that_instant(
+    db_session: Session,
+) -> None:
+    zone = ZoneInfo("Asia/Jakarta")
+    group = factories.rate_group(db_session)
+    rate = factories.rate(db_session, group, billing_rate=Decimal(1000), description="Mobile")
+    factories.cdr(db_session, factories.contract(db_session, group), rate_obj=rate, cost="1000")
+    with pytest.raises(Conflict):  # its price may not change in place
+        service.update_rate(db_session, rate.id, RateUpdate(billing_rate=Decimal(1200)), zone)
+
+    change = PriceChange(billing_rate=Decimal(1200), effective_from=dt.datetime(2026, 1, 1))
+    ended, started = service.change_price(db_session, rate.id, change, zone)
+
+    midnight = dt.datetime(2026, 1, 1, tzinfo=zone)
+    assert ended.id == rate.id and ended.billing_rate == Decimal(1000)
+    assert ended.effective_to == midnight
+    assert started.effective_from == midnight and started.effective_to is None
+    assert (started.billing_rate, started.description, started.destination_prefix) == (
+        Decimal(1200),
+        "Mobile",
+        rate.destination_prefix,
+    )
+    with pytest.raises(ValidationFailed, match="already ends before that instant"):
+        service.change_price(db_session, rate.id, change, zone)
+    with pytest.raises(ValidationFailed, match="must start after rate"):
+        service.change_price(
+            db_session,
+            started.id,
+            PriceChange(billing_rate=Decimal(1), effective_from=midnight),
+            zone,
+        )

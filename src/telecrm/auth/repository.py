@@ -18,10 +18,11 @@ def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == email.lower())).one_or_none()
 
 
-def list_users(session: Session) -> Sequence[User]:
-    return session.scalars(
-        select(User).options(selectinload(User.contract)).order_by(User.id)
-    ).all()
+def list_users(session: Session, contract_id: int | None = None) -> Sequence[User]:
+    query = select(User).options(selectinload(User.contract)).order_by(User.id)
+    if contract_id is not None:
+        query = query.where(User.contract_id == contract_id)
+    return session.scalars(query).all()
 
 
 def add(session: Session, obj: User | ApiKey) -> None:

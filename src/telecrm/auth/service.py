@@ -151,8 +151,9 @@ def create_user(
     return user
 
 
-def list_users(session: Session) -> Sequence[User]:
-    return repository.list_users(session)
+def list_users(session: Session, contract_id: int | None = None) -> Sequence[User]:
+    """Every user, or only the customer users of one contract."""
+    return repository.list_users(session, contract_id)
 
 
 def get_user(session: Session, user_id: int) -> User:

@@ -18,7 +18,6 @@ from telecrm.invoices.schemas import (
     GenerateRequest,
     GenerateSummary,
     InvoiceDetail,
-    InvoiceLineRead,
     InvoiceRead,
 )
 from telecrm.invoices.service import Transition
@@ -80,10 +79,7 @@ def generate_invoices(
 )
 def get_invoice(session: SessionDep, invoice_id: IntId, principal: ReadAccess) -> InvoiceDetail:
     invoice, lines = service.invoice_with_lines(session, ContractScope.of(principal), invoice_id)
-    return InvoiceDetail(
-        **InvoiceRead.model_validate(invoice).model_dump(exclude={"period"}),
-        lines=[InvoiceLineRead.model_validate(line) for line in lines],
-    )
+    return InvoiceDetail.of(invoice, lines)
 
 
 @router.get(

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from telecrm.invoices.arithmetic import billable_minutes, period_label
-from telecrm.invoices.models import InvoiceKind, InvoiceStatus
+from telecrm.invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from telecrm.money import CURRENCY_EXPONENTS, round_half_up, trim_zeros
 
 
@@ -120,6 +121,14 @@ class InvoiceDetail(InvoiceRead):
     lines: list[InvoiceLineRead] = Field(
         description="The calls of the invoice's month, then those of earlier periods."
     )
+
+    @classmethod
+    def of(cls, invoice: Invoice, lines: Sequence[InvoiceLine]) -> InvoiceDetail:
+        """The invoice with its lines, its amounts in the currency's minor units."""
+        return cls(
+            **InvoiceRead.model_validate(invoice).model_dump(exclude={"period"}),
+            lines=[InvoiceLineRead.model_validate(line) for line in lines],
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

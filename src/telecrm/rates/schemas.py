@@ -85,6 +85,17 @@ class RateUpdate(BaseModel):
     effective_to: dt.datetime | None = None
 
 
+class PriceChange(BaseModel):
+    """A rate's new price from an instant: the rate ends there, a copy with these
+    values starts there (``rates.service.change_price``)."""
+
+    billing_rate: Price
+    connect_fee: Price | None = Field(default=None, description="Empty: the rate's own.")
+    effective_from: dt.datetime = Field(
+        description="The instant the new price starts. " + EFFECTIVE_HELP.split(";")[0] + "."
+    )
+
+
 class RateRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

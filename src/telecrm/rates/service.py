@@ -29,6 +29,7 @@ from telecrm.rates import repository, usage
 from telecrm.rates.models import Rate, RateGroup
 from telecrm.rates.overlap import Span, overlapping_pairs, range_problem, window
 from telecrm.rates.schemas import (
+    PriceChange,
     RateCreate,
     RateGroupCreate,
     RateGroupRead,
@@ -242,3 +243,29 @@ def delete_rate(session: Session, rate_id: int) -> None:
     if usage.used_rate_ids.ask(session, [rate.id]):
         raise RateInUse(f"rate {rate.id} has rated calls and must stay; end it with effective_to")
     repository.delete(session, rate)
+
+
+def change_price(
+    session: Session, rate_id: int, data: PriceChange, tz: ZoneInfo
+) -> tuple[Rate, Rate]:
+    """Change a price the way a rate that rated calls allows: end the rate at
+    ``data.effective_from`` and add a rate for the same destination with the new price
+    from that instant (until the old rate's end). Returns (the ended rate, the new)."""
+    rate = require_rate(session, rate_id)
+    at = to_instant(data.effective_from, tz) or data.effective_from
+    if rate.effective_from is not None and at <= rate.effective_from:
+        raise ValidationFailed(
+            f"effective_from: the new price must start after rate {rate.id} starts "
+            f"({rate.effective_from.isoformat()})"
+        )
+    if rate.effective_to is not None and at >= rate.effective_to:
+        raise ValidationFailed(
+            f"effective_from: rate {rate.id} already ends before that instant; add a new rate"
+        )
+    ended_at = rate.effective_to
+    update_rate(session, rate.id, RateUpdate(effective_to=at), tz)
+    values = {field: getattr(rate, field) for field in PRICING_FIELDS}
+    values.update(description=rate.description, effective_from=at, effective_to=ended_at)
+    values.update(data.model_dump(exclude={"effective_from"}, exclude_none=True))
+    new = create_rate(session, rate.rate_group_id, RateCreate.model_validate(values), tz)
+    return rate, new

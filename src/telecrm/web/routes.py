@@ -9,13 +9,33 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from telecrm.web.errors import install_page_errors
-from telecrm.web.pages import auth, calls, dashboard, docs, portal
+from telecrm.web.pages import (
+    auth,
+    billing,
+    calls,
+    contracts,
+    dashboard,
+    docs,
+    invoices,
+    portal,
+    rates,
+)
 from telecrm.web.session import check_csrf
 
 STATIC = Path(__file__).parent / "static"
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-for page_router in (auth.router, docs.router, dashboard.router, portal.router, calls.router):
+for page_router in (
+    auth.router,
+    docs.router,
+    dashboard.router,
+    portal.router,
+    contracts.router,
+    rates.router,
+    billing.router,
+    invoices.router,
+    calls.router,  # after billing's /calls/upload; its own paths take int ids
+):
     router.include_router(page_router)
 
 

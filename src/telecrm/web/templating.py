@@ -29,7 +29,13 @@ NAVIGATION: list[tuple[str, str]] = [
     ("Dashboard", "/dashboard"),
     ("Calls", "/calls"),
     ("Imports", "/calls/imports"),
+    ("Upload CDRs", "/calls/upload"),
+    ("Contracts", "/contracts"),
+    ("Rates", "/rate-groups"),
+    ("Billing", "/billing"),
+    ("Invoices", "/invoices"),
     ("My account", "/portal"),
+    ("My invoices", "/portal/invoices"),
     ("My calls", "/portal/calls"),
 ]
 

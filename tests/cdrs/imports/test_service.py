@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import hashlib
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -380,3 +381,19 @@ def test_a_file_that_is_not_utf8_keeps_its_calls(
     assert imports(committed_db)[0][1] == imported
     clids = [cdr.clid or "" for cdr in stored(committed_db)]
     assert len(clids) == imported and any("Andr\ufffds" in clid for clid in clids), clids
+
+
+def test_an_uploaded_file_is_imported_under_its_name_and_its_copy_removed(
+    db_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the copy goes
+    content = (FIXTURES / "Master-16.csv").read_bytes()
+    with (FIXTURES / "Master-16.csv").open("rb") as stream:
+        records = list(
+            service.import_upload(db_session, stream, "Master.csv", "asterisk-csv", "UTC", 2)
+        )
+    record = records[-1]
+    assert len(records) == 2  # 3 lines, 2 a batch
+    assert (record.file_name, record.status, record.lines_read) == ("upload:Master.csv", "done", 3)
+    assert record.imported + record.rejected == content.count(b"\n")
+    assert list(tmp_path.iterdir()) == []

@@ -6,11 +6,13 @@ one."""
 from __future__ import annotations
 
 import hashlib
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -166,9 +168,11 @@ def import_file(
     zone: str,
     source: str | None,
     batch_lines: int,
+    file_name: str | None = None,
 ) -> Iterator[CdrImport]:
     """Import one file, ``batch_lines`` lines at a time, yielding its import record
     (with the counts so far) after each batch is stored: the caller commits there.
+    ``file_name``: what the import is recorded under (default: the file's path).
 
     An import of the same file that did not finish is continued from its last stored
     batch, when the file still starts with the bytes it had read (their SHA-256 is
@@ -180,7 +184,8 @@ def import_file(
     if not path.is_file():
         raise CdrFileNotFound(f"no file {path}")
     hasher = hashlib.sha256()
-    record = repository.unfinished_import(session, str(path), file_format)
+    file_name = file_name or str(path)
+    record = repository.unfinished_import(session, file_name, file_format)
     if record is None or not _starts_with(path, record.bytes_read, record.file_sha256, hasher):
         hasher = hashlib.sha256()
         record = repository.add_import(
@@ -188,7 +193,7 @@ def import_file(
             CdrImport(
                 source=source,
                 format=file_format,
-                file_name=str(path),
+                file_name=file_name,
                 timezone=zone,
                 status="running",
                 lines_read=0,
@@ -250,6 +255,28 @@ def _starts_with(path: Path, length: int, sha256: str | None, hasher: Any) -> bo
             hasher.update(block)
             left -= len(block)
     return bool(hasher.hexdigest() == sha256)
+
+
+def import_upload(
+    session: Session,
+    stream: BinaryIO,
+    name: str,
+    file_format: str,
+    zone: str,
+    batch_lines: int,
+) -> Iterator[CdrImport]:
+    """``import_file`` for a file uploaded through the console, recorded as
+    ``upload:NAME``: written to a temporary file first (the parsers read a file in
+    chunks), which is removed when the import ends or fails. An upload of the same
+    name that did not finish continues when the new file starts with its bytes."""
+    parse_format = FileFormat(file_format)
+    with tempfile.TemporaryDirectory(prefix="telecrm-upload-") as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as copy:
+            shutil.copyfileobj(stream, copy, _RESUMABLE_HASH_BLOCK)
+        yield from import_file(
+            session, path, parse_format.value, zone, None, batch_lines, f"upload:{name}"
+        )
 
 
 def mark_interrupted(session: Session, import_id: int) -> None:
