@@ -9,13 +9,22 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from telecrm.web.errors import install_page_errors
-from telecrm.web.pages import auth, dashboard, docs, portal
+from telecrm.web.pages import admin, auth, crm, dashboard, docs, portal, sources, sync
 from telecrm.web.session import check_csrf
 
 STATIC = Path(__file__).parent / "static"
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
-for page_router in (auth.router, docs.router, dashboard.router, portal.router):
+for page_router in (
+    auth.router,
+    docs.router,
+    dashboard.router,
+    portal.router,
+    sources.router,
+    sync.router,
+    crm.router,
+    admin.router,
+):
     router.include_router(page_router)
 
 

@@ -28,6 +28,10 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 NAVIGATION: list[tuple[str, str]] = [
     ("Dashboard", "/dashboard"),
     ("My account", "/portal"),
+    ("Sources", "/sources"),
+    ("CRM sync", "/sync"),
+    ("CRM", "/crm/accounts"),
+    ("Admin", "/admin/users"),
 ]
 
 
