@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
 from fastapi import Request
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from telecrm.errors import AppError

@@ -71,7 +71,8 @@ def test_an_empty_password_field_keeps_it_and_a_new_host_drops_it(
     db_session.expire_all()
     source = db_session.get(CdrSource, source_id)
     assert source is not None and source.secret is not None and source.secret != secret
-    client.post_form(f"/sources/{source_id}", {**DB_FORM, "enabled": ""})  # no password
+    unchecked = {name: value for name, value in DB_FORM.items() if name != "enabled"}
+    client.post_form(f"/sources/{source_id}", unchecked)  # disabled, no password given
     db_session.expire_all()
     source = db_session.get(CdrSource, source_id)
     assert source is not None and source.enabled is False and source.secret is not None
@@ -86,8 +87,9 @@ def test_bad_parameters_are_shown_by_their_field_and_nothing_is_kept(
 ) -> None:
     client = signed_in_client(Role.BILLING)
     source_id = _add_db_source(client, factories.unique("pbx-db-"))
+    unchecked = {name: value for name, value in DB_FORM.items() if name != "enabled"}
     refused = client.post_form(
-        f"/sources/{source_id}", {**DB_FORM, "enabled": "", "host": "/var/run/postgresql"}
+        f"/sources/{source_id}", {**unchecked, "host": "/var/run/postgresql"}
     )
     assert refused.status_code == 422
     assert re.search(r'id="host-error">[^<]*is not a host name', refused.text)
@@ -119,7 +121,9 @@ def test_fetch_now_records_a_run_shown_on_the_source(
     assert run is not None and run.source_id == source.id
     page = client.get(response.headers["location"]).text
     assert f"Fetched: run {run_id}" in page
-    assert re.search(rf'<tr aria-current="true" class="highlight">\s*<th scope="row">{run_id}</th>', page)
+    assert re.search(
+        rf'<tr aria-current="true" class="highlight">\s*<th scope="row">{run_id}</th>', page
+    )
 
 
 def test_a_failed_fetch_is_a_readable_refusal_and_its_run_is_kept(

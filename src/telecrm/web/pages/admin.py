@@ -118,12 +118,13 @@ def update_user(
     password: Text = "",
 ) -> Response:
     """One form per change: role and contract, (de)activation, a new password."""
-    changes: dict[str, Any] = {
+    choices: dict[str, dict[str, Any]] = {
         "role": {"role": role, "contract": contract or None},
         "activate": {"is_active": True},
         "deactivate": {"is_active": False},
         "password": {"password": password},
-    }[action]
+    }
+    changes = choices[action]
     try:
         body = UserUpdate.model_validate(changes)
         service.update_user(session, user_id, settings, **body.model_dump(exclude_unset=True))
