@@ -54,6 +54,9 @@ class Rule:
     path: str  # exactly as OpenAPI lists it, e.g. /api/users/{user_id}
     allowed: frozenset[str]
     build: Callable[[Ctx], Req] = field(default=lambda ctx: Req())
+    # What an allowed caller gets when it is not a success: the status of a refusal
+    # that comes after the role check (e.g. 409 when no external CRM is configured).
+    allowed_status: str | None = None
 
 
 def _push_source(ctx: Ctx) -> CdrSource:
@@ -233,6 +236,13 @@ RULES: list[Rule] = [
     ),
     Rule("DELETE", "/api/deals/{deal_id}", CRM_WRITE, lambda ctx: Req(path=_deal_path(ctx))),
     Rule("GET", "/api/reports/deal-aggregations", CRM_READ),
+    Rule("GET", "/api/reports/deal-aggregations/periods", CRM_READ),
+    # The tests' app has no external CRM: an allowed caller gets 409 crm_not_configured
+    # (tests/crm/test_routes.py extracts from the fake HubSpot).
+    Rule(
+        "POST", "/api/crm/extract", CRM_WRITE, lambda ctx: Req(json={"domains": ["deals"]}), "409"
+    ),
+    Rule("POST", "/api/crm/push", CRM_WRITE, lambda ctx: Req(json={"domains": ["deals"]}), "409"),
     Rule(
         "POST",
         "/api/reports/deal-aggregations/compute",
@@ -404,6 +414,7 @@ RULES: list[Rule] = [
     Rule("POST", "/api/cdrs/sync", CDR_MANAGE),
     Rule("POST", "/api/cdrs/sync/requeue", CDR_MANAGE, lambda ctx: Req(json={"cdr_ids": []})),
     Rule("GET", "/api/cdrs/sync-log", CDR_READ),
+    Rule("GET", "/api/cdrs/sync/counts", CDR_READ),
     Rule("GET", "/api/cdr-sources", CDR_MANAGE),
     Rule(
         "POST",
@@ -478,6 +489,10 @@ RULES: list[Rule] = [
 
 PUBLIC_PAGES = {"/login", "/docs", "/docs/oauth2-redirect", "/redoc"}
 CUSTOMER = frozenset({"admin", "customer"})
+
+
+def _source_page(ctx: Ctx, action: str = "") -> str:
+    return f"/sources/{_push_source(ctx).id}{action}"
 
 
 def _sign_in(ctx: Ctx) -> Req:
@@ -671,4 +686,87 @@ PAGE_RULES: list[Rule] = [
         CUSTOMER,
         _page_invoice(InvoiceStatus.SENT, "/portal/invoices/{id}/request-payment"),
     ),
+    # --- sources and the call sync (as /api/cdr-sources, /api/cdrs/sync...) ---------
+    Rule("GET", "/sources", CDR_MANAGE),
+    Rule("GET", "/sources/new", CDR_MANAGE, lambda ctx: Req(params={"type": "push"})),
+    Rule(
+        "POST",
+        "/sources",
+        CDR_MANAGE,
+        lambda ctx: Req(data={"type": "push", "name": factories.unique("page-push-")}),
+    ),
+    Rule("GET", "/sources/{source_id}", CDR_MANAGE, lambda ctx: Req(path=_source_page(ctx))),
+    Rule(
+        "GET",
+        "/sources/{source_id}/edit",
+        CDR_MANAGE,
+        lambda ctx: Req(path=_source_page(ctx, "/edit")),
+    ),
+    Rule(
+        "POST",
+        "/sources/{source_id}",
+        CDR_MANAGE,
+        lambda ctx: Req(path=_source_page(ctx), data={"enabled": "on"}),
+    ),
+    Rule(
+        "POST",
+        "/sources/{source_id}/fetch",
+        CDR_MANAGE,
+        lambda ctx: Req(path=_source_page(ctx, "/fetch")),
+    ),
+    Rule(
+        "POST",
+        "/sources/{source_id}/delete",
+        CDR_MANAGE,
+        lambda ctx: Req(path=_source_page(ctx, "/delete")),
+    ),
+    Rule("GET", "/sync", CDR_READ),
+    Rule("POST", "/sync/retry-failed", CDR_MANAGE),
+    # --- the CRM -----------------------------------------------------------------------
+    Rule("GET", "/crm/accounts", CRM_READ),
+    Rule("GET", "/crm/contacts", CRM_READ),
+    Rule("GET", "/crm/deals", CRM_READ),
+    Rule("GET", "/crm/aggregations", CRM_READ),
+    Rule("POST", "/crm/aggregations/compute", CRM_WRITE),
+    # No CRM configured: an allowed role gets the 409 page, a refused one the 403 first.
+    Rule("POST", "/crm/extract", CRM_WRITE, lambda ctx: Req(data={"domain": "deals"}), "409"),
+    Rule("POST", "/crm/push", CRM_WRITE, lambda ctx: Req(data={"domain": "deals"}), "409"),
+    # --- administration ----------------------------------------------------------------
+    Rule("GET", "/admin/users", ADMIN),
+    Rule(
+        "POST",
+        "/admin/users",
+        ADMIN,
+        lambda ctx: Req(
+            data={
+                "email": f"{factories.unique('page')}@example.com",
+                "password": "a long enough password",
+                "role": "viewer",
+            }
+        ),
+    ),
+    Rule(
+        "GET",
+        "/admin/users/{user_id}",
+        ADMIN,
+        lambda ctx: Req(path=f"/admin/users/{factories.user(ctx.session).id}"),
+    ),
+    Rule(
+        "POST",
+        "/admin/users/{user_id}",
+        ADMIN,
+        lambda ctx: Req(
+            path=f"/admin/users/{factories.user(ctx.session).id}",
+            data={"action": "role", "role": "sales"},
+        ),
+    ),
+    Rule("GET", "/admin/api-keys", ADMIN),
+    Rule("POST", "/admin/api-keys", ADMIN, lambda ctx: Req(data={"name": "pbx-1", "role": "pbx"})),
+    Rule(
+        "POST",
+        "/admin/api-keys/{key_id}/revoke",
+        ADMIN,
+        lambda ctx: Req(path=f"/admin/api-keys/{factories.api_key(ctx.session)[0].id}/revoke"),
+    ),
+    Rule("GET", "/admin/audit", ADMIN),
 ]

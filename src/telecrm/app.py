@@ -22,6 +22,7 @@ from telecrm.cdrs.sources.drainer import PushDrainer
 from telecrm.config import Settings, get_settings
 from telecrm.contacts.routes import router as contacts_router
 from telecrm.contracts.routes import router as contracts_router
+from telecrm.crm.routes import sync_router as crm_sync_router
 from telecrm.db import get_engine, session_factory
 from telecrm.deals.routes import router as deals_router
 from telecrm.invoices.routes import router as invoices_router
@@ -37,6 +38,7 @@ ROUTERS: list[APIRouter] = [
     contacts_router,
     deals_router,
     reports_router,
+    crm_sync_router,
     contracts_router,
     rates_router,
     cdrs_router,  # the CDR domain, its own routes in the order they must be

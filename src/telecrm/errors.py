@@ -154,6 +154,12 @@ class CrmChangesNotExtracted(Conflict):
     code = "crm_changes_not_extracted"
 
 
+class CrmNotConfigured(Conflict):
+    """An extract or a push needs the external CRM, and none is configured."""
+
+    code = "crm_not_configured"
+
+
 class AccountInUse(Conflict):
     """Other records still name the account that would be deleted."""
 

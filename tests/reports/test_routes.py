@@ -69,3 +69,39 @@ def test_compute_without_a_body_computes_every_kind(
         "/api/reports/deal-aggregations/compute", headers=auth_headers(Role.ADMIN)
     )
     assert [summary["kind"] for summary in response.json()] == ["daily", "weekly", "monthly"]
+
+
+def test_periods_sum_every_account_of_a_kind_per_period(
+    client: TestClient, db_session: Session, auth_headers: Headers
+) -> None:
+    first = factories.account(db_session, account_id=71)
+    second = factories.account(db_session, account_id=72)
+    for owner, day, size in [(first, 10, "10"), (second, 11, "5.50"), (first, 20, "1")]:
+        factories.deal(
+            db_session,
+            owner,
+            created_at=dt.datetime(2023, 3, day, tzinfo=dt.UTC),
+            deal_size=Decimal(size),
+        )
+    factories.deal(db_session, first, created_at=dt.datetime(2023, 4, 1, tzinfo=dt.UTC))
+    client.post("/api/reports/deal-aggregations/compute", headers=auth_headers(Role.SALES))
+    viewer = auth_headers(Role.VIEWER)
+    monthly = client.get(
+        "/api/reports/deal-aggregations/periods",
+        params={"date_from": "2023-03-01", "date_to": "2023-04-30"},
+        headers=viewer,
+    )
+    assert monthly.status_code == 200, monthly.text
+    assert monthly.json() == [
+        {"period": "2023-03-01", "total_deal_size": "16.50", "deals": 3},
+        {"period": "2023-04-01", "total_deal_size": "1000.00", "deals": 1},
+    ]
+    weekly = client.get(
+        "/api/reports/deal-aggregations/periods",
+        params={"kind": "weekly", "account_id": 71, "date_to": "2023-03-26"},
+        headers=viewer,
+    ).json()
+    assert [(p["period"], p["total_deal_size"]) for p in weekly] == [
+        ("2023-03-06", "10.00"),
+        ("2023-03-20", "1.00"),
+    ]

@@ -32,6 +32,8 @@ AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe.min.js"
 SCREENSHOTS = Path(os.environ.get("TELECRM_SCREENSHOT_DIR", "build/screenshots"))
 PASSWORD = "browser-test-Passw0rd!"
 SECRET_KEY = "browser-tests-" + "k" * 40
+# A Fernet key, so that a source's database password can be stored.
+ENCRYPTION_KEY = "YnJvd3Nlci10ZXN0cy1vbmx5LTMyLWJ5dGVzLWtleSE="
 
 
 def _free_port() -> int:
@@ -91,6 +93,7 @@ def live_server(
         **os.environ,
         "TELECRM_DATABASE_URL": live_database_url,
         "TELECRM_SECRET_KEY": SECRET_KEY,
+        "TELECRM_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "TELECRM_CDR_SOURCE_ROOTS": f'["{workdir}"]',
     }
     telecrm = [sys.executable, "-m", "telecrm"]

@@ -15,7 +15,6 @@ from telecrm.console import console, print_table, progress
 from telecrm.crm import sync
 from telecrm.crm.connector import CrmDomain
 from telecrm.db import session_scope
-from telecrm.errors import AppError
 from telecrm.reports import service as reports
 from telecrm.reports.models import AggregationKind
 from telecrm.reports.schemas import AggregationSummary
@@ -54,9 +53,7 @@ def extract(
     """Pull from the CRM, clean, save what changed, recompute the deal aggregations,
     and export the clean records as JSON and CSV."""
     settings = get_settings()
-    connector = sync.connector_from_settings(settings)
-    if connector is None:
-        raise AppError("no external CRM is configured: set TELECRM_HUBSPOT_TOKEN")
+    connector = sync.required_connector(settings)
     results: list[sync.ExtractResult] = []
     summaries: list[AggregationSummary] = []
     with connector, progress() as bar:
@@ -132,9 +129,7 @@ def push(
 ) -> None:
     """Write again to the CRM the local changes it did not take (marked pending)."""
     settings = get_settings()
-    connector = sync.connector_from_settings(settings)
-    if connector is None:
-        raise AppError("no external CRM is configured: set TELECRM_HUBSPOT_TOKEN")
+    connector = sync.required_connector(settings)
     with connector:
         for crm_domain in _domains(domain):
             with session_scope() as session:

@@ -16,13 +16,15 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from telecrm.api_errors import error_responses
+from telecrm.crm import sync
 from telecrm.crm.dependencies import CrmConnectorDep, CrmReader, CrmWriter
-from telecrm.crm.schemas import Page
+from telecrm.crm.schemas import CrmSyncRequest, Page, PushOutcome
 from telecrm.crm.service_base import CrmDomainSpec, CrmService
 from telecrm.dependencies import SessionDep, SettingsDep
 from telecrm.errors import (
     AppError,
     CrmChangesNotExtracted,
+    CrmNotConfigured,
     CrmRecordExists,
     CrmRecordNotFound,
     ExternalServiceError,
@@ -152,3 +154,41 @@ def crm_router(
         responses=error_responses(CrmRecordNotFound, *delete_refusals, ExternalServiceError),
     )
     return router
+
+
+# The sync with the external CRM, as `telecrm crm extract` and `telecrm crm push` do it
+# (without the export files): sales and admin.
+sync_router = APIRouter(prefix="/api/crm", tags=["crm sync"])
+
+
+@sync_router.post(
+    "/extract",
+    response_model=sync.ExtractReport,
+    responses=error_responses(CrmNotConfigured, ExternalServiceError),
+)
+def extract(
+    session: SessionDep,
+    _: CrmWriter,
+    settings: SettingsDep,
+    body: CrmSyncRequest | None = None,
+) -> sync.ExtractReport:
+    """Pull the domains from the CRM, clean them, save what changed, and recompute
+    the deal aggregations when deals were pulled; the outcome of each domain."""
+    with sync.required_connector(settings) as connector:
+        return sync.extract_domains(session, settings, connector, body or CrmSyncRequest())
+
+
+@sync_router.post(
+    "/push",
+    response_model=list[PushOutcome],
+    responses=error_responses(CrmNotConfigured, ExternalServiceError),
+)
+def push(
+    session: SessionDep,
+    _: CrmWriter,
+    settings: SettingsDep,
+    body: CrmSyncRequest | None = None,
+) -> list[PushOutcome]:
+    """Write again to the CRM the local changes it did not take (marked pending)."""
+    with sync.required_connector(settings) as connector:
+        return sync.push_domains(session, settings, connector, body or CrmSyncRequest())

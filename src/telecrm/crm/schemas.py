@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from telecrm.crm.connector import CrmDomain
 from telecrm.db import BIGINT_MAX
 
 ItemT = TypeVar("ItemT")
@@ -91,3 +92,41 @@ class Page(BaseModel, Generic[ItemT]):
     total: int = Field(description="Records matching the filters, on every page.")
     offset: int
     limit: int
+
+
+class CrmSyncRequest(BaseModel):
+    """Which domains an extract or a push takes, in dependency order whatever the
+    order given (contacts and deals point at accounts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    domains: list[CrmDomain] = Field(default_factory=lambda: list(CrmDomain), min_length=1)
+
+    def ordered(self) -> list[CrmDomain]:
+        return [domain for domain in CrmDomain if domain in self.domains]
+
+
+class RejectedRecord(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    row: int | None = Field(description="Its place among the records the CRM gave.")
+    key: str | None
+    crm_id: str | None
+    reason: str
+
+
+class ExtractOutcome(BaseModel):
+    """What an extract of one domain did."""
+
+    domain: CrmDomain
+    fetched: int
+    new: int
+    changed: int
+    unchanged: int
+    pending: int = Field(description="Changed here, not in the CRM yet: left as they are.")
+    rejected: list[RejectedRecord]
+
+
+class PushOutcome(BaseModel):
+    domain: CrmDomain
+    pushed: int = Field(description="Pending local changes written to the CRM.")

@@ -177,3 +177,32 @@ def list_aggregations(
         .limit(limit)
     )
     return session.scalars(query).all(), int(total or 0)
+
+
+def period_totals(
+    session: Session,
+    kind: AggregationKind,
+    account_id: int | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+) -> Sequence[tuple[dt.date, Decimal, int]]:
+    """Per period of the kind, over every account (or one), the sum of deal sizes and
+    of deals, oldest first: what a chart of the aggregations plots."""
+    conditions = [DealAggregation.aggregation_type == kind]
+    if account_id is not None:
+        conditions.append(DealAggregation.account_id == account_id)
+    if date_from is not None:
+        conditions.append(DealAggregation.aggregation_date >= date_from)
+    if date_to is not None:
+        conditions.append(DealAggregation.aggregation_date <= date_to)
+    query = (
+        select(
+            DealAggregation.aggregation_date,
+            func.sum(DealAggregation.total_deal_size, type_=Money(scale=2)),
+            func.sum(DealAggregation.deal_count),
+        )
+        .where(*conditions)
+        .group_by(DealAggregation.aggregation_date)
+        .order_by(DealAggregation.aggregation_date)
+    )
+    return [(day, total, int(deals)) for day, total, deals in session.execute(query)]

@@ -13,6 +13,7 @@ from telecrm.reports.schemas import (
     AggregationSummary,
     DealAggregationQuery,
     DealAggregationRead,
+    PeriodTotal,
 )
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
@@ -25,6 +26,17 @@ def list_deal_aggregations(
     _: CrmReader,
 ) -> Page[DealAggregationRead]:
     return service.list_aggregations(session, query)
+
+
+@router.get("/deal-aggregations/periods", response_model=list[PeriodTotal])
+def deal_aggregation_periods(
+    session: SessionDep,
+    query: Annotated[DealAggregationQuery, Query()],
+    _: CrmReader,
+) -> list[PeriodTotal]:
+    """The aggregations of a kind (monthly unless named) summed per period, over every
+    account or the one asked for; sort, offset and limit do not apply."""
+    return service.period_totals(session, query)
 
 
 @router.post("/deal-aggregations/compute", response_model=list[AggregationSummary])

@@ -53,3 +53,11 @@ class AggregationSummary(BaseModel):
     accounts: int
     deals: int = Field(description="Deals counted (those with a size).")
     total_deal_size: Decimal
+
+
+class PeriodTotal(BaseModel):
+    """One period of a kind, over the accounts asked for: a point of the chart."""
+
+    period: dt.date
+    total_deal_size: Decimal
+    deals: int

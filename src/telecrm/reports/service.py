@@ -9,7 +9,12 @@ from telecrm.crm.schemas import Page
 from telecrm.errors import ValidationFailed
 from telecrm.reports import repository
 from telecrm.reports.models import AggregationKind
-from telecrm.reports.schemas import AggregationSummary, DealAggregationQuery, DealAggregationRead
+from telecrm.reports.schemas import (
+    AggregationSummary,
+    DealAggregationQuery,
+    DealAggregationRead,
+    PeriodTotal,
+)
 
 
 def list_aggregations(session: Session, query: DealAggregationQuery) -> Page[Any]:
@@ -37,6 +42,19 @@ def list_aggregations(session: Session, query: DealAggregationQuery) -> Page[Any
         offset=query.offset,
         limit=query.limit,
     )
+
+
+def period_totals(session: Session, query: DealAggregationQuery) -> list[PeriodTotal]:
+    """The query's aggregations summed per period (the kind's, monthly by default),
+    by the database: a chart gets one point a period, never the rows."""
+    rows = repository.period_totals(
+        session,
+        query.kind or AggregationKind.MONTHLY,
+        query.account_id,
+        query.date_from,
+        query.date_to,
+    )
+    return [PeriodTotal(period=day, total_deal_size=total, deals=n) for day, total, n in rows]
 
 
 def compute_aggregates(session: Session, kind: AggregationKind) -> AggregationSummary:

@@ -10,15 +10,19 @@ from fastapi.staticfiles import StaticFiles
 
 from telecrm.web.errors import install_page_errors
 from telecrm.web.pages import (
+    admin,
     auth,
     billing,
     calls,
     contracts,
+    crm,
     dashboard,
     docs,
     invoices,
     portal,
     rates,
+    sources,
+    sync,
 )
 from telecrm.web.session import check_csrf
 
@@ -35,6 +39,10 @@ for page_router in (
     billing.router,
     invoices.router,
     calls.router,  # after billing's /calls/upload; its own paths take int ids
+    sources.router,
+    sync.router,
+    crm.router,
+    admin.router,
 ):
     router.include_router(page_router)
 

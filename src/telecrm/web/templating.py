@@ -37,6 +37,10 @@ NAVIGATION: list[tuple[str, str]] = [
     ("My account", "/portal"),
     ("My invoices", "/portal/invoices"),
     ("My calls", "/portal/calls"),
+    ("Sources", "/sources"),
+    ("CRM sync", "/sync"),
+    ("CRM", "/crm/accounts"),
+    ("Admin", "/admin/users"),
 ]
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from telecrm.auth.models import Role
 from telecrm.config import Settings
+from tests import factories
 from tests.cdrs.crm_sync.helpers import valid_cdrs
 from tests.crm.fake_hubspot import FakeHubSpot
 from tests.loopback import webhook_receiver
@@ -73,3 +74,29 @@ def test_without_a_crm_configured_a_due_cdr_is_a_clear_error(
     response = client.post("/api/cdrs/sync", headers=auth_headers(Role.BILLING))
     assert response.status_code == 400
     assert "TELECRM_HUBSPOT_TOKEN" in response.json()["error"]
+
+
+def test_sync_counts_tell_pending_synced_failed_and_those_out_of_attempts(
+    sync_app: FastAPI,
+    db_session: Session,
+    hubspot: FakeHubSpot,
+    auth_headers: Callable[..., dict[str, str]],
+) -> None:
+    client = TestClient(sync_app, raise_server_exceptions=False)
+    ok, refused, _waiting = valid_cdrs(db_session, 3)
+    hubspot.refused.add(("calls", refused.unique_key))
+    valid_cdrs(db_session, 1, sync_status="failed", sync_attempts=3)
+    factories.cdr(db_session, status="invalid")  # never goes to the CRM: not counted
+    billing = auth_headers(Role.BILLING)
+    client.post("/api/cdrs/sync", json={"cdr_ids": [ok.id, refused.id]}, headers=billing)
+    counts = client.get("/api/cdrs/sync/counts", headers=auth_headers(Role.VIEWER))
+    assert counts.status_code == 200, counts.text
+    # refused is failed and waits its backoff; waiting is pending and due; exhausted
+    # is failed with no try left (max 3 attempts)
+    assert counts.json() == {
+        "pending": 1,
+        "synced": 1,
+        "failed": 2,
+        "out_of_attempts": 1,
+        "due": 1,
+    }

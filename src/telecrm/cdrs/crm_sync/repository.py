@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -197,3 +197,21 @@ def add_requests(session: Session, day: dt.date, requests: int) -> None:
             set_={"requests": CrmDailyUsage.requests + statement.excluded.requests},
         )
     )
+
+
+def sync_counts(session: Session, now: dt.datetime, max_attempts: int) -> dict[str, int]:
+    """The CDRs that go to the CRM by sync state; of the failed ones, those out of
+    attempts (they wait for a requeue); and those due now."""
+    out_of_attempts = case((Cdr.sync_attempts >= max_attempts, 1), else_=0)
+    query = (
+        select(Cdr.sync_status, func.count(), func.coalesce(func.sum(out_of_attempts), 0))
+        .where(Cdr.status.in_([state.value for state in SYNCABLE_STATES]))
+        .group_by(Cdr.sync_status)
+    )
+    counts = {status.value: 0 for status in SyncStatus} | {"out_of_attempts": 0}
+    for status, count, exhausted in session.execute(query):
+        counts[status] = int(count)
+        if status == SyncStatus.FAILED.value:
+            counts["out_of_attempts"] = int(exhausted)
+    counts["due"] = count_due(session, now, max_attempts)
+    return counts

@@ -12,6 +12,7 @@ from telecrm.cdrs.crm_sync import service
 from telecrm.cdrs.crm_sync.schemas import (
     RequeueRequest,
     RequeueResult,
+    SyncCounts,
     SyncLogRead,
     SyncRequest,
     SyncResult,
@@ -76,3 +77,12 @@ def sync_log(
         SyncLogRead.model_validate(entry)
         for entry in service.sync_log(session, cdr_id, status, limit, before_id)
     ]
+
+
+@router.get("/sync/counts", response_model=SyncCounts, summary="CDRs by sync state")
+def sync_counts(
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require(Role.BILLING, Role.VIEWER))],
+    settings: SettingsDep,
+) -> SyncCounts:
+    return service.sync_counts(session, settings)

@@ -51,3 +51,15 @@ class SyncLogRead(BaseModel):
     message: str | None
     attempt: int
     crm_call_id: str | None
+
+
+class SyncCounts(BaseModel):
+    """Validated CDRs by where they stand with the CRM."""
+
+    pending: int
+    synced: int
+    failed: int
+    out_of_attempts: int = Field(
+        description="Failed ones with no try left: they wait for a requeue."
+    )
+    due: int = Field(description="Pending or failed ones a sync would push now.")

@@ -32,7 +32,7 @@ from telecrm.cdrs.crm_sync.hubspot_calls import (
     OutgoingCall,
 )
 from telecrm.cdrs.crm_sync.models import SyncLog, SyncStatus
-from telecrm.cdrs.crm_sync.schemas import SyncResult
+from telecrm.cdrs.crm_sync.schemas import SyncCounts, SyncResult
 from telecrm.cdrs.models import Cdr
 from telecrm.config import Settings
 from telecrm.db import utcnow
@@ -439,3 +439,9 @@ def sync_log(
 
 def due_count(session: Session, settings: Settings) -> int:
     return repository.count_due(session, utcnow(), settings.crm_call_sync_max_attempts)
+
+
+def sync_counts(session: Session, settings: Settings) -> SyncCounts:
+    """Valid CDRs by sync state; of the failed, those out of attempts; those due now."""
+    counts = repository.sync_counts(session, utcnow(), settings.crm_call_sync_max_attempts)
+    return SyncCounts.model_validate(counts)

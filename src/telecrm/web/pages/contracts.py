@@ -21,7 +21,7 @@ from telecrm.errors import AppError
 from telecrm.money import CURRENCY_EXPONENTS
 from telecrm.rates import service as rates_service
 from telecrm.web.dependencies import AdminPage, BillingPage, page_require
-from telecrm.web.forms import FORM, FieldErrors, filled, parse, refusal_errors
+from telecrm.web.forms import FORM, FieldErrors, form_values, parse, refusal_errors
 from telecrm.web.permissions import may
 from telecrm.web.templating import render
 
@@ -119,7 +119,7 @@ async def _posted(request: Request) -> dict[str, str]:
 @router.post("/contracts/new", include_in_schema=False)
 async def create_contract(request: Request, session: SessionDep, _: BillingPage) -> Response:
     posted = await _posted(request)
-    data, errors = parse(ContractCreate, filled(posted, FIELDS))
+    data, errors = parse(ContractCreate, form_values(posted, FIELDS))
     if data is None:
         return _form_page(request, session, posted, errors, None, 422)
     try:
@@ -162,7 +162,7 @@ async def update_contract(
 ) -> Response:
     contract = service.get_contract(session, EVERYTHING, contract_id)
     posted = await _posted(request)
-    values: dict[str, Any] = filled(posted, FIELDS)
+    values: dict[str, Any] = form_values(posted, FIELDS)
     # A field emptied on the form is cleared (the service refuses it for a required one).
     values.update({name: None for name in FIELDS if name not in values})
     data, errors = parse(ContractUpdate, values)

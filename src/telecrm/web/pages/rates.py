@@ -17,7 +17,7 @@ from telecrm.errors import AppError
 from telecrm.rates import imports, service
 from telecrm.rates.schemas import PriceChange, RateGroupCreate
 from telecrm.web.dependencies import BillingPage, page_require
-from telecrm.web.forms import FORM, FieldErrors, filled, parse, refusal_errors
+from telecrm.web.forms import FORM, FieldErrors, form_values, parse, refusal_errors
 from telecrm.web.templating import render
 
 router = APIRouter()
@@ -58,7 +58,7 @@ def create_rate_group(
     memo: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     values = {"name": name, "memo": memo}
-    data, errors = parse(RateGroupCreate, filled(values, values))
+    data, errors = parse(RateGroupCreate, form_values(values, values))
     if data is None:
         return _groups_page(request, session, values, errors, 422)
     try:
@@ -164,7 +164,7 @@ async def change_price(
     group_id = rate.rate_group_id
     form = await request.form()
     posted = {name: value for name, value in form.items() if isinstance(value, str)}
-    data, errors = parse(PriceChange, filled(posted, PRICE_FIELDS))
+    data, errors = parse(PriceChange, form_values(posted, PRICE_FIELDS))
     status_code = 422
     if data is not None:
         try:
