@@ -246,3 +246,10 @@ class SourceNotPush(Conflict):
     """CDRs are pushed only to a push source."""
 
     code = "source_not_push"
+
+
+class NotReady(AppError):
+    """A service this process needs (the database, the broker, Redis) does not answer."""
+
+    status_code = 503
+    code = "not_ready"
