@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -35,6 +36,8 @@ from tests import factories
 from tests.crm.fake_hubspot import FakeHubSpot
 
 TEST_DATABASE_ENV = "TELECRM_TEST_DATABASE_URL"
+# The real Redis of the development and CI machines; each test uses keys of its own.
+TEST_REDIS_URL = os.environ.get("TELECRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Tables whose rows a migration writes (reference data): never emptied between tests.
 SEEDED_TABLES: set[str] = {"alembic_version", "cdr_status"}
 
@@ -219,3 +222,31 @@ def crm_settings(settings: Settings, hubspot: FakeHubSpot) -> Settings:
             "hubspot_read_timeout": 5.0,
         }
     )
+
+
+@pytest.fixture()
+def redis_prefix() -> Iterator[str]:
+    """A cache key prefix of this test alone (parallel runs share the Redis); its keys
+    are deleted afterwards."""
+    prefix = f"telecrm-test-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture()
+def cached_settings(settings: Settings, redis_prefix: str) -> Settings:
+    """The test settings with the cache in the real Redis, under the test's prefix."""
+    return settings.model_copy(update={"redis_url": TEST_REDIS_URL, "cache_prefix": redis_prefix})
+
+
+@pytest.fixture()
+def redis_env(committed_db: Engine, redis_prefix: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``committed_db`` with TELECRM_REDIS_URL set, for commands: the test's prefix."""
+    monkeypatch.setenv("TELECRM_REDIS_URL", TEST_REDIS_URL)
+    monkeypatch.setenv("TELECRM_CACHE_PREFIX", redis_prefix)
+    get_settings.cache_clear()
+    return redis_prefix

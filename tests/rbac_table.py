@@ -168,6 +168,8 @@ def _rate_json() -> dict[str, Any]:
 RULES: list[Rule] = [
     # --- foundation ---------------------------------------------------------
     Rule("GET", "/api/health", PUBLIC),
+    Rule("GET", "/api/health/ready", PUBLIC),
+    Rule("GET", "/metrics", ADMIN),
     Rule("POST", "/api/auth/token", PUBLIC, _login),
     Rule("GET", "/api/auth/me", ALL_ROLES),
     Rule("GET", "/api/users", ADMIN),

@@ -26,6 +26,8 @@ from telecrm.crm.routes import sync_router as crm_sync_router
 from telecrm.db import get_engine, session_factory
 from telecrm.deals.routes import router as deals_router
 from telecrm.invoices.routes import router as invoices_router
+from telecrm.observability.middleware import ObservabilityMiddleware
+from telecrm.observability.routes import router as observability_router
 from telecrm.rates.routes import router as rates_router
 from telecrm.reconciliation.routes import router as reconciliation_router
 from telecrm.reports.routes import router as reports_router
@@ -96,8 +98,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_body_bytes=settings.max_upload_mb * 2**20,
         own_parser_paths=frozenset({"/api/cdrs/push"}),
     )
+    # outermost: the request id is set before anything logs, and every answer counted
+    app.add_middleware(ObservabilityMiddleware)
     app.include_router(health_router)
     app.include_router(push_router)  # first: see telecrm.cdrs.routes
+    app.include_router(observability_router)
     for router in ROUTERS:
         app.include_router(router)
     document_errors(app)

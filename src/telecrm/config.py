@@ -231,6 +231,38 @@ class Settings(BaseSettings):
         default=300.0, gt=0, description="Pause of `telecrm worker` between two runs."
     )
 
+    # --- scale-out: broker, cache, metrics, logs ----------------------------------
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker (amqp://... or redis://...). Unset: jobs run in process.",
+    )
+    broker_queues: list[str] = Field(
+        default_factory=lambda: ["celery"],
+        description='JSON ["celery", ...]: the broker queues whose depth /metrics reports.',
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:6379/0: aggregate reads are cached there. Unset: no cache.",
+    )
+    cache_ttl_seconds: int = Field(
+        default=300, ge=1, description="The longest a cached aggregate is kept, in seconds."
+    )
+    cache_prefix: str = Field(
+        default="telecrm",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="Prefix of every cache key: one Redis database may serve several sites.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that may read /metrics (a scraper's); admins always may.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line, with a request or task id."
+    )
+    health_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long a readiness check waits for each service."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, url: str) -> str:

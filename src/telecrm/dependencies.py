@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from telecrm.cache import SETTINGS_INFO
 from telecrm.config import Settings
 from telecrm.db import unit_of_work
 
@@ -23,6 +24,7 @@ def get_session(request: Request) -> Iterator[Session]:
     state = request.app.state
     factory = state.session_factory if request.method in READ_METHODS else state.write_sessions
     session: Session = factory()
+    session.info[SETTINGS_INFO] = state.settings
     try:
         with unit_of_work(session):
             yield session

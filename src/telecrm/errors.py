@@ -299,3 +299,10 @@ class ArchiveNotVerified(AppError):
 
     status_code = 500
     code = "archive_not_verified"
+
+
+class NotReady(AppError):
+    """A service this process needs (the database, the broker, Redis) does not answer."""
+
+    status_code = 503
+    code = "not_ready"

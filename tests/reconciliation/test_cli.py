@@ -8,9 +8,11 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -23,7 +25,7 @@ from telecrm.invoices.service import Transition
 from telecrm.rates.models import Rate
 from telecrm.reconciliation.cli import CSV_COLUMNS
 from tests import factories
-from tests.conftest import CliResult
+from tests.conftest import TEST_REDIS_URL, CliResult
 
 Cli = Callable[..., CliResult]
 NOV = dt.datetime(2025, 11, 10, 9, tzinfo=dt.UTC)
@@ -162,3 +164,57 @@ def test_a_late_call_ties_out_in_its_month_at_every_step(
         ("invoice", "sent", "2" if late_calls == "next_invoice" else "1", kind_exact[late_calls]),
         ("invoice_of_month", "sent", "", "2.500000"),
     ]
+
+
+def _asterisk_csv(path: Path, *starts: str) -> Path:
+    """Answered calls of ACME01 to an Indonesian mobile, a minute each."""
+    path.write_text(
+        "".join(
+            f'"ACME01","1001","08123456789","from-internal","","SIP/1001-{i}","SIP/t-{i}",'
+            f'"Dial","SIP/t/08123456789","{start}","{start}","{start}",63,60,"ANSWERED",'
+            f'"BILLING","{i}.1",""\n'
+            for i, start in enumerate(starts)
+        )
+    )
+    return path
+
+
+def test_the_cached_reconciliation_equals_the_computed_one_and_follows_imports_and_rating(
+    cli: Cli, redis_env: str, committed_db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(committed_db) as session, session.begin():
+        group = factories.rate_group(session)
+        factories.rate(session, group, "62", billing_rate="1200", billing_cycle=60)
+        factories.contract(session, group, accountcode="ACME01")
+    first = _asterisk_csv(tmp_path / "first.csv", "2025-11-05 10:00:00")
+    assert cli("cdr", "import", str(first), "--format", "asterisk-csv").exit_code == 0
+
+    def reconciled() -> dict[str, Any]:
+        result = cli("billing", "reconcile", "--month", "11", "--year", "2025", "--format", "json")
+        assert result.exit_code == 0, result.output
+        body: dict[str, Any] = json.loads(result.stdout)
+        return body
+
+    imported = reconciled()
+    assert reconciled() == imported  # from the cache
+    assert any(b":cache:reconciliation:" in key for key in _redis_keys(redis_env))
+    assert imported["calls"] == 1
+
+    second = _asterisk_csv(tmp_path / "second.csv", "2025-11-06 10:00:00")
+    assert cli("cdr", "import", str(second), "--format", "asterisk-csv").exit_code == 0
+    assert reconciled()["calls"] == 2  # the import invalidated it
+
+    assert (
+        cli("cdr", "process-billing", "--from", "2025-11-05", "--to", "2025-11-06").exit_code == 0
+    )
+    rated = reconciled()
+    [acme] = rated["contracts"]
+    assert (acme["rated_calls"], acme["rated_money"]) == (2, "2400.000000")
+
+    monkeypatch.delenv("TELECRM_REDIS_URL")
+    get_settings.cache_clear()
+    assert reconciled() == rated  # the same answer, computed without the cache
+
+
+def _redis_keys(prefix: str) -> list[bytes]:
+    return list(redis.Redis.from_url(TEST_REDIS_URL).scan_iter(f"{prefix}:*"))

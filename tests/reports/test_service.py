@@ -7,13 +7,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from telecrm import cache
 from telecrm.config import Settings
 from telecrm.deals.service import DealService
 from telecrm.reports.models import AggregationKind, DealAggregation
-from telecrm.reports.service import compute_aggregates
+from telecrm.reports.schemas import DealAggregationQuery
+from telecrm.reports.service import compute_aggregates, list_aggregations
 from tests import factories
 
 UTC = dt.UTC
@@ -114,3 +116,27 @@ def test_computing_again_gives_the_same_rows_and_follows_the_deals(
     compute_aggregates(db_session, AggregationKind.MONTHLY)
     assert _rows(db_session, AggregationKind.MONTHLY) == monthly[:2]
     assert len(_rows(db_session, AggregationKind.DAILY)) == 5  # other kinds untouched
+
+
+def test_a_page_of_aggregations_is_cached_until_they_are_computed_again(
+    db_session: Session, deals: DealService, cached_settings: Settings, settings: Settings
+) -> None:
+    db_session.info[cache.SETTINGS_INFO] = cached_settings
+    compute_aggregates(db_session, AggregationKind.MONTHLY)
+    db_session.commit()
+    query = DealAggregationQuery(kind=AggregationKind.MONTHLY, sort="-total_deal_size")
+    page = list_aggregations(db_session, query, cached_settings)
+    assert page == list_aggregations(db_session, query, settings)  # as computed, uncached
+    assert page.items[0].total_deal_size == Decimal("1000.00")
+
+    db_session.execute(delete(DealAggregation))  # behind the cache's back
+    assert list_aggregations(db_session, query, cached_settings) == page
+    assert list_aggregations(db_session, query, settings).total == 0
+
+    compute_aggregates(db_session, AggregationKind.MONTHLY)
+    factories.deal(db_session, deal_size=Decimal("5000.00"))
+    compute_aggregates(db_session, AggregationKind.MONTHLY)
+    db_session.commit()
+    again = list_aggregations(db_session, query, cached_settings)
+    assert again.total == page.total + 1
+    assert again.items[0].total_deal_size == Decimal("5000.00")

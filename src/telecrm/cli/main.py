@@ -16,6 +16,7 @@ from telecrm.cli.lazy import LazyCommand, LazyGroup
 from telecrm.config import get_settings
 from telecrm.console import err_console
 from telecrm.errors import AppError
+from telecrm.observability.logs import configure_logging
 
 # Every command of ``telecrm``, in the order ``telecrm --help`` lists them, with the
 # first paragraph of its help.
@@ -84,12 +85,15 @@ app = typer.Typer(
 
 @app.callback()
 def _configure_logging() -> None:
-    logging.basicConfig(
-        level=get_settings().log_level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False)],
-        force=True,
-    )
+    if get_settings().log_format == "json":
+        configure_logging(get_settings())
+    else:
+        logging.basicConfig(
+            level=get_settings().log_level,
+            format="%(message)s",
+            handlers=[RichHandler(console=err_console, show_path=False)],
+            force=True,
+        )
     # Their INFO lines (alembic's steps, one "HTTP Request: ..." line per request of
     # httpx) would bury a command's own output and its one-line error; DEBUG has them.
     quiet = logging.NOTSET if get_settings().log_level == "DEBUG" else logging.WARNING

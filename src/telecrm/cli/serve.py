@@ -5,11 +5,13 @@ import secrets
 
 import typer
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from telecrm import migrations
 from telecrm.config import get_settings
 from telecrm.console import console
 from telecrm.errors import AppError
+from telecrm.observability.logs import logging_config
 
 app = typer.Typer()
 
@@ -66,4 +68,6 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level=settings.log_level.lower(),
+        # uvicorn's own format unless JSON lines are asked for (each process applies it)
+        log_config=logging_config(settings) if settings.log_format == "json" else LOGGING_CONFIG,
     )

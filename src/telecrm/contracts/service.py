@@ -7,6 +7,7 @@ from typing import TextIO
 
 from sqlalchemy.orm import Session
 
+from telecrm import cache
 from telecrm.contracts import repository, usage
 from telecrm.contracts.models import Contract, ContractStatus
 from telecrm.contracts.schemas import ContractCreate, ContractUpdate
@@ -91,6 +92,7 @@ def create_contract(session: Session, data: ContractCreate) -> Contract:
     _check_accountcode_free(session, data.accountcode)
     contract = Contract(**data.model_dump())
     repository.add(session, contract)
+    cache.invalidate_on_commit(session, cache.CONTRACTS)
     return contract
 
 
@@ -121,6 +123,7 @@ def update_contract(session: Session, contract_id: int, data: ContractUpdate) ->
     for field, value in changes.items():
         setattr(contract, field, value)
     session.flush()
+    cache.invalidate_on_commit(session, cache.CONTRACTS)
     return contract
 
 
@@ -133,6 +136,7 @@ def delete_contract(session: Session, contract_id: int) -> None:
             "set its status to terminated instead"
         )
     repository.delete(session, contract)
+    cache.invalidate_on_commit(session, cache.CONTRACTS)
 
 
 def import_contracts(session: Session, stream: TextIO, name: str) -> ImportSummary:
@@ -159,6 +163,7 @@ def import_contracts(session: Session, stream: TextIO, name: str) -> ImportSumma
         account_id = row.record.account_id
         if account_id is not None and account_id not in accounts:
             errors.append(RowError(row.line, f"account_id {account_id}: no such CRM account"))
+    cache.invalidate_on_commit(session, cache.CONTRACTS)
     return upsert(
         session,
         name,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from telecrm import cache
 from telecrm.audit.service import record
 from telecrm.cdrs.lifecycle.models import CdrState
 from telecrm.clock import billing_month
@@ -192,6 +193,7 @@ def transition(
         {"status": [step.source.value, step.target.value], step.stamp: [None, at.isoformat()]},
     )
     session.refresh(invoice)
+    cache.invalidate_on_commit(session, cache.INVOICES)
     if step_name == Transition.SEND:
         _link_calls(session, invoice)
     return invoice
@@ -392,6 +394,7 @@ def generate(session: Session, year: int, month: int, settings: Settings) -> Gen
         ],
     )
     repository.set_sequence(session, year, last_number)
+    cache.invalidate_on_commit(session, cache.INVOICES)
 
     with_late = [(invoice, bill) for invoice, bill, _ in filled if bill.late_calls]
     late_amounts: dict[str, Decimal] = defaultdict(Decimal)

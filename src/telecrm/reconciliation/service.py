@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from telecrm import cache
 from telecrm.clock import billing_month
 from telecrm.config import Settings
 from telecrm.errors import ValidationFailed
@@ -240,9 +241,21 @@ def _account(
 
 def reconcile(session: Session, year: int, month: int, settings: Settings) -> Reconciliation:
     """The reconciliation of ``month`` of ``year`` (its boundaries are midnight in the
-    billing time zone, as its invoices')."""
+    billing time zone, as its invoices'); cached (``telecrm.cache``) until calls,
+    ratings, invoices or contracts change."""
     if not 1 <= month <= 12:
         raise ValidationFailed(f"month {month} is not between 1 and 12")
+    return cache.get_or_compute(
+        settings,
+        "reconciliation",
+        {"year": year, "month": month, "timezone": settings.timezone},
+        lambda: _reconcile(session, year, month, settings),
+        Reconciliation,
+        depends_on=(cache.CDRS, cache.RATINGS, cache.INVOICES, cache.CONTRACTS),
+    )
+
+
+def _reconcile(session: Session, year: int, month: int, settings: Settings) -> Reconciliation:
     start, end = billing_month(year, month, settings.tz)
     groups = repository.call_groups(session, start, end)
     holding = {group.invoice_id for group in groups if group.invoice_id is not None}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from telecrm.crm.dependencies import CrmReader, CrmWriter
 from telecrm.crm.schemas import Page
-from telecrm.dependencies import SessionDep
+from telecrm.dependencies import SessionDep, SettingsDep
 from telecrm.reports import service
 from telecrm.reports.schemas import (
     AggregationCompute,
@@ -22,10 +22,11 @@ router = APIRouter(prefix="/api/reports", tags=["reports"])
 @router.get("/deal-aggregations", response_model=Page[DealAggregationRead])
 def list_deal_aggregations(
     session: SessionDep,
+    settings: SettingsDep,
     query: Annotated[DealAggregationQuery, Query()],
     _: CrmReader,
 ) -> Page[DealAggregationRead]:
-    return service.list_aggregations(session, query)
+    return service.list_aggregations(session, query, settings)
 
 
 @router.get("/deal-aggregations/periods", response_model=list[PeriodTotal])

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from telecrm import cache
+from telecrm.config import Settings
 from telecrm.crm.schemas import Page
 from telecrm.errors import ValidationFailed
 from telecrm.reports import repository
@@ -17,7 +18,11 @@ from telecrm.reports.schemas import (
 )
 
 
-def list_aggregations(session: Session, query: DealAggregationQuery) -> Page[Any]:
+def list_aggregations(
+    session: Session, query: DealAggregationQuery, settings: Settings
+) -> Page[DealAggregationRead]:
+    """A page of the stored aggregations; cached (``telecrm.cache``) until they are
+    computed again."""
     sort_field = query.sort.removeprefix("-")
     if sort_field not in query.sortable:
         raise ValidationFailed(
@@ -25,22 +30,33 @@ def list_aggregations(session: Session, query: DealAggregationQuery) -> Page[Any
             f"(fields: {', '.join(query.sortable)})",
             detail=[{"field": "sort", "message": f"unknown field {sort_field!r}"}],
         )
-    items, total = repository.list_aggregations(
-        session,
-        kind=query.kind,
-        account_id=query.account_id,
-        date_from=query.date_from,
-        date_to=query.date_to,
-        sort_field=sort_field,
-        descending=query.sort.startswith("-"),
-        offset=query.offset,
-        limit=query.limit,
-    )
-    return Page[Any](
-        items=[DealAggregationRead.model_validate(item) for item in items],
-        total=total,
-        offset=query.offset,
-        limit=query.limit,
+
+    def page() -> Page[DealAggregationRead]:
+        items, total = repository.list_aggregations(
+            session,
+            kind=query.kind,
+            account_id=query.account_id,
+            date_from=query.date_from,
+            date_to=query.date_to,
+            sort_field=sort_field,
+            descending=query.sort.startswith("-"),
+            offset=query.offset,
+            limit=query.limit,
+        )
+        return Page[DealAggregationRead](
+            items=[DealAggregationRead.model_validate(item) for item in items],
+            total=total,
+            offset=query.offset,
+            limit=query.limit,
+        )
+
+    return cache.get_or_compute(
+        settings,
+        "deal_aggregations",
+        query.model_dump(mode="json"),
+        page,
+        Page[DealAggregationRead],
+        depends_on=(cache.DEAL_AGGREGATIONS,),
     )
 
 
@@ -62,6 +78,7 @@ def compute_aggregates(session: Session, kind: AggregationKind) -> AggregationSu
     deals, computed by the database and stored in place of the previous ones:
     computing twice gives the same rows."""
     repository.replace_aggregations(session, kind)
+    cache.invalidate_on_commit(session, cache.DEAL_AGGREGATIONS)
     rows, accounts, deals, total = repository.totals(session, kind)
     return AggregationSummary(
         kind=kind, rows=rows, accounts=accounts, deals=deals, total_deal_size=total

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 import polars as pl
 from sqlalchemy.orm import Session
 
+from telecrm import cache
 from telecrm.cdrs.formats import PARSERS, FileFormat
 from telecrm.cdrs.formats.base import Chunk, Parsed, read_chunks
 from telecrm.cdrs.imports import records, repository
@@ -117,6 +118,7 @@ def _store(
     reject_lines: Callable[[list[int]], list[int]] | None = None,
 ) -> BatchCounts:
     imported = repository.insert_cdrs(session, batch.rows)
+    cache.invalidate_on_commit(session, cache.CDRS)
     rejects = batch.rejects
     if not rejects.is_empty():
         lines = rejects.get_column("line").to_list()

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.orm import Session
 
+from telecrm import cache
 from telecrm.audit.service import record
 from telecrm.cdrs.lifecycle import repository, validation
 from telecrm.cdrs.lifecycle.models import CdrState, CdrStatus
@@ -61,6 +62,7 @@ def validate_cdrs(
                 summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
         _add_examples(session, summary, invalid_by_id | findings_by_id, invalid_by_id, max_examples)
     if summary.valid or summary.invalid:
+        cache.invalidate_on_commit(session, cache.CDRS)
         record(
             session,
             "validate",

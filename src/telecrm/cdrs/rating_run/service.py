@@ -12,6 +12,7 @@ from decimal import Decimal
 import polars as pl
 from sqlalchemy.orm import Session
 
+from telecrm import cache
 from telecrm.cdrs.rating_run import repository
 from telecrm.cdrs.window import zone_info
 from telecrm.config import Settings
@@ -108,6 +109,8 @@ def process_billing(
             changed = results.with_columns(start_time=cdrs.get_column("start_time")).filter(differs)
             first = cdrs.get_column("old_rating_status").filter(differs) == "pending"
             repository.write_ratings(session, changed, first, utcnow())
+            if changed.height:
+                cache.invalidate_on_commit(session, cache.RATINGS)
             summary.add(results, contracts, changed.height)
         if on_day is not None:
             on_day(local.date(), cdrs.height)

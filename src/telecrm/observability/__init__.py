@@ -1,0 +1,1 @@
+"""Metrics (/metrics), structured logs with a request or task id, and readiness."""
