@@ -10,7 +10,7 @@ from telecrm.api_errors import error_responses
 from telecrm.auth.dependencies import api_key_scheme, bearer_scheme, current_principal
 from telecrm.auth.models import Role
 from telecrm.dependencies import SessionDep, SettingsDep
-from telecrm.errors import Forbidden
+from telecrm.errors import Forbidden, NotAuthenticated, NotReady
 from telecrm.observability import metrics
 from telecrm.observability.readiness import Readiness, readiness
 
@@ -45,7 +45,7 @@ def metrics_reader(
     description="The text exposition format. For an admin, or with the bearer token "
     "TELECRM_METRICS_TOKEN (a scraper's). The call figures are counted by the database "
     "at each scrape; the request metrics are this server process's.",
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **error_responses(401, 403)},
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **error_responses(NotAuthenticated, Forbidden)},
     dependencies=[Depends(metrics_reader)],
 )
 def prometheus_metrics(session: SessionDep, settings: SettingsDep) -> Response:
@@ -58,7 +58,7 @@ def prometheus_metrics(session: SessionDep, settings: SettingsDep) -> Response:
     summary="Readiness: the database, and the broker and Redis when configured",
     description="200 when each answers; 503 naming each that failed (a load balancer "
     "takes the instance out). `/api/health` says only that the process is up.",
-    responses=error_responses(503),
+    responses=error_responses(NotReady),
 )
 def ready(request: Request, settings: SettingsDep) -> Readiness:
     return readiness(request.app.state.engine, settings)
