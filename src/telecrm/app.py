@@ -20,6 +20,7 @@ from telecrm.contracts.routes import router as contracts_router
 from telecrm.db import get_engine, session_factory
 from telecrm.deals.routes import router as deals_router
 from telecrm.invoices.routes import router as invoices_router
+from telecrm.jobs.routes import router as jobs_router
 from telecrm.rates.routes import router as rates_router
 from telecrm.reconciliation.routes import router as reconciliation_router
 from telecrm.reports.routes import router as reports_router
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     cdrs_router,  # the CDR domain, its own routes in the order they must be
     invoices_router,
     reconciliation_router,
+    jobs_router,
 ]
 
 

@@ -246,3 +246,14 @@ class SourceNotPush(Conflict):
     """CDRs are pushed only to a push source."""
 
     code = "source_not_push"
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+
+class BrokerUnavailable(ExternalServiceError):
+    """A job could not be handed to the broker (RabbitMQ, Redis)."""
+
+    status_code = 503
+    code = "broker_unavailable"
