@@ -3,7 +3,6 @@ rows, progress and results, and what makes them safe to run twice."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -49,9 +48,7 @@ def test_rating_days_as_a_job_rates_as_process_billing_does_with_progress(
     expected = process_billing(committed_db, dispatcher)
     forget_ratings(committed_db)
 
-    job_id = dispatcher(
-        "rate_days", {"first": "2025-11-03", "last": "2025-11-05"}, trigger="test"
-    )
+    job_id = dispatcher("rate_days", {"first": "2025-11-03", "last": "2025-11-05"}, trigger="test")
 
     assert ratings(committed_db) == expected and len(expected) == days_of_calls
     done = job(committed_db, job_id)
@@ -152,9 +149,7 @@ def test_a_failing_part_fails_its_job_and_the_other_parts_go_on(
 ) -> None:
     parent_id = uuid.uuid4()
     with Session(committed_db) as session, session.begin():
-        session.add(
-            Job(id=parent_id, kind="rate_days", arguments={}, trigger="test", total=2)
-        )
+        session.add(Job(id=parent_id, kind="rate_days", arguments={}, trigger="test", total=2))
         session.flush()
         session.execute(
             Job.__table__.update().where(Job.id == parent_id).values(state=JobState.RUNNING)
@@ -240,5 +235,3 @@ def test_rating_pending_days_rates_every_new_call(
     again = dispatcher("rate_pending", {}, trigger="test")
     assert job(committed_db, again).result == {"days": 0}
     assert job(committed_db, again).state is JobState.SUCCEEDED
-
-
