@@ -47,7 +47,7 @@ def get_job(session: SessionDep, _: BillingPrincipal, job_id: uuid.UUID) -> JobR
     summary="Rate a range of days as a background job",
     description="As `telecrm cdr process-billing`, one job per day spread over the workers; "
     "answers at once with the job, whose state and progress `GET /api/jobs/{id}` reads.",
-    responses=error_responses(400),
+    responses=error_responses(422),
 )
 def start_rating(
     session: SessionDep,
@@ -66,7 +66,7 @@ def start_rating(
     response_model=JobRead,
     status_code=202,
     summary="Generate a month's draft invoices as a background job",
-    responses=error_responses(400),
+    responses=error_responses(422),
 )
 def start_drafts(
     session: SessionDep,
