@@ -40,6 +40,12 @@ TELECRM = Path(sys.executable).parent / "telecrm"
 BROKER_ENV = "TELECRM_TEST_BROKER_URL"
 DEFAULT_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 WAIT_SECONDS = 60
+INTERVAL_JOBS = {
+    "telecrm.fetch_sources",
+    "telecrm.validate",
+    "telecrm.rate_pending",
+    "telecrm.sync_calls",
+}
 
 
 class GatedHubSpot(FakeHubSpot):
@@ -280,3 +286,42 @@ def test_a_worker_killed_mid_sync_leaves_the_crm_calls_of_an_undisturbed_run(
     assert len(calls) == 250
     assert {call["properties"]["telecrm_cdr_key"] for call in calls} == keys
     assert synced == logged == entries == 250
+
+
+def test_beat_sends_the_schedule_to_the_queue(
+    broker_url: str, database_url: str, tmp_path: Path
+) -> None:
+    queue = f"telecrm-test-beat-{uuid.uuid4().hex[:12]}"
+    environment = {
+        **os.environ,
+        "TELECRM_DATABASE_URL": database_url,
+        "TELECRM_BROKER_URL": broker_url,
+        "TELECRM_JOBS_QUEUE": queue,
+        "TELECRM_WORKER_INTERVAL_SECONDS": "1",
+    }
+    log = tmp_path / "beat.log"
+    with log.open("w") as output:
+        beat = subprocess.Popen(
+            [str(TELECRM), "beat", "--schedule-file", str(tmp_path / "schedule")],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    sent: set[str] = set()
+    try:
+        with Connection(broker_url) as connection:
+            channel = connection.default_channel
+            channel.queue_declare(queue, durable=True, auto_delete=False)
+
+            def interval_jobs_sent() -> bool:
+                while (message := channel.basic_get(queue, no_ack=True)) is not None:
+                    sent.add(message.headers["task"])
+                return sent >= INTERVAL_JOBS
+
+            wait_until(interval_jobs_sent, "beat's first jobs", str(log))
+            channel.queue_delete(queue)
+    finally:
+        beat.send_signal(signal.SIGTERM)
+        beat.wait(timeout=30)
+    # the hourly and monthly ones are not due yet
+    assert sent == INTERVAL_JOBS
