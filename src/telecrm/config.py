@@ -219,6 +219,9 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_.:-]{1,100}$",
         description="The broker queue of telecrm's tasks (what `telecrm worker` consumes).",
     )
+    jobs_keep_days: int = Field(
+        default=30, ge=1, description="Finished jobs are forgotten after this many days."
+    )
     crm_extract_dir: Path = Field(
         default=Path("crm-extract"),
         description="Where the scheduled CRM extract writes <domain>.json and .csv.",

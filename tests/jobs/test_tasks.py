@@ -3,6 +3,7 @@ rows, progress and results, and what makes them safe to run twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 
@@ -219,6 +220,7 @@ def test_the_schedule_lists_every_periodic_job_on_the_queue(dispatcher: Dispatch
         "telecrm.sync_calls",
         "telecrm.crm_extract",
         "telecrm.invoice_drafts",
+        "telecrm.prune_jobs",
     }
     drafts = schedule["draft last month's invoices"]["schedule"]
     assert drafts.day_of_month == {1} and drafts.hour == {2}
@@ -235,3 +237,37 @@ def test_rating_pending_days_rates_every_new_call(
     again = dispatcher("rate_pending", {}, trigger="test")
     assert job(committed_db, again).result == {"days": 0}
     assert job(committed_db, again).state is JobState.SUCCEEDED
+
+
+def test_old_finished_jobs_are_forgotten(committed_db: Engine, dispatcher: Dispatcher) -> None:
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=31)
+    with Session(committed_db) as session, session.begin():
+        session.add(
+            Job(
+                id=old,
+                kind="validate",
+                arguments={},
+                trigger="t",
+                state=JobState.SUCCEEDED,
+                finished_at=long_ago,
+            )
+        )
+        session.add(
+            Job(
+                id=recent,
+                kind="validate",
+                arguments={},
+                trigger="t",
+                state=JobState.FAILED,
+                finished_at=long_ago + dt.timedelta(days=2),
+            )
+        )
+        session.add(Job(kind="validate", arguments={}, trigger="t", state=JobState.RUNNING))
+
+    pruned = dispatcher("prune_jobs", {}, trigger="test")
+
+    assert job(committed_db, pruned).result == {"deleted": 1}
+    with Session(committed_db) as session:
+        assert session.get(Job, old) is None and session.get(Job, recent) is not None
+        assert session.scalar(select(func.count()).select_from(Job)) == 3

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -151,3 +151,11 @@ def part_results(session: Session, parent_id: uuid.UUID) -> list[dict[str, Any]]
         select(Job.result).where(Job.parent_id == parent_id, Job.state == JobState.SUCCEEDED)
     ).all()
     return [row for row in rows if row]
+
+
+def delete_finished_before(session: Session, cutoff: dt.datetime) -> int:
+    """The jobs that ended before ``cutoff``, with their parts; how many went."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(Job).where(Job.state.in_(FINISHED_STATES), Job.finished_at < cutoff)
+    )
+    return result.rowcount

@@ -51,6 +51,7 @@ SCHEDULE: list[Periodic] = [
         "invoice_drafts",
         cron=lambda settings: crontab(minute=0, hour=settings.invoice_drafts_hour, day_of_month=1),
     ),
+    Periodic("forget old jobs", "prune_jobs", cron=lambda settings: crontab(minute=30, hour=3)),
 ]
 
 # Without a broker, ``telecrm worker``'s rounds: these jobs in this order, and the CRM

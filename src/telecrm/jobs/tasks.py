@@ -20,8 +20,10 @@ from telecrm.cdrs.window import day_window
 from telecrm.clock import billing_month
 from telecrm.crm import sync as crm
 from telecrm.crm.connector import CrmDomain
+from telecrm.db import utcnow
 from telecrm.errors import ValidationFailed
 from telecrm.invoices import service as invoices
+from telecrm.jobs import repository as jobs_repository
 from telecrm.jobs.runner import Body, JobContext, Result
 from telecrm.notifications.report import RunReport
 from telecrm.notifications.service import notify
@@ -250,6 +252,15 @@ def send(ctx: JobContext, report: RunReport) -> None:
     ctx.dispatch("send_report", {"report": payload}, trigger=f"job {ctx.job_id}", parent_id=None)
 
 
+def prune_jobs(ctx: JobContext) -> Result:
+    """Forget the jobs that ended more than ``TELECRM_JOBS_KEEP_DAYS`` ago."""
+    cutoff = utcnow() - dt.timedelta(days=ctx.settings.jobs_keep_days)
+    with ctx.unit_of_work() as session:
+        result = {"deleted": jobs_repository.delete_finished_before(session, cutoff)}
+        ctx.succeed(session, result)
+    return result
+
+
 # Every job by kind: its Celery task is ``telecrm.<kind>``.
 TASKS: dict[str, Body] = {
     "fetch_sources": fetch_sources,
@@ -263,4 +274,5 @@ TASKS: dict[str, Body] = {
     "crm_extract": crm_extract,
     "invoice_drafts": invoice_drafts,
     "send_report": send_report,
+    "prune_jobs": prune_jobs,
 }
