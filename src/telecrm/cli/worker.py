@@ -21,8 +21,10 @@ def worker(
     ),
 ) -> None:
     """Run the background jobs until SIGTERM or Ctrl-C (the task in hand is finished
-    first). With TELECRM_BROKER_URL: a Celery worker on telecrm's queue; without: fetch
-    -> validate -> rate -> sync for every enabled source, at an interval, in process."""
+    first).
+
+    With TELECRM_BROKER_URL: a Celery worker on telecrm's queue; without: fetch ->
+    validate -> rate -> sync for every enabled source, at an interval, in process."""
     settings = get_settings()
     if interval is not None:
         settings = settings.model_copy(update={"worker_interval_seconds": interval})
@@ -50,6 +52,7 @@ def beat(
     ),
 ) -> None:
     """Send the periodic schedule's jobs to the workers (Celery beat; run exactly one).
+
     Needs TELECRM_BROKER_URL."""
     from telecrm.jobs.celery_app import app_for
 
