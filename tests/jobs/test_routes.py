@@ -71,6 +71,10 @@ def test_jobs_refusals_name_what_is_wrong(api: tuple[TestClient, dict[str, str]]
     )
     assert backwards.status_code == 422
     assert backwards.json()["detail"][0]["field"] == "last"
+    years = client.post(
+        "/api/jobs/rating", json={"first": "2020-01-01", "last": "2025-11-01"}, headers=headers
+    )
+    assert years.status_code == 422 and "at most 366 days" in years.json()["error"]
     bad_month = client.post(
         "/api/jobs/invoice-drafts", json={"year": 2025, "month": 13}, headers=headers
     )

@@ -19,6 +19,8 @@ from telecrm.jobs.models import Job, JobState
 from telecrm.jobs.schemas import DraftsJobRequest, JobRead, RatingJobRequest
 
 MAX_LISTED = 1000
+# a rating job's days: a year, and one more for a leap year
+MAX_RATING_DAYS = 366
 
 
 def read_model(session: Session, job: Job) -> JobRead:
@@ -81,12 +83,17 @@ def _queue(
 
 def rating_arguments(request: RatingJobRequest) -> dict[str, Any]:
     """The ``rate_days`` job's arguments for the request; a window that ends before it
-    starts is refused, naming the field."""
+    starts, or spans more than a year, is refused, naming the field."""
     last = request.last or request.first
     if last < request.first:
         raise ValidationFailed(
             f"the window ends ({last}) before it starts ({request.first})",
             detail=[{"message": "before first", "field": "last"}],
+        )
+    if (last - request.first).days >= MAX_RATING_DAYS:
+        raise ValidationFailed(
+            f"at most {MAX_RATING_DAYS} days a job ({request.first} to {last} is more)",
+            detail=[{"message": f"more than {MAX_RATING_DAYS} days after first", "field": "last"}],
         )
     return {
         "first": request.first.isoformat(),
