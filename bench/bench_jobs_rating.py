@@ -19,8 +19,10 @@ import psycopg
 from rich.console import Console
 
 from bench import cdr_data
-from bench.bench_process_billing import POSTGRES, ROWS, TELECRM, _reference_data, _run
+from bench.bench_process_billing import POSTGRES, TELECRM, _reference_data, _run
 
+# TELECRM_BENCH_JOBS_ROWS runs it smaller (a busy machine, a quick check)
+ROWS = int(os.environ.get("TELECRM_BENCH_JOBS_ROWS", "1000000"))
 BROKER = os.environ.get("TELECRM_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 console = Console()
 
