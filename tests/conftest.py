@@ -32,8 +32,10 @@ from telecrm.auth.models import Role
 from telecrm.config import Settings, get_settings
 from telecrm.db import make_engine, unit_of_work
 from telecrm.dependencies import get_session
+from telecrm.jobs.routes import get_dispatcher
 from tests import factories
 from tests.crm.fake_hubspot import FakeHubSpot
+from tests.jobs.helpers import QueueOnly
 
 TEST_DATABASE_ENV = "TELECRM_TEST_DATABASE_URL"
 # The real Redis of the development and CI machines; each test uses keys of its own.
@@ -182,6 +184,9 @@ def app(settings: Settings, engine: Engine, db_session: Session) -> FastAPI:
             yield db_session
 
     application.dependency_overrides[get_session] = test_session
+    # A job the API starts runs on connections of its own, which would wait for the
+    # test's transaction; here jobs stay queued (tests/jobs run them for real).
+    application.dependency_overrides[get_dispatcher] = lambda: QueueOnly(settings, engine)
     return application
 
 

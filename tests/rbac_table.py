@@ -22,6 +22,7 @@ from telecrm.cdrs.sources.models import CdrSource, CdrSourceType
 from telecrm.config import Settings
 from telecrm.contracts.models import Contract
 from telecrm.invoices.models import InvoiceStatus
+from telecrm.jobs.models import Job
 from tests import factories
 
 PUBLIC = frozenset({"public"})
@@ -481,7 +482,24 @@ RULES: list[Rule] = [
             }
         ),
     ),
+    # --- background jobs ----------------------------------------------------------
+    Rule("GET", "/api/jobs", BILLING_WRITE),
+    Rule("GET", "/api/jobs/{job_id}", BILLING_WRITE, lambda ctx: Req(path=_job_path(ctx))),
+    Rule("POST", "/api/jobs/rating", BILLING_WRITE, lambda ctx: Req(json={"first": "2025-11-01"})),
+    Rule(
+        "POST",
+        "/api/jobs/invoice-drafts",
+        BILLING_WRITE,
+        lambda ctx: Req(json={"year": 2025, "month": 11}),
+    ),
 ]
+
+
+def _job_path(ctx: Ctx) -> str:
+    job = Job(kind="validate", arguments={}, trigger="test")
+    ctx.session.add(job)
+    ctx.session.flush()
+    return f"/api/jobs/{job.id}"
 
 
 # --- Pages of the web console ---------------------------------------------------------

@@ -26,6 +26,7 @@ from telecrm.crm.routes import sync_router as crm_sync_router
 from telecrm.db import get_engine, session_factory
 from telecrm.deals.routes import router as deals_router
 from telecrm.invoices.routes import router as invoices_router
+from telecrm.jobs.routes import router as jobs_router
 from telecrm.observability.middleware import ObservabilityMiddleware
 from telecrm.observability.routes import router as observability_router
 from telecrm.rates.routes import router as rates_router
@@ -46,6 +47,7 @@ ROUTERS: list[APIRouter] = [
     cdrs_router,  # the CDR domain, its own routes in the order they must be
     invoices_router,
     reconciliation_router,
+    jobs_router,
 ]
 
 

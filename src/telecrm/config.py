@@ -228,17 +228,43 @@ class Settings(BaseSettings):
         "limit, less what other integrations need).",
     )
     worker_interval_seconds: float = Field(
-        default=300.0, gt=0, description="Pause of `telecrm worker` between two runs."
+        default=300.0,
+        gt=0,
+        description="How often the schedule fetches, validates, rates and syncs (the pause "
+        "of the in-process `telecrm worker` between two rounds; Celery beat's interval).",
     )
 
-    # --- scale-out: broker, cache, metrics, logs ----------------------------------
+    # --- background jobs (Celery) ------------------------------------------------
     broker_url: str | None = Field(
         default=None,
-        description="Celery broker (amqp://... or redis://...). Unset: jobs run in process.",
+        description="Celery broker: amqp://user:password@host:5672/vhost (RabbitMQ) or "
+        "redis://host:6379/0. Unset: jobs run in process (`telecrm worker` loops).",
     )
+    jobs_queue: str = Field(
+        default="telecrm",
+        pattern=r"^[A-Za-z0-9_.:-]{1,100}$",
+        description="The broker queue of telecrm's tasks (what `telecrm worker` consumes).",
+    )
+    jobs_keep_days: int = Field(
+        default=30, ge=1, description="Finished jobs are forgotten after this many days."
+    )
+    crm_extract_dir: Path = Field(
+        default=Path("crm-extract"),
+        description="Where the scheduled CRM extract writes <domain>.json and .csv.",
+    )
+    invoice_drafts_hour: int = Field(
+        default=2,
+        ge=0,
+        le=23,
+        description="Hour (billing time zone) of the 1st at which beat generates last "
+        "month's draft invoices.",
+    )
+
+    # --- scale-out: cache, metrics, logs ------------------------------------------
     broker_queues: list[str] = Field(
-        default_factory=lambda: ["celery"],
-        description='JSON ["celery", ...]: the broker queues whose depth /metrics reports.',
+        default_factory=list,
+        description='JSON ["telecrm", ...]: the broker queues whose depth /metrics reports '
+        "(default: TELECRM_JOBS_QUEUE).",
     )
     redis_url: str | None = Field(
         default=None,

@@ -306,3 +306,14 @@ class NotReady(AppError):
 
     status_code = 503
     code = "not_ready"
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+
+class BrokerUnavailable(ExternalServiceError):
+    """A job could not be handed to the broker (RabbitMQ, Redis)."""
+
+    status_code = 503
+    code = "broker_unavailable"

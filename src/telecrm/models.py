@@ -17,6 +17,7 @@ from telecrm.contracts.models import Contract
 from telecrm.db import Base
 from telecrm.deals.models import Deal
 from telecrm.invoices.models import Invoice, InvoiceLine, InvoiceSequence
+from telecrm.jobs.models import Job
 from telecrm.rates.models import Rate, RateGroup
 from telecrm.reports.models import DealAggregation
 
@@ -39,6 +40,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceSequence",
+    "Job",
     "LoginFailure",
     "Rate",
     "RateGroup",

@@ -1,5 +1,6 @@
-"""``telecrm worker``: fetch -> validate -> rate -> sync, for every enabled source, at an
-interval, in one process.
+"""``telecrm worker`` without a broker: the schedule's jobs in process, at an interval
+(``telecrm.jobs.schedule``: fetch -> validate -> rate, and the CRM sync), through the
+same task functions a Celery worker runs, each recorded in the jobs table.
 
 The call sync runs in a thread of its own: a slow or failing CRM (long Retry-After
 waits, timeouts) delays only the calls' arrival in the CRM, never the next fetch or
@@ -18,12 +19,14 @@ from types import FrameType
 from sqlalchemy import Engine
 
 from telecrm.cdrs.crm_sync import service as call_sync
-from telecrm.cdrs.rating_run import service as rating_run
-from telecrm.cdrs.sources import service as cdr_sources
-from telecrm.cdrs.sources import staging
 from telecrm.config import Settings
 from telecrm.db import get_engine, session_scope
-from telecrm.errors import AppError
+from telecrm.jobs import repository as jobs_repository
+from telecrm.jobs.dispatch import Dispatcher
+from telecrm.jobs.runner import JobStopped
+from telecrm.jobs.schedule import PIPELINE, SYNC
+from telecrm.jobs.service import sum_results
+from telecrm.jobs.tasks import CALLS_CONNECTOR
 from telecrm.notifications.report import RunReport
 from telecrm.notifications.service import notify
 from telecrm.retry import describe_error
@@ -42,52 +45,40 @@ class Worker:
         self.engine = engine or get_engine(settings.database_url)
         # Without a CRM (no HubSpot token) telecrm is local only: no calls to push.
         self.crm_configured = connector_factory is not None or settings.hubspot_token is not None
-        self.connector_factory = connector_factory or (
-            lambda: call_sync.LazyConnector.hubspot(settings)
-        )
         self.stop = threading.Event()
+        services = {} if connector_factory is None else {CALLS_CONNECTOR: connector_factory}
+        # in process, whatever TELECRM_BROKER_URL says: this is the loop without a broker
+        self.dispatch = Dispatcher(
+            settings.model_copy(update={"broker_url": None}),
+            self.engine,
+            should_stop=self.stop.is_set,
+            services=services,
+        )
 
     # --- one round of each loop ------------------------------------------------
 
     def pipeline_once(self) -> None:
-        """Import what PBXes pushed, fetch every enabled source (each in its own
-        transaction: one broken PBX does not stop the others), then rate what is new."""
-        drained = staging.drain_all(lambda: session_scope(self.engine), self.settings)
-        if drained.posts:
-            log.info("worker: %d pushed posts imported", drained.posts)
-        with session_scope(self.engine) as session:
-            names = [source.name for source in cdr_sources.list_sources(session, enabled_only=True)]
-        for name in names:
+        """Import what PBXes pushed, fetch every enabled source (each a job of its own:
+        one broken PBX does not stop the others), validate, then rate the days that
+        have new calls."""
+        for kind in PIPELINE:
             if self.stop.is_set():
                 return
-            try:
-                with session_scope(self.engine) as session:
-                    cdr_sources.fetch_incremental(session, self.settings, name)
-            except AppError as exc:
-                log.error("worker: fetch from %s failed: %s", name, exc.message)
-        if self.stop.is_set():
-            return
-        with session_scope(self.engine) as session:
-            rated = rating_run.rate_new_cdrs(session, self.settings)
-        log.info("worker: %d CDRs rated", rated)
+            self.dispatch(kind, {}, trigger="worker")
 
     def sync_once(self) -> call_sync.SyncSummary:
         """Push due CDRs batch by batch, each batch committed on its own, until none is
         due, a rate limit says stop, or the worker is stopping."""
         if not self.crm_configured:
             return call_sync.SyncSummary()
-        connector = self.connector_factory()
-        try:
-            summary = call_sync.sync_batch_by_batch(
-                lambda: session_scope(self.engine),
-                connector,
-                self.settings,
-                should_stop=self.stop.is_set,
-            )
-        finally:
-            connector.close()
-        if summary.batches:
-            notify(call_sync.report(summary), self.settings)
+        summary = call_sync.SyncSummary()
+        for kind in SYNC:
+            job_id = self.dispatch(kind, {}, trigger="worker")
+            with session_scope(self.engine, write=False) as session:
+                totals = sum_results(jobs_repository.part_results(session, job_id))
+            summary.batches += totals.get("batches", 0)
+            for name in ("selected", "synced", "failed", "requests"):
+                setattr(summary, name, getattr(summary, name) + totals.get(name, 0))
         return summary
 
     # --- the process -------------------------------------------------------------
@@ -96,6 +87,8 @@ class Worker:
         while not self.stop.is_set():
             try:
                 once()
+            except JobStopped:
+                break
             except Exception as exc:  # a loop that dies would stop the worker silently
                 log.exception("worker: %s round failed", name)
                 notify(
@@ -116,7 +109,8 @@ class Worker:
             target=self._loop, args=("sync", self.sync_once), name="crm-sync"
         )
         log.info(
-            "worker started: every %.0f s, fetch -> validate -> rate -> sync%s",
+            "worker started in process (no broker): every %.0f s, fetch -> validate -> rate "
+            "-> sync%s",
             self.settings.worker_interval_seconds,
             "" if self.crm_configured else " (no CRM configured: no calls are pushed)",
         )

@@ -33,9 +33,16 @@ COMMANDS = {
     ),
     "worker": LazyCommand(
         "telecrm.cli.worker:app",
-        "Fetch -> validate -> rate -> sync for every enabled source, at an interval, until "
-        "SIGTERM or Ctrl-C (the batch in hand is finished first).",
+        "Run the background jobs until SIGTERM or Ctrl-C (the task in hand is finished first).",
         single=True,
+    ),
+    "beat": LazyCommand(
+        "telecrm.cli.worker:beat_app",
+        "Send the periodic schedule's jobs to the workers (Celery beat; run exactly one).",
+        single=True,
+    ),
+    "jobs": LazyCommand(
+        "telecrm.jobs.cli:jobs_app", "Background jobs: start them, read their state and progress."
     ),
     "db": LazyCommand(
         "telecrm.cli.db:app",

@@ -143,7 +143,7 @@ def queue_families(settings: Settings) -> list[Metric]:
     try:
         with Connection(settings.broker_url, connect_timeout=timeout) as connection:
             connection.ensure_connection(max_retries=1, timeout=timeout)
-            for queue in settings.broker_queues:
+            for queue in settings.broker_queues or [settings.jobs_queue]:
                 with connection.channel() as channel:
                     try:
                         _, messages, _ = channel.queue_declare(queue=queue, passive=True)

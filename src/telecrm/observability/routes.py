@@ -45,7 +45,10 @@ def metrics_reader(
     description="The text exposition format. For an admin, or with the bearer token "
     "TELECRM_METRICS_TOKEN (a scraper's). The call figures are counted by the database "
     "at each scrape; the request metrics are this server process's.",
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **error_responses(NotAuthenticated, Forbidden)},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}},
+        **error_responses(NotAuthenticated, Forbidden),
+    },
     dependencies=[Depends(metrics_reader)],
 )
 def prometheus_metrics(session: SessionDep, settings: SettingsDep) -> Response:

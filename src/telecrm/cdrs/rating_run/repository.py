@@ -26,6 +26,9 @@ from telecrm.rating.types import RatingStatus
 RATING_COLUMNS = tuple(engine.RESULT_SCHEMA)[1:]
 # The first key of the billing runs' advisory locks (PostgreSQL); the second is the day.
 _RATING_DAY_LOCK = int.from_bytes(b"rate")
+# A shard's lock: this plus (shards << 8 | shard), in a range apart from the day's.
+_RATING_SHARD_LOCK = int.from_bytes(b"rs\0\0")
+MAX_SHARDS = 256
 
 
 def excluded_counts(
@@ -152,24 +155,39 @@ def _ratable_query(start: dt.datetime, end: dt.datetime, wanted: list[RatingStat
     )
 
 
-def lock_rating_day(session: Session, day: dt.date) -> None:
+def lock_rating_day(session: Session, day: dt.date, shard: tuple[int, int] = (0, 1)) -> None:
     """Hold ``day`` (of the billing time zone) for this billing run until its
     transaction ends: a second run of the same day waits here for the first to
     commit, then finds the day's calls rated. On PostgreSQL a transaction-scoped
     advisory lock; on SQLite a billing run's transaction began by taking the write
-    lock (``telecrm.db.writing``), which holds off every other writer already."""
-    if is_postgres(session):
+    lock (``telecrm.db.writing``), which holds off every other writer already.
+
+    A shard ``(k, n)`` of the day holds the day shared (runs of other shards go on
+    side by side; a run of the whole day waits for them all) and its shard alone."""
+    if not is_postgres(session):
+        return
+    ordinal = cast(day.toordinal(), Integer)
+    index, shards = shard
+    if shards == 1:
         session.execute(
-            select(
-                func.pg_advisory_xact_lock(
-                    cast(_RATING_DAY_LOCK, Integer), cast(day.toordinal(), Integer)
-                )
-            )
+            select(func.pg_advisory_xact_lock(cast(_RATING_DAY_LOCK, Integer), ordinal))
         )
+        return
+    if not 0 <= index < shards <= MAX_SHARDS:
+        raise ValueError(f"shard {index} of {shards}: at most {MAX_SHARDS} shards")
+    session.execute(
+        select(func.pg_advisory_xact_lock_shared(cast(_RATING_DAY_LOCK, Integer), ordinal))
+    )
+    key = _RATING_SHARD_LOCK + (shards << 8 | index)
+    session.execute(select(func.pg_advisory_xact_lock(cast(key, Integer), ordinal)))
 
 
 def ratable_cdrs(
-    session: Session, start: dt.datetime, end: dt.datetime, rerate: bool
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    rerate: bool,
+    shard: tuple[int, int] = (0, 1),
 ) -> pl.DataFrame:
     """The CDRs starting in ``[start, end)`` to rate, with their current rating (to
     write back only what changes): those not rated yet, and with ``rerate`` the rated
@@ -179,6 +197,9 @@ def ratable_cdrs(
     if rerate:
         wanted.append(RatingStatus.RATED)
     query = _ratable_query(start, end, wanted)
+    index, shards = shard
+    if shards > 1:
+        query = query.where(Cdr.id % shards == index)
     if is_postgres(session):
         return _ratable_postgres(session, query)
     rows = session.execute(query).all()

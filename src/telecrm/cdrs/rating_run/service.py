@@ -76,12 +76,15 @@ def process_billing(
     rerate: bool,
     settings: Settings,
     on_day: Callable[[dt.date, int], None] | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> BillingSummary:
     """Rate the CDRs that started in ``[start, end)``: those not rated yet, and with
     ``rerate`` the rated ones too unless their invoice was sent, awaits payment or is
     paid. A day (of the billing time zone) at a time, so memory holds one day's CDRs;
     only the CDRs whose rating changes are written. Each day is held until the run
-    commits: a concurrent run of the same day waits, then finds nothing left to do."""
+    commits: a concurrent run of the same day waits, then finds nothing left to do.
+    ``shard`` ``(k, n)`` rates the k-th of n shares of each day's calls (by CDR id), so
+    that n workers can rate one big day side by side."""
     policy = rating_policy(settings)
     contracts = repository.contracts_frame(session)
     # every rate that may apply in the window, read and laid out once; each day is
@@ -98,8 +101,8 @@ def process_billing(
         local = day_start.astimezone(zone)
         next_day = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), zone)
         day_end = min(next_day.astimezone(dt.UTC), end)
-        repository.lock_rating_day(session, local.date())
-        cdrs = repository.ratable_cdrs(session, day_start, day_end, rerate)
+        repository.lock_rating_day(session, local.date(), shard)
+        cdrs = repository.ratable_cdrs(session, day_start, day_end, rerate, shard)
         if not cdrs.is_empty():
             try:
                 results = engine.rate(cdrs, contracts, rates, policy, book)
@@ -129,6 +132,15 @@ def _differs(results: pl.DataFrame, cdrs: pl.DataFrame) -> pl.Series:
             for name in repository.RATING_COLUMNS
         )
     ).to_series()
+
+
+def pending_days(session: Session, settings: Settings) -> tuple[dt.date, dt.date] | None:
+    """The first and the last day (of the billing time zone) holding CDRs not rated yet."""
+    window = repository.pending_rating_window(session)
+    if window is None:
+        return None
+    zone = zone_info(settings.timezone)
+    return window[0].astimezone(zone).date(), window[1].astimezone(zone).date()
 
 
 def rate_new_cdrs(session: Session, settings: Settings) -> int:

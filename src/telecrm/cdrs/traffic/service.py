@@ -1,5 +1,7 @@
 """A month's traffic figures, for the dashboard (everything) and a customer's portal
-(its own contract): one function, ``month_figures``, so that a cache can wrap it."""
+(its own contract): one function, ``month_figures``, cached in Redis when
+``TELECRM_REDIS_URL`` is set (``telecrm.cache``) until an import, validation, rating
+or contract change."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from telecrm import cache
 from telecrm.cdrs.traffic import repository
 from telecrm.cdrs.traffic.schemas import Attention, DayFigures, MonthFigures, TopRow
 from telecrm.clock import billing_month
@@ -21,6 +24,28 @@ TOP = 10
 
 
 def month_figures(
+    session: Session, scope: ContractScope, year: int, month: int, settings: Settings
+) -> MonthFigures:
+    """The month's figures for ``scope`` (see ``_month_figures``), from the cache when
+    nothing they read changed since they were computed."""
+    return cache.get_or_compute(
+        settings,
+        "traffic",
+        {
+            "year": year,
+            "month": month,
+            "timezone": settings.timezone,
+            "restricted": scope.restricted,
+            "contract_id": scope.contract_id,
+            "answered": ",".join(sorted(settings.answered_dispositions)),
+        },
+        lambda: _month_figures(session, scope, year, month, settings),
+        MonthFigures,
+        depends_on=(cache.CDRS, cache.RATINGS, cache.CONTRACTS),
+    )
+
+
+def _month_figures(
     session: Session, scope: ContractScope, year: int, month: int, settings: Settings
 ) -> MonthFigures:
     """Calls, minutes, revenue, ASR and ACD per day of the month (every day, zeros
