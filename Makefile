@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test bench lint install clean
 
@@ -25,7 +25,7 @@ run: $(STAMP)
 	$(BIN)/telecrm demo
 	$(BIN)/telecrm serve --demo --host $(HOST) --port $(PORT)
 
-## make test: the whole suite (PostgreSQL too when TELECRM_TEST_DATABASE_URL is set)
+## make test: the whole suite, one pytest worker per core (PostgreSQL when TELECRM_TEST_DATABASE_URL is set)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

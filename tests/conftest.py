@@ -171,9 +171,28 @@ def cli(committed_db: Engine, capsys: pytest.CaptureFixture[str]) -> Callable[..
     return run
 
 
+_APPS: dict[tuple[str, int], FastAPI] = {}
+
+
+def _app_for(settings: Settings, engine: Engine) -> FastAPI:
+    """One app per settings and engine for the whole run, its state reset for each test:
+    an app answers its first request only after laying out its routes (0.15 s), which
+    thousands of tests would pay again and again."""
+    key = (settings.model_dump_json(), id(engine))
+    application = _APPS.get(key)
+    if application is None:
+        application = _APPS[key] = create_app(settings=settings, engine=engine)
+    application.state.settings = settings
+    application.state.engine = engine
+    application.state.session_factory = telecrm.db.session_factory(engine)
+    application.state.write_sessions = telecrm.db.session_factory(engine, write=True)
+    application.dependency_overrides.clear()
+    return application
+
+
 @pytest.fixture()
 def app(settings: Settings, engine: Engine, db_session: Session) -> FastAPI:
-    application = create_app(settings=settings, engine=engine)
+    application = _app_for(settings, engine)
 
     def test_session() -> Iterator[Session]:
         # What the test set up counts as committed before the request, as in production:

@@ -206,7 +206,9 @@ def test_an_operation_naming_an_object_documents_its_own_not_found_code(
 
 
 @pytest.fixture()
-def boom_app(app: FastAPI) -> FastAPI:
+def boom_app(settings: Settings, engine: Engine) -> FastAPI:
+    app = create_app(settings=settings, engine=engine)  # its own: a route is added
+
     @app.get("/api/boom", include_in_schema=False)
     def boom() -> None:
         raise RuntimeError("secret internals")

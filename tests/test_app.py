@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from telecrm.app import create_app
 from telecrm.auth.models import Role
+from telecrm.config import Settings
 
 
 def test_health_answers_without_credentials(client: TestClient) -> None:
@@ -48,12 +50,15 @@ def test_unknown_route_is_a_json_404(client: TestClient) -> None:
     assert response.json() == {"error": "Not Found", "code": "not_found", "detail": []}
 
 
-def test_unexpected_error_is_500_without_a_stack_trace(app: FastAPI, client: TestClient) -> None:
+def test_unexpected_error_is_500_without_a_stack_trace(settings: Settings, engine: Engine) -> None:
+    app = create_app(settings=settings, engine=engine)  # its own: a route is added
+
     @app.get("/api/boom", include_in_schema=False)
     def boom() -> None:
         raise RuntimeError("secret internals at /srv/telecrm/db.py line 12")
 
-    response = client.get("/api/boom")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/boom")
     assert response.status_code == 500
     assert response.json()["error"] == "internal error; the server log has the details"
     assert "secret internals" not in response.text

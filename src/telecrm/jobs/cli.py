@@ -8,7 +8,7 @@ import uuid
 
 import typer
 
-from telecrm.cli.console import console, print_table, progress
+from telecrm.console import console, print_table, progress
 from telecrm.config import get_settings
 from telecrm.db import session_scope
 from telecrm.errors import ValidationFailed

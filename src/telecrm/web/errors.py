@@ -21,8 +21,14 @@ Handler = Callable[[Request, Any], Awaitable[Response] | Response]
 
 
 def is_page(request: Request) -> bool:
+    """A page of the console (its routes are left out of the OpenAPI), not the API
+    (``/api``, ``/metrics``) or a static file; an unmatched path is a page unless it is
+    under ``/api``."""
+    route = request.scope.get("route")
+    if route is not None:
+        return not getattr(route, "include_in_schema", True)
     path = request.url.path
-    return not (path.startswith("/api") or path.startswith("/static"))
+    return not (path.startswith(("/api", "/static")) or path == "/metrics")
 
 
 def login_redirect(request: Request) -> Response:

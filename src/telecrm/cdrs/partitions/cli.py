@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from telecrm.cdrs.partitions import service
-from telecrm.cli.console import console, err_console, print_table
+from telecrm.console import console, err_console, print_table
 from telecrm.db import session_scope
 
 

@@ -35,6 +35,10 @@ class PushDrainer:
     def _run(self) -> None:
         while not self._stop.wait(self.settings.push_drain_seconds):
             try:
+                # a read first: an idle server takes no write lock (SQLite) every round
+                with session_scope(self.engine, write=False) as session:
+                    if not staging.staged_posts(session):
+                        continue
                 counts = staging.drain_all(lambda: session_scope(self.engine), self.settings)
             except Exception:  # the posts stay staged; the next round tries again
                 log.exception("push drain failed")
