@@ -8,8 +8,8 @@ import uuid
 
 import typer
 
-from telecrm.console import console, print_table, progress
 from telecrm.config import get_settings
+from telecrm.console import console, print_table, progress
 from telecrm.db import session_scope
 from telecrm.errors import ValidationFailed
 from telecrm.jobs import service
