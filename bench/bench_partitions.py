@@ -7,44 +7,20 @@ write into partitions (the import also looks each batch's keys up in its days)."
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import uuid
 
 import psycopg
 from rich.console import Console
 
 from bench import cdr_data
-from bench.bench_process_billing import _reference_data
+from bench.bench_process_billing import _reference_data, _run, scratch_database
 
 ROWS = 1_000_000
-POSTGRES = os.environ.get(
-    "TELECRM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-TELECRM = [sys.executable, "-m", "telecrm"]
 console = Console()
-
-
-def _run(env: dict[str, str], *args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run([*TELECRM, *args], env=env, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
 
 
 def main() -> None:
     path = cdr_data.master_csv(ROWS)
-    name = f"telecrm_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    env = {
-        **os.environ,
-        "TELECRM_DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://", 1),
-        "TELECRM_TIMEZONE": "Asia/Jakarta",
-        "TELECRM_LOG_LEVEL": "WARNING",
-    }
-    try:
+    with scratch_database() as (url, env):
         _run(env, "db", "upgrade")
         _run(env, "db", "partitions", "--ensure", "1", "--from", "2025-11")
         _reference_data(url)
@@ -80,6 +56,3 @@ def main() -> None:
             f"a month of 100M calls: {per_call * 1e8 / 2**30:.1f} GiB, "
             f"of 1B: {per_call * 1e9 / 2**30:.0f} GiB"
         )
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from rich.console import Console
@@ -70,8 +72,10 @@ def _billing(env: dict[str, str], *extra: str) -> float:
     return _run(env, "cdr", "process-billing", "--from", "2025-11-01", "--to", "2025-11-30", *extra)
 
 
-def main() -> None:
-    path = cdr_data.master_csv(ROWS)
+@contextmanager
+def scratch_database() -> Iterator[tuple[str, dict[str, str]]]:
+    """A new PostgreSQL database (its psycopg URL) and the environment of ``telecrm``
+    commands on it (billing time zone Asia/Jakarta), dropped afterwards."""
     name = f"telecrm_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(POSTGRES, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -83,6 +87,15 @@ def main() -> None:
         "TELECRM_LOG_LEVEL": "WARNING",
     }
     try:
+        yield url, env
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    path = cdr_data.master_csv(ROWS)
+    with scratch_database() as (url, env):
         _run(env, "db", "upgrade")
         _reference_data(url)
         loaded = _run(env, "cdr", "import", str(path), "--format", "asterisk-csv")
@@ -104,6 +117,3 @@ def main() -> None:
             f"(target 10 s); again with --rerate (nothing changes): {again:.1f} s"
         )
         console.print(", ".join(f"{status}: {n:,}" for status, n, _ in counts))
-    finally:
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
